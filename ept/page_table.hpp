@@ -1,0 +1,104 @@
+// The one page-table engine: a 4-level radix tree of 512-entry tables,
+// generic over the entry format (EPT, SDM 3C §29.3; IA-32e paging, SDM 3A
+// §4.5). Pure: it never touches hardware. It reports through Result::flush
+// when the caller must invalidate (INVEPT / INVLPG) and gets all memory from
+// a FrameAllocator.
+//
+// Invariants kept after every operation (tests/unit/ept checks them):
+//  * every range is mapped with the largest leaves the alignment of its
+//    address, its physical address, its length and Options allow;
+//  * no table is empty and no table could be replaced by one larger leaf
+//    (512 contiguous, aligned, equal leaves are merged and the table freed);
+//  * table_pages() == number of tables reachable from the root, root included;
+//  * an operation that fails leaves every translation as it was (it first
+//    allocates all tables it needs, then changes leaves, then merges).
+// Not thread-safe: the owner serializes calls per table.
+#pragma once
+
+#include <stdint.h>
+
+#include <concepts>
+
+#include "ept/frame_allocator.hpp"
+#include "ept/types.hpp"
+
+namespace mamori::ept {
+
+template <class F>
+concept EntryFormat = requires(uint64_t e, uint64_t phys, unsigned level, const Attr& a, const Options& o) {
+  { F::kCanonical } -> std::convertible_to<bool>;
+  { F::present(e) } -> std::same_as<bool>;
+  { F::is_leaf(e, level) } -> std::same_as<bool>;
+  { F::table_entry(phys) } -> std::same_as<uint64_t>;
+  { F::table_phys(e) } -> std::same_as<uint64_t>;
+  { F::leaf_entry(phys, a, level) } -> std::same_as<uint64_t>;
+  { F::leaf_phys(e, level) } -> std::same_as<uint64_t>;
+  { F::leaf_attr(e, level) } -> std::same_as<Attr>;
+  { F::accessed_dirty(e) } -> std::same_as<uint64_t>;
+  { F::check(a, o) } -> std::same_as<Status>;
+  { F::leaf_allowed(level, o) } -> std::same_as<bool>;
+};
+
+template <EntryFormat Format>
+class PageTable {
+ public:
+  PageTable(FrameAllocator& frames, const Options& options) : frames_(frames), opt_(options) {}
+  ~PageTable() { destroy(); }
+  PageTable(const PageTable&) = delete;
+  PageTable& operator=(const PageTable&) = delete;
+
+  // Allocates the root (PML4) table. Call once before anything else.
+  Status init();
+  // Frees every table, root included. The caller must have stopped using
+  // the tables (VMCS EPTP / CR3 switched away) first.
+  void destroy();
+
+  // [va, va+len) -> [pa, pa+len) with `attr`, replacing whatever was there.
+  // All three must be 4 KiB multiples.
+  Result map(uint64_t va, uint64_t pa, uint64_t len, Attr attr);
+  // Removes every translation in [va, va+len); holes are fine.
+  Result unmap(uint64_t va, uint64_t len);
+  // Sets the access rights of every mapped page in [va, va+len) to `perm`,
+  // keeping its frame and memory type; holes stay holes.
+  Result protect(uint64_t va, uint64_t len, Perm perm);
+
+  Translation lookup(uint64_t va) const;
+
+  uint64_t table_pages() const { return table_pages_; }
+  uint64_t root_phys() const { return root_; }
+  bool initialized() const { return root_ != kNoFrame; }
+  const Options& options() const { return opt_; }
+
+ private:
+  enum class Kind : uint8_t { map, unmap, protect };
+  struct Op {
+    Kind kind;
+    uint64_t start;   // linear (48-bit) range [start, end)
+    uint64_t end;
+    uint64_t pa;      // pa of `start` (map)
+    Attr attr;        // map: full attributes; protect: only perm used
+  };
+
+  Result run(const Op& op);
+  bool to_linear(uint64_t va, uint64_t len, uint64_t& start, uint64_t& end) const;
+  bool handled_here(const Op& op, unsigned level, uint64_t e_start, uint64_t e_end) const;
+
+  Status prepare(const Op& op, uint64_t table, unsigned level, uint64_t s, uint64_t t, bool& flush);
+  void apply(const Op& op, uint64_t table, unsigned level, uint64_t s, uint64_t t, bool& flush);
+  void collapse(uint64_t table, unsigned level, uint64_t s, uint64_t t, bool& flush);
+  bool mergeable(uint64_t child, unsigned child_level, uint64_t& leaf) const;
+  bool all_empty(uint64_t child) const;
+  void free_subtree(uint64_t table, unsigned level);
+
+  Status new_table(uint64_t& phys);
+  void free_table(uint64_t phys);
+  uint64_t load(uint64_t table, unsigned index) const;
+  void store(uint64_t table, unsigned index, uint64_t entry);
+
+  FrameAllocator& frames_;
+  Options opt_;
+  uint64_t root_ = kNoFrame;
+  uint64_t table_pages_ = 0;
+};
+
+}  // namespace mamori::ept
