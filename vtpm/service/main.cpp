@@ -1,0 +1,77 @@
+// vtpm-service: one TPM 2.0 (libtpms) per process.
+//   host mode (--server ...): swtpm- and mssim-compatible sockets;
+//   partition mode (default): framed messages on fds 0/1, for the VMM.
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <string>
+
+#include "vtpm/service/engine/tpm_engine.hpp"
+#include "vtpm/service/host/server.hpp"
+#include "vtpm/service/options.hpp"
+#include "vtpm/service/partition/partition_loop.hpp"
+#include "vtpm/service/state/key_source.hpp"
+#include "vtpm/service/state/state_dir.hpp"
+
+#include <memory>
+
+using namespace mamori::vtpm;
+
+namespace {
+
+constexpr int kExitUsage = 2;
+
+int run_host(const Options& opt) {
+  engine::TpmEngine& tpm = engine::TpmEngine::instance();
+  std::string err;
+  std::unique_ptr<state::StateDir> dir;
+  if (!opt.state_dir.empty()) {
+    state::SealingKey key{};
+    if (!state::load_key(opt.key_spec, key, err)) {
+      fprintf(stderr, "vtpm-service: %s\n", err.c_str());
+      return EXIT_FAILURE;
+    }
+    dir = std::make_unique<state::StateDir>(opt.state_dir, key);
+    key.fill(0);
+    if (!dir->open(err) || !dir->load_into(tpm, err)) {
+      fprintf(stderr, "vtpm-service: %s\n", err.c_str());
+      return EXIT_FAILURE;
+    }
+    tpm.set_listener(dir.get());
+  }
+  host::Server server(tpm, opt.bind_address, !opt.key_spec.empty());
+  for (const host::Endpoint& e : opt.servers) {
+    if (!server.listen(e, err)) {
+      fprintf(stderr, "vtpm-service: %s\n", err.c_str());
+      return EXIT_FAILURE;
+    }
+  }
+  if (opt.init_at_start) {
+    const uint32_t rc = tpm.init(false);
+    if (rc != 0) {
+      fprintf(stderr, "vtpm-service: TPM initialisation failed: 0x%x\n", rc);
+      return EXIT_FAILURE;
+    }
+  }
+  const int status = server.run();
+  tpm.stop();
+  tpm.set_listener(nullptr);
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  std::string err;
+  if (!parse_options(argc, argv, opt, err)) {
+    fprintf(stderr, "vtpm-service: %s\n%s", err.c_str(), usage());
+    return kExitUsage;
+  }
+  if (opt.help) {
+    fputs(usage(), stdout);
+    return EXIT_SUCCESS;
+  }
+  if (opt.servers.empty()) return partition::run(engine::TpmEngine::instance(), 0, 1);
+  return run_host(opt);
+}
