@@ -1,0 +1,179 @@
+#include "vtpm/migration/protocol/destination.hpp"
+
+#include <cstdlib>
+#include <memory>
+
+#include "vtpm/migration/crypto/crypto.hpp"
+#include "vtpm/migration/duplication/duplicate.hpp"
+#include "vtpm/migration/host/errors.hpp"
+#include "vtpm/migration/package/ack.hpp"
+#include "vtpm/migration/package/offer.hpp"
+#include "vtpm/migration/protocol/session_keys.hpp"
+
+namespace mamori::migration {
+
+namespace {
+
+constexpr size_t kDrbgTpmEntropy = 48;  // SP 800-90A CTR_DRBG(AES-256) seed length
+constexpr size_t kOfferRecordLimit = 4096;
+constexpr size_t kEpochRecordLimit = 64;
+constexpr size_t kMaxOfferSize = 2048;
+
+Bytes bytes_of(ByteSpan s) { return Bytes(s.data, s.data + s.size); }
+
+Refusal refusal_for(ParseError e) {
+  return e == ParseError::kUnknownVersion ? Refusal::kUnknownVersion : Refusal::kMalformed;
+}
+
+}  // namespace
+
+Destination::Destination(tpm::TpmClient& tpm, std::string state_dir) : tpm_(tpm), dir_(std::move(state_dir)) {
+  make_dirs(dir_ + "/offers");
+  make_dirs(dir_ + "/epochs");
+}
+
+std::string Destination::offer_path(ByteSpan nonce) const {
+  return dir_ + "/offers/" + to_hex(nonce.data, nonce.size);
+}
+
+std::string Destination::epoch_path(ByteSpan vm, ByteSpan source_name) const {
+  return dir_ + "/epochs/" + to_hex(vm.data, vm.size) + "." + to_hex(source_name.data, source_name.size);
+}
+
+Bytes Destination::make_offer(SrkKind kind) {
+  Bytes entropy = tpm_.get_random(kDrbgTpmEntropy);
+  crypto::Drbg rng(crypto::span(entropy));
+  Bytes nonce = rng.generate(kNonceSize);
+  tpm::LoadedKey srk = create_srk(tpm_, kind);
+  ScopedHandle h(tpm_, srk.handle);
+  Bytes offer(kMaxOfferSize);
+  size_t n = write_offer(offer.data(), offer.size(), nonce.data(), crypto::span(srk.public_area),
+                         crypto::span(srk.name));
+  if (n == 0) throw MigrationError(Refusal::kState, "offer does not fit");
+  offer.resize(n);
+  // The outstanding-offer record: the SRK kind and the SRK name it was made for.
+  Bytes rec{static_cast<uint8_t>(kind)};
+  rec.insert(rec.end(), srk.name.begin(), srk.name.end());
+  write_file_atomic(offer_path(crypto::span(nonce)), rec);
+  return offer;
+}
+
+ImportedState Destination::open_package(const Bytes& package, const uint8_t expected_vm[kVmIdSize]) {
+  PackageView v;
+  ParseError pe = parse_package(package.data(), package.size(), v);
+  if (pe != ParseError::kOk) throw MigrationError(refusal_for(pe), std::string("package ") + to_string(pe));
+  const PackageHeader& h = v.header;
+  ByteSpan nonce{h.nonce, kNonceSize};
+  ByteSpan vm{h.vm_id, kVmIdSize};
+
+  // 1. Addressed to this TPM? The outstanding offer for this nonce names
+  //    the SRK; without one, compare with this TPM's SRKs of both kinds to
+  //    tell "another TPM's package" from "a replay".
+  std::string offer_file = offer_path(nonce);
+  bool outstanding = file_exists(offer_file);
+  SrkKind kind = SrkKind::kRsa2048;
+  if (outstanding) {
+    Bytes rec = read_file(offer_file, kOfferRecordLimit);
+    if (rec.size() < 1 || (rec[0] != static_cast<uint8_t>(SrkKind::kRsa2048) &&
+                           rec[0] != static_cast<uint8_t>(SrkKind::kEccP256)))
+      throw MigrationError(Refusal::kState, "corrupt offer record " + offer_file);
+    kind = static_cast<SrkKind>(rec[0]);
+    Bytes name(rec.begin() + 1, rec.end());
+    if (!crypto::equal(crypto::span(name), h.destination_name))
+      throw MigrationError(Refusal::kWrongDestination,
+                           "package is sealed to storage key " + to_hex(h.destination_name.data, h.destination_name.size) +
+                               ", not to the key offered here");
+  } else {
+    bool ours = false;
+    for (SrkKind k : {SrkKind::kRsa2048, SrkKind::kEccP256}) {
+      tpm::LoadedKey srk = create_srk(tpm_, k);
+      ScopedHandle sh(tpm_, srk.handle);
+      if (crypto::equal(crypto::span(srk.name), h.destination_name)) ours = true;
+    }
+    if (!ours)
+      throw MigrationError(Refusal::kWrongDestination,
+                           "package is sealed to storage key " + to_hex(h.destination_name.data, h.destination_name.size) +
+                               ", which is not this TPM's");
+    throw MigrationError(Refusal::kReplayed,
+                         "nonce " + to_hex(nonce.data, nonce.size) + " is not outstanding here (already consumed or never offered)");
+  }
+
+  // 2. The VM this host expects.
+  if (!crypto::equal(vm, ByteSpan{expected_vm, kVmIdSize}))
+    throw MigrationError(Refusal::kWrongVm, "package carries VM " + format_vm_id(h.vm_id) + ", expected " +
+                                                format_vm_id(expected_vm));
+
+  // 3. Rollback: the epoch must be newer than any accepted before for this
+  //    VM from this source TPM.
+  std::string epoch_file = epoch_path(vm, h.source_name);
+  if (file_exists(epoch_file)) {
+    Bytes rec = read_file(epoch_file, kEpochRecordLimit);
+    std::string s(rec.begin(), rec.end());
+    uint64_t last = std::strtoull(s.c_str(), nullptr, 10);
+    if (h.epoch <= last)
+      throw MigrationError(Refusal::kStaleEpoch, "epoch " + std::to_string(h.epoch) +
+                                                     " is not newer than the last accepted epoch " + std::to_string(last));
+  }
+
+  // 4. Recover K: TPM2_Import under the SRK, Load, Unseal (Part 3 §13.3,
+  //    §12.2, §12.7). Transient objects are flushed on every path.
+  tpm::LoadedKey srk = create_srk(tpm_, kind);
+  ScopedHandle srk_h(tpm_, srk.handle);
+  if (!crypto::equal(crypto::span(srk.name), h.destination_name))
+    throw MigrationError(Refusal::kWrongDestination, "this TPM's storage key changed since the offer");
+  Bytes k;
+  try {
+    Bytes priv = tpm_.import(srk.handle, v.wrap.dup_public, v.wrap.dup_private, v.wrap.in_sym_seed);
+    uint32_t obj = tpm_.load(srk.handle, crypto::span(priv), v.wrap.dup_public);
+    ScopedHandle obj_h(tpm_, obj);
+    k = tpm_.unseal(obj);
+  } catch (const tpm::TpmError& e) {
+    throw MigrationError(Refusal::kKeyUnwrapFailed,
+                         std::string("the TPM refused the wrapped key (tampered, or not for this TPM): ") + e.what());
+  }
+  if (k.size() != kMigrationKeySize)
+    throw MigrationError(Refusal::kKeyUnwrapFailed, "unsealed key has the wrong size");
+
+  // 5. Authenticate the header, then decrypt the state.
+  SessionKeys keys = derive_session_keys(crypto::span(k), nonce, vm);
+  Bytes mac = crypto::hmac_sha256(crypto::span(keys.header_key), v.mac_input);
+  if (!crypto::equal(crypto::span(mac), v.header_mac))
+    throw MigrationError(Refusal::kTamperedHeader, "header authentication failed: header or wrapped key modified");
+  Bytes plain(static_cast<size_t>(v.state_size()));
+  if (!crypto::aes256_gcm_decrypt(crypto::span(keys.state_key), ByteSpan{h.gcm_iv, kGcmIvSize}, v.aad, v.ciphertext,
+                                  v.tag, plain.data()))
+    throw MigrationError(Refusal::kTamperedCiphertext, "state authentication failed: ciphertext or tag modified");
+
+  ImportedState s;
+  auto at = plain.begin();
+  s.permanent.assign(at, at + h.permanent_len);
+  at += h.permanent_len;
+  s.volatile_state.assign(at, at + h.volatile_len);
+  at += h.volatile_len;
+  s.savestate.assign(at, at + h.savestate_len);
+  std::copy(h.vm_id, h.vm_id + kVmIdSize, s.vm_id);
+  std::copy(h.nonce, h.nonce + kNonceSize, s.nonce);
+  s.epoch = h.epoch;
+  s.source_name = bytes_of(h.source_name);
+
+  uint8_t body[kAckBodySize];
+  write_ack_body(body, h.vm_id, h.nonce, h.epoch);
+  Bytes ack_mac = crypto::hmac_sha256(crypto::span(keys.ack_key), ByteSpan{body, kAckBodySize});
+  s.ack.assign(body, body + kAckBodySize);
+  s.ack.insert(s.ack.end(), ack_mac.begin(), ack_mac.end());
+  return s;
+}
+
+void Destination::commit(const ImportedState& s) {
+  ByteSpan nonce{s.nonce, kNonceSize};
+  // Record the epoch first: if we crash between the two writes, a retry of
+  // the same package is refused as stale rather than accepted twice.
+  write_file_atomic(epoch_path(ByteSpan{s.vm_id, kVmIdSize}, crypto::span(s.source_name)),
+                    [&] {
+                      std::string e = std::to_string(s.epoch);
+                      return Bytes(e.begin(), e.end());
+                    }());
+  remove_file(offer_path(nonce));
+}
+
+}  // namespace mamori::migration

@@ -1,0 +1,49 @@
+// Destination side of the migration (docs/migration.md):
+//   make_offer   fresh nonce + SRK public/name, remembered as outstanding
+//   import       all checks, TPM2_Import/Load/Unseal of K, decrypt and
+//                verify, restore the vTPM instance, consume the nonce,
+//                record the epoch, produce the acknowledgement
+// Local state (one directory per destination host):
+//   offers/<nonce>       outstanding offers (the SRK kind they were made for)
+//   epochs/<vm>.<srcname> the last accepted epoch per VM and source TPM
+#pragma once
+#include <string>
+
+#include "vtpm/migration/host/files.hpp"
+#include "vtpm/migration/package/package.hpp"
+#include "vtpm/migration/protocol/srk.hpp"
+#include "vtpm/migration/tpm/tpm_client.hpp"
+
+namespace mamori::migration {
+
+struct ImportedState {
+  Bytes permanent, volatile_state, savestate;
+  uint8_t vm_id[kVmIdSize] = {};
+  uint8_t nonce[kNonceSize] = {};
+  uint64_t epoch = 0;
+  Bytes source_name;
+  Bytes ack;  // the acknowledgement to send back
+};
+
+class Destination {
+ public:
+  Destination(tpm::TpmClient& tpm, std::string state_dir);
+
+  Bytes make_offer(SrkKind kind);
+
+  // Verifies and opens a package; nothing is changed on refusal
+  // (throws MigrationError with the reason). `expected_vm` is the VM this
+  // host is prepared to receive.
+  ImportedState open_package(const Bytes& package, const uint8_t expected_vm[kVmIdSize]);
+  // After the vTPM instance has been restored from `s`: consume the nonce
+  // and record the epoch. Until then the package can be retried.
+  void commit(const ImportedState& s);
+
+ private:
+  std::string offer_path(ByteSpan nonce) const;
+  std::string epoch_path(ByteSpan vm, ByteSpan source_name) const;
+  tpm::TpmClient& tpm_;
+  std::string dir_;
+};
+
+}  // namespace mamori::migration
