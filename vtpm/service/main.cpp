@@ -1,6 +1,7 @@
 // vtpm-service: one TPM 2.0 (libtpms) per process.
 //   host mode (--server ...): swtpm- and mssim-compatible sockets;
 //   partition mode (default): framed messages on fds 0/1, for the VMM.
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -62,6 +63,9 @@ int run_host(const Options& opt) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The TPM's cryptography must not depend on the host's OpenSSL
+  // configuration, and partition mode may open no files: skip openssl.cnf.
+  OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
   Options opt;
   std::string err;
   if (!parse_options(argc, argv, opt, err)) {

@@ -361,3 +361,214 @@ class PartitionClient:
         if self.proc.poll() is None:
             return "(running)"
         return self.proc.stderr.read().decode(errors="replace")
+
+
+# --- a swtpm-protocol front for a partition-mode process -------------------
+
+import threading
+
+
+class PartitionBridge:
+    """Serves swtpm's data channel (and a minimal control channel) on TCP and
+    forwards each TPM command as a partition-mode frame, so tpm2-tools can
+    drive a partition-mode vtpm-service exactly as the VMM would. Records
+    every command code it forwarded."""
+
+    def __init__(self, client):
+        self.client = client
+        self.lock = threading.Lock()
+        self.codes = set()
+        self.errors = []
+        self.port = free_port_pair()
+        self.listeners = []
+        for p, handler in ((self.port, self._serve_data), (self.port + 1, self._serve_ctrl)):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", p))
+            s.listen(8)
+            self.listeners.append(s)
+            threading.Thread(target=self._accept, args=(s, handler), daemon=True).start()
+
+    def tcti(self):
+        return "swtpm:host=127.0.0.1,port=%d" % self.port
+
+    def _accept(self, listener, handler):
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=handler, args=(conn,), daemon=True).start()
+
+    def _serve_data(self, conn):
+        with conn:
+            while True:
+                try:
+                    hdr = recv_exact(conn, 10)
+                except (TestFailure, OSError):
+                    return
+                size = struct.unpack(">I", hdr[2:6])[0]
+                cmd = hdr + recv_exact(conn, size - 10)
+                self.codes.add(struct.unpack(">I", hdr[6:10])[0])
+                try:
+                    with self.lock:
+                        rsp = self.client.command(cmd)
+                except TestFailure as e:
+                    self.errors.append(str(e))
+                    return
+                conn.sendall(rsp)
+
+    def _serve_ctrl(self, conn):
+        with conn:
+            while True:
+                try:
+                    cmd = struct.unpack(">I", recv_exact(conn, 4))[0]
+                except (TestFailure, OSError):
+                    return
+                if cmd == CMD_SET_LOCALITY:
+                    recv_exact(conn, 1)
+                conn.sendall(struct.pack(">I", 0))
+
+    def close(self):
+        for s in self.listeners:
+            s.close()
+
+
+# --- the broad tpm2-tools workload -----------------------------------------
+
+def tools_workload(tcti, workdir, log_fn=log):
+    """Runs a broad tpm2-tools session (30+ distinct TPM 2.0 commands) on a
+    freshly powered-on TPM and checks the results it can check."""
+    import hashlib
+
+    def t(*args, **kw):
+        return tpm2(tcti, *args, **kw)
+
+    def f(name):
+        return os.path.join(workdir, name)
+
+    t("startup", "-c")
+    t("selftest", "--fulltest")
+    t("gettestresult")
+    t("getrandom", "32", "-o", f("rand.bin"))
+    check(os.path.getsize(f("rand.bin")) == 32, "getrandom wrote no 32 bytes")
+    t("stirrandom", f("rand.bin"))
+    t("getcap", "properties-fixed")
+    t("readclock")
+    t("testparms", "rsa2048")
+    # PCRs, both banks
+    t("pcrextend", "16:sha1=" + "aa" * 20 + ",sha256=" + "bb" * 32)
+    out = t("pcrread", "sha256:16").decode().upper()
+    exp = hashlib.sha256(bytes(32) + bytes([0xbb] * 32)).hexdigest().upper()
+    check(exp in out, "PCR16 sha256 wrong after extend")
+    with open(f("event.txt"), "w") as fh:
+        fh.write("event data")
+    t("pcrevent", "16", f("event.txt"))
+    t("pcrreset", "16")
+    out = t("pcrread", "sha1:16").decode()
+    check("0x" + "0" * 40 in out.replace("0X", "0x"), "PCR16 not reset")
+    # hashing
+    with open(f("msg.txt"), "w") as fh:
+        fh.write("message to sign")
+    t("hash", "-g", "sha256", "-o", f("hash.bin"), "-t", f("hash.tkt"), f("msg.txt"))
+    # primaries and keys (ECC and RSA)
+    t("createprimary", "-C", "o", "-g", "sha256", "-G", "ecc256", "-c", f("ecc_primary.ctx"))
+    t("flushcontext", "-t")
+    t("createprimary", "-C", "o", "-g", "sha256", "-G", "rsa2048", "-c", f("rsa_primary.ctx"))
+    t("flushcontext", "-t")
+    t("create", "-C", f("ecc_primary.ctx"), "-G", "ecc256", "-u", f("ecc.pub"), "-r", f("ecc.priv"))
+    t("flushcontext", "-t")
+    t("load", "-C", f("ecc_primary.ctx"), "-u", f("ecc.pub"), "-r", f("ecc.priv"), "-c", f("ecc.ctx"))
+    t("flushcontext", "-t")
+    t("sign", "-c", f("ecc.ctx"), "-g", "sha256", "-o", f("ecc.sig"), f("msg.txt"))
+    t("flushcontext", "-t")
+    t("verifysignature", "-c", f("ecc.ctx"), "-g", "sha256", "-m", f("msg.txt"), "-s", f("ecc.sig"))
+    t("flushcontext", "-t")
+    t("readpublic", "-c", f("ecc.ctx"), "-o", f("ecc_out.pub"))
+    t("flushcontext", "-t")
+    t("create", "-C", f("rsa_primary.ctx"), "-G", "rsa2048", "-u", f("rsa.pub"), "-r", f("rsa.priv"))
+    t("flushcontext", "-t")
+    t("load", "-C", f("rsa_primary.ctx"), "-u", f("rsa.pub"), "-r", f("rsa.priv"), "-c", f("rsa.ctx"))
+    t("flushcontext", "-t")
+    t("sign", "-c", f("rsa.ctx"), "-g", "sha256", "-o", f("rsa.sig"), f("msg.txt"))
+    t("flushcontext", "-t")
+    t("verifysignature", "-c", f("rsa.ctx"), "-g", "sha256", "-m", f("msg.txt"), "-s", f("rsa.sig"))
+    t("flushcontext", "-t")
+    # a tampered message must not verify
+    with open(f("msg2.txt"), "w") as fh:
+        fh.write("message to sigN")
+    r = t("verifysignature", "-c", f("rsa.ctx"), "-g", "sha256", "-m", f("msg2.txt"), "-s", f("rsa.sig"),
+          check_rc=False)
+    check(r.returncode != 0, "a signature verified over a different message")
+    t("rsaencrypt", "-c", f("rsa.ctx"), "-o", f("cipher.bin"), f("msg.txt"))
+    t("flushcontext", "-t")
+    t("rsadecrypt", "-c", f("rsa.ctx"), "-o", f("plain.bin"), f("cipher.bin"))
+    t("flushcontext", "-t")
+    check(open(f("plain.bin"), "rb").read() == b"message to sign", "RSA decrypt mismatch")
+    t("ecdhkeygen", "-c", f("ecc.ctx"), "-u", f("ecdh.pub"), "-o", f("ecdh.z"))
+    t("flushcontext", "-t")
+    # symmetric key, HMAC key
+    t("create", "-C", f("rsa_primary.ctx"), "-G", "aes128cfb", "-u", f("aes.pub"), "-r", f("aes.priv"))
+    t("flushcontext", "-t")
+    t("load", "-C", f("rsa_primary.ctx"), "-u", f("aes.pub"), "-r", f("aes.priv"), "-c", f("aes.ctx"))
+    t("flushcontext", "-t")
+    t("encryptdecrypt", "-c", f("aes.ctx"), "-o", f("aes.enc"), f("msg.txt"))
+    t("flushcontext", "-t")
+    t("encryptdecrypt", "-d", "-c", f("aes.ctx"), "-o", f("aes.dec"), f("aes.enc"))
+    t("flushcontext", "-t")
+    check(open(f("aes.dec"), "rb").read() == b"message to sign", "AES round trip mismatch")
+    t("flushcontext", "-t")
+    t("create", "-C", f("rsa_primary.ctx"), "-G", "hmac", "-c", f("hmac.ctx"))
+    t("flushcontext", "-t")
+    t("hmac", "-c", f("hmac.ctx"), "--hex", f("msg.txt"))
+    t("flushcontext", "-t")
+    # sealed data with a PCR policy session
+    t("startauthsession", "-S", f("session.ctx"))
+    t("policypcr", "-S", f("session.ctx"), "-l", "sha256:0", "-L", f("pcr.policy"))
+    t("flushcontext", f("session.ctx"))
+    with open(f("secret.txt"), "w") as fh:
+        fh.write("sealed secret")
+    t("create", "-C", f("rsa_primary.ctx"), "-L", f("pcr.policy"), "-i", f("secret.txt"),
+      "-u", f("seal.pub"), "-r", f("seal.priv"))
+    t("flushcontext", "-t")
+    t("load", "-C", f("rsa_primary.ctx"), "-u", f("seal.pub"), "-r", f("seal.priv"), "-c", f("seal.ctx"))
+    t("flushcontext", "-t")
+    t("startauthsession", "--policy-session", "-S", f("psession.ctx"))
+    t("policypcr", "-S", f("psession.ctx"), "-l", "sha256:0")
+    secret = t("unseal", "-p", "session:" + f("psession.ctx"), "-c", f("seal.ctx"))
+    t("flushcontext", "-t")
+    t("flushcontext", f("psession.ctx"))
+    check(secret == b"sealed secret", "unseal under a PCR policy returned %r" % secret)
+    # quote
+    t("createek", "-c", f("ek.ctx"), "-G", "rsa", "-u", f("ek.pub"))
+    t("flushcontext", "-t")
+    t("createak", "-C", f("ek.ctx"), "-c", f("ak.ctx"), "-G", "rsa", "-g", "sha256", "-s", "rsassa",
+      "-u", f("ak.pub"), "-n", f("ak.name"))
+    t("flushcontext", "-t")
+    t("quote", "-c", f("ak.ctx"), "-l", "sha256:0,1,16", "-q", "abcdef", "-m", f("quote.msg"),
+      "-s", f("quote.sig"), "-o", f("quote.pcrs"), "-g", "sha256")
+    t("flushcontext", "-t")
+    t("flushcontext", "-s")
+    # persistent key
+    t("evictcontrol", "-C", "o", "-c", f("ecc_primary.ctx"), "0x81000010")
+    t("readpublic", "-c", "0x81000010")
+    # NV: ordinary and counter indices
+    t("nvdefine", "0x1500016", "-C", "o", "-s", "32", "-a", "ownerread|ownerwrite|authread|authwrite")
+    with open(f("nv.bin"), "wb") as fh:
+        fh.write(b"0123456789abcdef0123456789ABCDEF")
+    t("nvwrite", "0x1500016", "-C", "o", "-i", f("nv.bin"))
+    check(t("nvread", "0x1500016", "-C", "o", "-s", "32") == b"0123456789abcdef0123456789ABCDEF",
+          "NV read back differs")
+    t("nvdefine", "0x1500017", "-C", "o", "-s", "8", "-a", "ownerread|ownerwrite|nt=counter")
+    t("nvincrement", "0x1500017", "-C", "o")
+    t("nvincrement", "0x1500017", "-C", "o")
+    counter = t("nvread", "0x1500017", "-C", "o", "-s", "8")
+    check(struct.unpack(">Q", counter)[0] == 2, "NV counter is %r after two increments" % counter)
+    t("nvreadpublic")
+    t("nvdefine", "0x1500018", "-C", "o", "-s", "8")
+    t("nvundefine", "0x1500018", "-C", "o")
+    t("dictionarylockout", "-c")
+    t("changeauth", "-c", "o", "ownerpass")
+    t("changeauth", "-c", "o", "-p", "ownerpass")
+    t("getcap", "handles-persistent")
+    return hashlib.sha256(t("readpublic", "-c", "0x81000010")).hexdigest()
