@@ -572,3 +572,32 @@ def tools_workload(tcti, workdir, log_fn=log):
     t("changeauth", "-c", "o", "-p", "ownerpass")
     t("getcap", "handles-persistent")
     return hashlib.sha256(t("readpublic", "-c", "0x81000010")).hexdigest()
+
+
+TPM_ST_SESSIONS = 0x8002
+TPM_CC_PCR_EXTEND = 0x182
+TPM_CC_PCR_READ = 0x17E
+TPM_RS_PW = 0x40000009
+TPM_ALG_SHA256 = 0x000B
+
+
+def pcr_extend_cmd(pcr, digest32):
+    """TPM2_PCR_Extend(pcr, sha256 digest) with an empty password session
+    (TPM 2.0 Part 3 §22.2, Part 1 §19.8.3 password authorization)."""
+    auth = struct.pack(">IHBH", TPM_RS_PW, 0, 0, 0)
+    body = struct.pack(">I", pcr) + struct.pack(">I", len(auth)) + auth
+    body += struct.pack(">IH", 1, TPM_ALG_SHA256) + digest32
+    return struct.pack(">HII", TPM_ST_SESSIONS, 10 + len(body), TPM_CC_PCR_EXTEND) + body
+
+
+def pcr_read_cmd(pcr):
+    """TPM2_PCR_Read of one sha256 PCR (TPM 2.0 Part 3 §22.4)."""
+    select = bytearray(3)
+    select[pcr // 8] |= 1 << (pcr % 8)
+    body = struct.pack(">IHB", 1, TPM_ALG_SHA256, 3) + bytes(select)
+    return tpm_cmd(TPM_CC_PCR_READ, body)
+
+
+def pcr_value(read_response):
+    check(rc_of(read_response) == 0, "PCR_Read failed: 0x%x" % rc_of(read_response))
+    return read_response[-32:]
