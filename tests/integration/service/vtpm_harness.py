@@ -146,8 +146,8 @@ def tpm2(tcti, *args, check_rc=True, input_bytes=None):
     return r.stdout if check_rc else r
 
 
-def make_key_file(directory, hex_key=None):
-    path = os.path.join(directory, "sealing.key")
+def make_key_file(directory, hex_key=None, name="sealing.key"):
+    path = os.path.join(directory, name)
     with open(path, "w") as f:
         f.write(hex_key or os.urandom(32).hex())
     return path
