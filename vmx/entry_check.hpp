@@ -61,6 +61,11 @@ struct EntryCheckContext {
   unsigned linear_address_bits = 48;  // 57 with CR4.LA57
   bool in_smm = false;
   bool host_efer_lma = true;       // the VMM runs in IA-32e mode (§27.2.4)
+  // The SDM allows a link pointer other than all ones if the 32 bits at that
+  // address hold this CPU's VMCS revision (§27.3.1.5) — memory the checker
+  // cannot read. mamori uses no shadow VMCS, so by default anything but all
+  // ones is reported.
+  bool link_pointer_must_be_all_ones = true;
 };
 
 // Check everything; the report lists every failing rule (not only the first).

@@ -326,9 +326,16 @@ void non_register(Facts& f) {
   // VMCS link pointer: all ones, or a 4-KiB aligned address within
   // MAXPHYADDR (whose VMCS revision the CPU then checks).
   const uint64_t link = f.get(VmcsField::vmcs_link_pointer);
-  if (link != ~0ull && !page_aligned_phys(link, f.ctx.maxphyaddr))
-    f.fail(G, k27315, "VMCS link pointer must be all ones (or a 4-KiB aligned address within MAXPHYADDR)",
-           VmcsField::vmcs_link_pointer);
+  if (link != ~0ull) {
+    if (!page_aligned_phys(link, f.ctx.maxphyaddr))
+      f.fail(G, k27315, "VMCS link pointer must be all ones or a 4-KiB aligned address within MAXPHYADDR",
+             VmcsField::vmcs_link_pointer);
+    else if (f.ctx.link_pointer_must_be_all_ones)
+      f.fail(G, k27315,
+             "VMCS link pointer must be all ones (no shadow VMCS; otherwise the CPU checks for a "
+             "VMCS revision identifier at that address)",
+             VmcsField::vmcs_link_pointer);
+  }
 }
 
 void pdptes(Facts& f) {
