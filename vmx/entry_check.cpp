@@ -259,8 +259,8 @@ void entry_controls(Facts& f) {
     }
     if (ev.reserved_bits())
       f.fail(G, k2713, "entry interruption information bits 30:12 must be 0", fi);
-    if (ev.deliver_error_code() && (f.get(VmcsField::entry_exception_error_code) & 0xFFFF8000u))
-      f.fail(G, k2713, "entry exception error code bits 31:15 must be 0",
+    if (ev.deliver_error_code() && (f.get(VmcsField::entry_exception_error_code) & 0xFFFF0000u))
+      f.fail(G, k2713, "entry exception error code bits 31:16 must be 0",
              VmcsField::entry_exception_error_code);
     if (t == T::software_interrupt || t == T::privileged_software_exception ||
         t == T::software_exception) {

@@ -1,0 +1,77 @@
+// Console text of VMX diagnostics, and the typed exit-information reader.
+#include <catch.hpp>
+#include <string>
+
+#include "fixtures.hpp"
+#include "vmx/exit_info.hpp"
+#include "vmx/format.hpp"
+
+using namespace mamori::vmx;
+using namespace mamori::vmx::testdata;
+
+TEST_CASE("capability summary lines") {
+  char buf[256];
+  format_capabilities(decode(raw_from(kBochsSkylakeX)), buf, sizeof buf);
+  CHECK(std::string(buf) ==
+        "VMX rev 0x2b, VMCS 4096 B WB, TRUE controls; EPT 4-level WB UC 2M 1G A/D INVEPT single all; "
+        "VPID INVVPID addr single all single-globals; unrestricted guest; preemption timer 1/2^0 TSC");
+  format_capabilities(decode(raw_from(kBochsIvyBridge)), buf, sizeof buf);
+  CHECK(std::string(buf).find("EPT 4-level WB UC 2M INVEPT") != std::string::npos);
+  format_capabilities(decode(raw_from(kCoffeeLake)), buf, sizeof buf);
+  CHECK(std::string(buf).find("VMX rev 0x4, VMCS 1024 B WB") == 0);
+  CHECK(std::string(buf).find("preemption timer 1/2^7 TSC") != std::string::npos);
+  format_capabilities(VmxCapabilities{}, buf, sizeof buf);
+  CHECK(std::string(buf) == "no VMX");
+}
+
+TEST_CASE("findings, missing controls and violations in words") {
+  char buf[200];
+  format_finding({Severity::warning, "EPT: 1 GiB pages not supported (guests use 2 MiB pages)"}, buf, sizeof buf);
+  CHECK(std::string(buf) == "warning: EPT: 1 GiB pages not supported (guests use 2 MiB pages)");
+  format_control_bit({ControlKind::proc2, 7}, buf, sizeof buf);
+  CHECK(std::string(buf) == "secondary processor-based control 'unrestricted_guest' (bit 7)");
+
+  const Machine m = machine(kBochsSkylakeX);
+  VmcsImage v = good_image(m, GuestKind::long_mode);
+  v.set(VmcsField::guest_cs_access_rights, 0xE09B);
+  EntryCheckReport r;
+  check_vm_entry(v, m.ctx, r);
+  REQUIRE(r.count == 1);
+  format_violation(r.violations[0], buf, sizeof buf);
+  CHECK(std::string(buf) ==
+        "[SDM 27.3.1.2] guest CS: L = 1 in IA-32e mode requires D/B = 0 "
+        "(guest_cs_access_rights = 0xe09b)");
+}
+
+TEST_CASE("text buffer truncates safely") {
+  char buf[8];
+  TextBuffer t(buf, sizeof buf);
+  t.put("hello world").hex(0xdead);
+  CHECK(std::string(buf) == "hello w");
+  CHECK(t.truncated());
+  char one[1];
+  TextBuffer z(one, 1);
+  z.put("x");
+  CHECK(one[0] == 0);
+  char d[24];
+  TextBuffer n(d, sizeof d);
+  n.dec(18446744073709551615ull);
+  CHECK(std::string(d) == "18446744073709551615");
+}
+
+TEST_CASE("exit information is read once and typed") {
+  VmcsImage img;
+  img.set(VmcsField::exit_reason, 30);  // I/O instruction
+  img.set(VmcsField::exit_qualification, 0x03F80008);  // in %dx,%al port 0x3F8
+  img.set(VmcsField::exit_instruction_length, 1);
+  img.set(VmcsField::guest_physical_address, 0xFED40000);
+  const ExitInfo e = read_exit_info([&](VmcsField f) { return img.get(f); });
+  CHECK(e.basic() == ExitReason::io_instruction);
+  CHECK(e.io().port() == 0x3F8);
+  CHECK(e.io().in());
+  CHECK(e.io().size_bytes() == 1);
+  CHECK(e.instruction_length == 1);
+  CHECK(e.guest_physical_address == 0xFED40000);
+  CHECK_FALSE(e.reason.entry_failure());
+  for (VmcsField f : kExitInfoFields) CHECK(field_is_read_only(f));
+}
