@@ -4,13 +4,16 @@
 // Bochs sets were read from the emulator itself, not hand-derived: Debian's
 // bochs 2.7+dfsg-4+deb12u1 booting bochs_msr_dump/dump.S (run
 // `bochs_msr_dump/run.sh MODEL`), which RDMSRs 0x3A and 0x480-0x491 and
-// prints them on port 0xE9. They match Bochs 2.7's cpu/vmx.cc
-// init_vmx_capabilities() for the models' feature sets (cpudb
-// corei7_skylake-x.cc: EPT 1G pages, A/D, VMFUNC, unrestricted guest, VPID;
-// corei7_ivy_bridge_3770K.cc: no 1G pages, no A/D, no VMFUNC).
+// prints them on port 0xE9. They agree with Bochs's source
+// (init_ept_vpid_capabilities(): EPT_VPID_CAP = 0x06114141, | bit 17 if the
+// model has 1G pages, | bit 21 with EPT A/D, | 0xF01 << 32 with VPID;
+// init_vmfunc_capabilities(): VMFUNC bit 0 with EPTP switching) and the
+// cpudb feature sets: corei7_skylake-x has 1G pages, EPT A/D and VMFUNC
+// (0x06334141, 0x491 = 1); corei7_ivy_bridge_3770K has none of them
+// (0x06114141, no 0x491, no "enable VM functions" secondary control).
 //
 // The real-hardware set is an Intel Core i7 "Coffee Lake" (CPUID.1:EAX =
-// 0x000906EA, 6 cores / 12 threads), as logged by VirtualBox 6.1 ("HM:
+// 0x000906EA, 6 cores / 12 threads), as logged by VirtualBox ("HM:
 // MSR_IA32_VMX_..." lines of a public VBox.log); the same TRUE_*, MISC,
 // VMCS_ENUM, ENTRY and EXIT values appear in the VBox.log posted in
 // https://github.com/myspaghetti/macos-virtualbox/issues/224 .
