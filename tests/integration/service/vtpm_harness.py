@@ -45,12 +45,17 @@ def _port_pair_free(base):
             s.close()
 
 
+# One generator per test process, seeded from the PID so that tests running
+# in parallel start far apart. Bases are drawn below Linux's default
+# ephemeral range (32768..60999) so outgoing client sockets cannot hold them.
+_PORT_RNG = random.Random(os.getpid() * 7919 + time.time_ns())
+PORT_RANGE = (10000, 32000)
+
+
 def free_port_pair():
-    """A base port N with N and N+1 free; random, seeded by the PID so that
-    parallel tests start far apart."""
-    rng = random.Random(os.getpid() * 7919 + int(time.time() * 1000))
+    """A base port N with N and N+1 free."""
     for _ in range(200):
-        base = rng.randrange(20000, 60000, 2)
+        base = _PORT_RNG.randrange(PORT_RANGE[0], PORT_RANGE[1], 2)
         if _port_pair_free(base):
             return base
     raise TestFailure("no free port pair found")
