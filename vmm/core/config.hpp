@@ -1,0 +1,96 @@
+// mamori.cfg parser (format: docs/config.md).
+//
+// Untrusted text from the boot volume → a fixed-capacity Config. Refuses
+// anything it does not understand (unknown keys, duplicates, bad numbers,
+// overflowing numbers, stray characters) with the line number and a reason:
+// a typo must not silently boot something other than what was meant.
+// No allocation; the text need not be NUL-terminated.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+namespace mamori::core {
+
+inline constexpr size_t kConfigMaxVms = 8;
+inline constexpr size_t kConfigNameCap = 32;    // VM name incl. NUL: 31 characters
+inline constexpr size_t kConfigImageCap = 64;   // = boot::kFileNameLen: 63 characters
+inline constexpr size_t kConfigMaxLine = 255;   // characters, without the line end
+inline constexpr uint32_t kConfigMaxCpus = 64;  // cpu indices 0..63 (a 64-bit mask)
+inline constexpr uint64_t kConfigMemoryUnit = 2ull << 20;  // guest RAM is 2 MiB pages
+inline constexpr uint64_t kConfigMaxMemory = 64ull << 30;
+inline constexpr uint32_t kUartClock = 115200;  // 16550: 1.8432 MHz / 16, divisor = clock / baud
+
+enum class ConfigLogLevel : uint8_t { Error, Warn, Info, Debug };
+enum class ConfigPlatformTpm : uint8_t { Hardware, Emulated, None };
+
+struct VmConfig {
+  char name[kConfigNameCap];
+  uint64_t memory_bytes;
+  uint64_t cpu_mask;          // bit n: the VM runs on CPU n (MADT order)
+  char image[kConfigImageCap];// file name below \mamori\ on the boot volume
+  bool console;               // guest serial output to the console
+  bool tpm;                   // the VM gets its own vTPM
+  uint32_t line;              // line of its [vm NAME] header
+};
+
+struct Config {
+  uint16_t console_port;      // I/O port of the 16550
+  uint32_t baud;
+  ConfigLogLevel log;
+  ConfigPlatformTpm platform_tpm;
+  VmConfig vms[kConfigMaxVms];
+  size_t vm_count;
+};
+
+// Defaults: console = com1, baud = 115200, log = info, platform_tpm = hardware.
+void config_defaults(Config& out);
+
+enum class ConfigError : uint32_t {
+  None = 0,
+  NullInput,          // text null with a non-zero length
+  NulByte,            // a NUL character inside the text
+  BadCharacter,       // a control character (other than tab, CR before LF)
+  LineTooLong,        // more than kConfigMaxLine characters
+  MissingEquals,      // a line that is neither "key = value", "[vm NAME]" nor blank/comment
+  EmptyKey,
+  EmptyValue,
+  BadKey,             // key with characters other than a-z, 0-9, _
+  UnknownKey,         // not a key of this section
+  DuplicateKey,       // same key twice in a section
+  BadSection,         // "[...]" other than "[vm NAME]", or trailing text after ']'
+  BadVmName,          // empty, too long, or characters other than A-Z a-z 0-9 _ -
+  DuplicateVmName,
+  TooManyVms,         // more than kConfigMaxVms sections
+  BadNumber,          // not a decimal or 0x-hex number
+  NumberOverflow,     // does not fit 64 bits (or the suffix multiplication overflows)
+  BadConsole,         // not com1..com4 or a port number 1..0xfff8
+  BadBaud,            // 0, or does not divide 115200 (no exact 16550 divisor)
+  BadLogLevel,        // not error|warn|info|debug
+  BadPlatformTpm,     // not hardware|emulated|none
+  BadOnOff,           // not on|off
+  BadMemorySuffix,    // suffix other than K, M, G
+  MemoryNotAligned,   // not a multiple of 2 MiB
+  MemoryOutOfRange,   // below 2 MiB or above 64 GiB
+  BadCpuList,         // syntax: "0", "0,1", "0-3"
+  CpuOutOfRange,      // index ≥ 64 or a range with start > end
+  DuplicateCpu,       // same CPU listed twice in one list
+  BadImageName,       // empty, too long, path separators, leading '.', other characters
+  MissingMemory,      // [vm] section without memory = (line: its header)
+  MissingImage,       // [vm] section without image = (line: its header)
+};
+
+const char* describe(ConfigError e);
+
+struct ConfigResult {
+  ConfigError error;
+  uint32_t line;      // 1-based line of the error; 0 when not tied to a line
+};
+
+// Parses text[0..len). On success `out` holds defaults overridden by the
+// file. On error `out` is partly filled and must not be used.
+ConfigResult parse_config(const char* text, size_t len, Config& out);
+
+const char* config_log_level_name(ConfigLogLevel l);
+const char* config_platform_tpm_name(ConfigPlatformTpm t);
+
+}  // namespace mamori::core
