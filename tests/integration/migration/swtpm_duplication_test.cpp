@@ -1,0 +1,143 @@
+// The heart of the migration, against a real TPM (swtpm/libtpms): a
+// duplication blob built in software is accepted by TPM2_Import under an
+// SRK created from the standard template, loads, and unseals to the same
+// K — for RSA-2048 and ECC P-256 parents. And the TPM refuses what it must.
+#include <catch.hpp>
+
+#include "swtpm_process.hpp"
+#include "vtpm/migration/crypto/crypto.hpp"
+#include "vtpm/migration/duplication/duplicate.hpp"
+#include "vtpm/migration/host/errors.hpp"
+#include "vtpm/migration/protocol/srk.hpp"
+#include "vtpm/migration/tpm/tpm_client.hpp"
+#include "vtpm/migration/tpm2/constants.hpp"
+
+using namespace mamori::migration;
+using crypto::span;
+
+namespace {
+
+constexpr uint32_t kRcIntegrity = 0x09F;  // Part 2 §6.6.3 TPM_RC_INTEGRITY
+
+Bytes import_and_unseal(tpm::TpmClient& tpm, uint32_t parent, const DuplicationBlob& b) {
+  Bytes priv = tpm.import(parent, span(b.object_public), span(b.duplicate), span(b.in_sym_seed));
+  uint32_t h = tpm.load(parent, span(priv), span(b.object_public));
+  ScopedHandle guard(tpm, h);
+  return tpm.unseal(h);
+}
+
+}  // namespace
+
+TEST_CASE("swtpm imports, loads and unseals software-built duplication blobs") {
+  test::SwtpmProcess sw("dup");
+  auto t = tpm::open_transport(sw.data_spec());
+  tpm::TpmClient tpm(*t);
+  Bytes entropy = tpm.get_random(48);
+  REQUIRE(entropy.size() == 48);
+  crypto::Drbg rng(span(entropy));
+
+  for (SrkKind kind : {SrkKind::kRsa2048, SrkKind::kEccP256}) {
+    DYNAMIC_SECTION("parent " << to_string(kind)) {
+      tpm::LoadedKey srk = create_srk(tpm, kind);
+      ScopedHandle srk_guard(tpm, srk.handle);
+      tpm2::PublicArea parent;
+      REQUIRE(tpm2::parse_public(srk.public_area.data(), srk.public_area.size(), parent) == tpm2::PublicError::kOk);
+      CHECK(parent.attributes == tpm2::kSrkAttributes);
+      // A primary key from the same template is the same key (same Name).
+      tpm::LoadedKey again = create_srk(tpm, kind);
+      CHECK(again.name == srk.name);
+      tpm.flush(again.handle);
+
+      for (int i = 0; i < 3; ++i) {
+        Bytes k = rng.generate(32);
+        DuplicationBlob blob = wrap_to_parent(parent, span(k), rng);
+        CHECK(import_and_unseal(tpm, srk.handle, blob) == k);
+      }
+
+      Bytes k = rng.generate(32);
+      DuplicationBlob blob = wrap_to_parent(parent, span(k), rng);
+      SECTION("a modified duplicate fails the TPM's integrity check") {
+        DuplicationBlob bad = blob;
+        bad.duplicate[bad.duplicate.size() - 1] ^= 0x01;
+        try {
+          import_and_unseal(tpm, srk.handle, bad);
+          FAIL("tampered duplicate accepted");
+        } catch (const tpm::TpmError& e) {
+          CHECK(e.base() == kRcIntegrity);
+        }
+      }
+      SECTION("a modified public area (a different Name) fails integrity") {
+        DuplicationBlob bad = blob;
+        bad.object_public[bad.object_public.size() - 1] ^= 0x01;
+        CHECK_THROWS_AS(import_and_unseal(tpm, srk.handle, bad), tpm::TpmError);
+      }
+      SECTION("a modified seed does not import") {
+        DuplicationBlob bad = blob;
+        bad.in_sym_seed[bad.in_sym_seed.size() / 2] ^= 0x01;
+        CHECK_THROWS_AS(import_and_unseal(tpm, srk.handle, bad), tpm::TpmError);
+      }
+    }
+  }
+}
+
+TEST_CASE("a blob wrapped to another TPM's SRK does not import") {
+  test::SwtpmProcess a("a"), b("b");
+  auto ta = tpm::open_transport(a.data_spec());
+  auto tb = tpm::open_transport(b.data_spec());
+  tpm::TpmClient tpm_a(*ta), tpm_b(*tb);
+  Bytes entropy = tpm_a.get_random(48);
+  crypto::Drbg rng(span(entropy));
+  tpm::LoadedKey srk_a = create_srk(tpm_a, SrkKind::kEccP256);
+  tpm::LoadedKey srk_b = create_srk(tpm_b, SrkKind::kEccP256);
+  CHECK(srk_a.name != srk_b.name);  // different TPMs, different primary seeds
+  tpm2::PublicArea parent_a;
+  REQUIRE(tpm2::parse_public(srk_a.public_area.data(), srk_a.public_area.size(), parent_a) == tpm2::PublicError::kOk);
+  Bytes k = rng.generate(32);
+  DuplicationBlob blob = wrap_to_parent(parent_a, span(k), rng);
+  CHECK_THROWS_AS(import_and_unseal(tpm_b, srk_b.handle, blob), tpm::TpmError);
+  CHECK(import_and_unseal(tpm_a, srk_a.handle, blob) == k);
+  tpm_a.flush(srk_a.handle);
+  tpm_b.flush(srk_b.handle);
+}
+
+TEST_CASE("NV counter: define once, increments only move forward") {
+  test::SwtpmProcess sw("nv");
+  auto t = tpm::open_transport(sw.data_spec());
+  tpm::TpmClient tpm(*t);
+  constexpr uint32_t kIndex = 0x01500123;
+  CHECK(tpm.nv_define_counter(kIndex));
+  CHECK_FALSE(tpm.nv_define_counter(kIndex));  // already there: reused
+  CHECK((tpm.nv_attributes(kIndex) & 0xF0) == tpm2::kNvTypeCounter);
+  tpm.nv_increment(kIndex);
+  uint64_t a = tpm.nv_read_counter(kIndex);
+  tpm.nv_increment(kIndex);
+  uint64_t b = tpm.nv_read_counter(kIndex);
+  CHECK(b == a + 1);
+  CHECK_THROWS_AS(tpm.nv_read_counter(0x01500124), tpm::TpmError);  // undefined index
+  CHECK_THROWS_AS(tpm.nv_define_counter(0x81000001), MigrationError);  // not an NV handle
+}
+
+TEST_CASE("policy session: PolicyCommandCode digest matches the software computation") {
+  test::SwtpmProcess sw("pol");
+  auto t = tpm::open_transport(sw.data_spec());
+  tpm::TpmClient tpm(*t);
+  uint32_t s = tpm.start_policy_session();
+  CHECK((s >> 24) == 0x03);  // TPM_HT_POLICY_SESSION
+  CHECK(tpm.policy_get_digest(s) == Bytes(32, 0));
+  tpm.policy_command_code(s, tpm2::kCcUnseal);
+  // Part 3 §23.11: policyDigest_new = H(policyDigest_old || TPM_CC_PolicyCommandCode || code)
+  Bytes in(32, 0);
+  for (uint32_t v : {tpm2::kCcPolicyCommandCode, tpm2::kCcUnseal})
+    for (int i = 3; i >= 0; --i) in.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  CHECK(tpm.policy_get_digest(s) == crypto::sha256(span(in)));
+  tpm.flush(s);
+}
+
+TEST_CASE("GetRandom returns what was asked, across several calls") {
+  test::SwtpmProcess sw("rng");
+  auto t = tpm::open_transport(sw.data_spec());
+  tpm::TpmClient tpm(*t);
+  Bytes r = tpm.get_random(100);
+  CHECK(r.size() == 100);
+  CHECK(r != Bytes(100, 0));
+}
