@@ -96,7 +96,11 @@ size_t format_finding(const Finding& f, char* out, size_t cap) {
     case Severity::warning: t.put("warning: "); break;
     case Severity::info: t.put("note: "); break;
   }
-  return t.put(f.text).length();
+  t.put(f.text);
+  if (f.has_control)
+    t.put(": ").put(control_kind_name(f.control.kind)).put(" control '")
+        .put(control_bit_name(f.control.kind, f.control.bit)).put("'");
+  return t.length();
 }
 
 size_t format_control_bit(const ControlBit& b, char* out, size_t cap) {

@@ -7,6 +7,9 @@ namespace mamori::vmx {
 void Readiness::add(Severity s, const char* text) {
   if (count < kMax) findings[count++] = {s, text};
 }
+void Readiness::add(Severity s, const char* text, ControlBit control) {
+  if (count < kMax) findings[count++] = {s, text, true, control};
+}
 bool Readiness::ready() const { return count_of(Severity::required) == 0; }
 int Readiness::count_of(Severity s) const {
   int n = 0;
@@ -19,7 +22,25 @@ bool Readiness::mentions(const char* prefix) const {
   return false;
 }
 
+namespace {
+// Required control bits that evaluate_readiness() explains in its own words.
+constexpr uint32_t kExplained[kControlKinds] = {
+    bit_of(PinCtl::external_interrupt_exiting) | bit_of(PinCtl::nmi_exiting) |
+        bit_of(PinCtl::preemption_timer),
+    bit_of(ProcCtl::hlt_exiting) | bit_of(ProcCtl::io_bitmaps) | bit_of(ProcCtl::msr_bitmaps) |
+        bit_of(ProcCtl::secondary_controls),
+    bit_of(Proc2Ctl::enable_ept) | bit_of(Proc2Ctl::unrestricted_guest),
+    bit_of(ExitCtl::host_address_space_size) | bit_of(ExitCtl::ack_interrupt_on_exit) |
+        bit_of(ExitCtl::save_efer) | bit_of(ExitCtl::load_efer),
+    bit_of(EntryCtl::load_efer),
+};
+}  // namespace
+
 Readiness evaluate_readiness(const VmxCapabilities& c) {
+  return evaluate_readiness(c, mamori_control_request());
+}
+
+Readiness evaluate_readiness(const VmxCapabilities& c, const ControlRequest& request) {
   Readiness r;
   const auto need = [&](bool ok, const char* text) {
     if (!ok) r.add(Severity::required, text);
@@ -47,7 +68,9 @@ Readiness evaluate_readiness(const VmxCapabilities& c) {
   need(c.can(ExitCtl::host_address_space_size), "controls: 64-bit host (host address-space size) not available");
   need(c.can(ExitCtl::load_efer) && c.can(ExitCtl::save_efer) && c.can(EntryCtl::load_efer),
        "controls: loading/saving IA32_EFER on VM entry/exit not available");
+  need(c.can(ExitCtl::ack_interrupt_on_exit), "controls: acknowledge interrupt on exit not available");
   need(c.misc.activity_hlt, "VMX misc: activity state HLT not supported");
+  want(c.can(EntryCtl::ia32e_mode_guest), "controls: IA-32e mode guest not available (no 64-bit guests)");
 
   // EPT (App. A.10).
   if (!c.ept_enabled_possible()) {
@@ -72,6 +95,14 @@ Readiness evaluate_readiness(const VmxCapabilities& c) {
     r.add(Severity::warning, "VPID: not supported (TLB flushed on every VM entry/exit)");
   } else if (!c.ept.invvpid || !(c.ept.invvpid_single_context || c.ept.invvpid_all_context)) {
     r.add(Severity::warning, "VPID: INVVPID single/all-context not supported; VPID left off");
+  }
+  // Any other control mamori requires (the sentences above cover the ones
+  // that have a reason to give): named by the control itself.
+  const ComputedControls ctl = compute_controls(c, request);
+  for (int i = 0; i < ctl.missing_count; ++i) {
+    const ControlBit b = ctl.missing[i];
+    if (!(kExplained[static_cast<int>(b.kind)] >> b.bit & 1))
+      r.add(Severity::required, "controls: required control not available", b);
   }
   if (!c.true_controls)
     r.add(Severity::info, "controls: no TRUE capability MSRs (default1 controls stay 1)");

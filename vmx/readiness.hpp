@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "vmx/capabilities.hpp"
+#include "vmx/control_compute.hpp"
 
 namespace mamori::vmx {
 
@@ -14,6 +15,8 @@ enum class Severity : uint8_t { required, warning, info };
 struct Finding {
   Severity severity;
   const char* text;  // static string, e.g. "EPT: 1 GiB pages not supported (guests use 2 MiB pages)"
+  bool has_control = false;  // text is about this control bit (format_finding names it)
+  ControlBit control = {ControlKind::pin, 0};
 };
 
 struct Readiness {
@@ -24,6 +27,7 @@ struct Readiness {
   int count_of(Severity s) const;
   bool mentions(const char* text_prefix) const;  // for tests and the system test
   void add(Severity s, const char* text);
+  void add(Severity s, const char* text, ControlBit control);
 };
 
 // What mamori requires (hard): CPUID VMX; VMCS size <= 4 KiB and WB;
@@ -31,9 +35,13 @@ struct Readiness {
 // INVEPT (single- or all-context); unrestricted guest; VMX-preemption timer;
 // MSR and I/O bitmaps; HLT exiting; external-interrupt and NMI exiting;
 // load/save IA32_EFER on entry/exit; host address-space size; activity state
-// HLT. Warnings: no 1 GiB or 2 MiB EPT pages, no VPID/INVVPID, no EPT A/D
-// bits, no TRUE control MSRs.
+// HLT; and, by construction, every control mamori_control_request()
+// requires (so a "ready" CPU always gets ComputedControls::ok()). Warnings:
+// no 1 GiB or 2 MiB EPT pages, no VPID/INVVPID, no EPT A/D bits, no
+// IA-32e mode guests; notes: no TRUE control MSRs.
 Readiness evaluate_readiness(const VmxCapabilities& caps);
+// The same, for another set of required controls (tests, future guests).
+Readiness evaluate_readiness(const VmxCapabilities& caps, const ControlRequest& request);
 
 // IA32_FEATURE_CONTROL (MSR 0x3A): bit 0 lock, bit 1 VMX inside SMX,
 // bit 2 VMX outside SMX. VMXON outside SMX #GPs unless lock=1 and bit 2=1.

@@ -1,8 +1,10 @@
 // Capability record decoding (App. A) and readiness, on real MSR values.
 #include <catch.hpp>
+#include <string>
 
 #include "fixtures.hpp"
 #include "vmx/msr.hpp"
+#include "vmx/format.hpp"
 #include "vmx/readiness.hpp"
 
 using namespace mamori::vmx;
@@ -227,4 +229,36 @@ TEST_CASE("IA32_FEATURE_CONTROL evaluation (§24.7)") {
   // Only VMX inside SMX: still off for a normal VMXON.
   CHECK(evaluate_feature_control(true, 0x3).action == A::locked_off);
   CHECK(evaluate_feature_control(false, 0x5).action == A::no_vmx);
+}
+
+TEST_CASE("readiness: any other missing required control is named by the control") {
+  const VmxCapabilities c = decode(raw_from(kCoffeeLake));
+  ControlRequest req = mamori_control_request();
+  req.require(PinCtl::posted_interrupts);  // not on this client CPU
+  const Readiness r = evaluate_readiness(c, req);
+  CHECK_FALSE(r.ready());
+  REQUIRE(r.count_of(Severity::required) == 1);
+  const Finding& f = r.findings[0];
+  CHECK(f.has_control);
+  CHECK(f.control.kind == ControlKind::pin);
+  CHECK(f.control.bit == 7);
+  char line[160];
+  format_finding(f, line, sizeof line);
+  CHECK(std::string(line) ==
+        "missing: controls: required control not available: pin-based control 'posted_interrupts'");
+  // With mamori's own request the same CPU is ready.
+  CHECK(evaluate_readiness(c).ready());
+}
+
+TEST_CASE("readiness: no acknowledge-interrupt-on-exit or no IA-32e guests") {
+  RawVmxMsrs raw = raw_from(kBochsSkylakeX);
+  raw.true_exit &= ~(1ull << (32 + 15));
+  Readiness r = evaluate_readiness(decode(raw));
+  CHECK_FALSE(r.ready());
+  CHECK(r.mentions("controls: acknowledge interrupt on exit not available"));
+  raw = raw_from(kBochsSkylakeX);
+  raw.true_entry &= ~(1ull << (32 + 9));
+  r = evaluate_readiness(decode(raw));
+  CHECK(r.ready());
+  CHECK(r.mentions("controls: IA-32e mode guest not available"));
 }
