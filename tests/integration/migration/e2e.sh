@@ -82,6 +82,11 @@ start_tpm() {
     if wait_port $((port + 1)) && kill -0 "$pid" 2>/dev/null; then
       PIDS+=("$pid")
       eval "PORT_$name=$port PID_$name=$pid"
+      # vtpm-service powers on without TPM2_Startup (the guest sends it);
+      # swtpm gets --flags startup-clear instead.
+      if [ "$kind" = vtpm ] && [ -n "$SVC" ]; then
+        TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$port" tpm2_startup -c || { echo "$name: startup failed"; exit 1; }
+      fi
       return 0
     fi
     kill "$pid" 2>/dev/null
