@@ -1,0 +1,121 @@
+// libFuzzer target: random access sequences against the CRB model with an
+// engine completing at random times (also with bogus lengths). Invariants:
+// no crash/UB; START reads 1 exactly while a command executes; tpmIdle
+// exactly in Idle; what reaches the engine lies inside the data buffer and
+// its header size equals its length; localities stay in range.
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <memory>
+
+#include "vtpm/common/tpm_header.hpp"
+#include "vtpm/crb/crb_device.hpp"
+
+using namespace mamori::vtpm;
+using namespace mamori::vtpm::crb;
+
+namespace {
+
+#define FUZZ_ASSERT(c) \
+  do {                 \
+    if (!(c)) abort(); \
+  } while (0)
+
+struct Input {
+  const uint8_t* p;
+  size_t n;
+  uint8_t u8() { return n ? (--n, *p++) : 0; }
+  uint16_t u16() { return static_cast<uint16_t>(u8() | (u8() << 8)); }
+  uint64_t u64() {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= uint64_t{u8()} << (8 * i);
+    return v;
+  }
+};
+
+struct Engine final : TpmBackend {
+  bool busy = false;
+  SubmissionId id = 0;
+  uint8_t* rsp = nullptr;
+  size_t cap = 0;
+  TpmCompletion* done = nullptr;
+  void submit(SubmissionId i, uint8_t loc, const uint8_t* cmd, size_t len, uint8_t* r, size_t c,
+              TpmCompletion& d) override {
+    FUZZ_ASSERT(!busy);
+    FUZZ_ASSERT(loc < kNumLocalities);
+    FUZZ_ASSERT(len >= kTpmHeaderSize && len <= kDataBufferSize);
+    FUZZ_ASSERT(header_size_field(cmd) == len);
+    busy = true, id = i, rsp = r, cap = c, done = &d;
+  }
+  void cancel(SubmissionId) override {}
+};
+
+constexpr uint8_t kSizes[] = {1, 2, 4, 8, 4, 4, 3, 0};
+constexpr uint16_t kHot[] = {kLocState.offset, kLocCtrl.offset, kLocSts.offset, kCtrlReq.offset,
+                             kCtrlSts.offset, kCtrlCancel.offset, kCtrlStart.offset, kIntEnable.offset,
+                             kIntSts.offset, kDataBuffer, kDataBuffer + 2, kDataBuffer + 4};
+
+void check(CrbDevice& dev) {
+  const uint8_t loc = dev.active_locality();
+  FUZZ_ASSERT(loc == kNoLocality || loc < kNumLocalities);
+  if (loc == kNoLocality) return;
+  const uint64_t base = loc * kLocalityStride;
+  const uint32_t start = static_cast<uint32_t>(dev.mmio_read(base + kCtrlStart.offset, 4));
+  FUZZ_ASSERT(((start & kStartInvoke) != 0) == (dev.state() == CrbState::Execution));
+  const uint32_t st = static_cast<uint32_t>(dev.mmio_read(base + kCtrlSts.offset, 4));
+  FUZZ_ASSERT(((st & ctrl_sts::kTpmIdle) != 0) == (dev.state() == CrbState::Idle));
+  FUZZ_ASSERT((st & ctrl_sts::kTpmSts) == 0);
+  const uint32_t ls = static_cast<uint32_t>(dev.mmio_read(base + kLocState.offset, 4));
+  FUZZ_ASSERT(((ls >> loc_state::kActiveLocalityShift) & 7) == loc);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  auto engine = std::make_unique<Engine>();
+  auto dev = std::make_unique<CrbDevice>(*engine, nullptr);
+
+  Input in{data, size};
+  while (in.n) {
+    const uint8_t op = in.u8();
+    const uint8_t loc = (op >> 4) % 6;
+    const uint16_t off = (op & 8) ? kHot[in.u8() % (sizeof kHot / sizeof kHot[0])] : (in.u16() & 0xFFF);
+    const uint8_t sz = kSizes[in.u8() & 7];
+    const uint64_t addr = loc * kLocalityStride + off;
+    switch (op & 7) {
+      case 0:
+      case 1:
+        dev->mmio_read(addr, sz);
+        break;
+      case 2:
+      case 3:
+        dev->mmio_write(addr, sz, in.u64());
+        break;
+      case 4: {
+        if (!engine->busy) break;
+        const size_t fill = in.u16() % (kTpmBufferSize + 1);
+        for (size_t i = 0; i < fill && i < engine->cap; ++i) engine->rsp[i] = in.u8();
+        if (in.u8() & 1 && fill >= kTpmHeaderSize) store_be32(engine->rsp + 2, static_cast<uint32_t>(fill));
+        const size_t len = (in.u8() & 1) ? fill : in.u16();
+        engine->busy = false;
+        engine->done->complete(engine->id, len);
+        break;
+      }
+      case 5:
+        dev->complete(in.u8(), in.u16());
+        break;
+      case 6:
+        if (in.u8() == 0xA5) dev->reset();
+        break;
+      default: {  // a command header written into the active locality's buffer
+        const uint8_t l = dev->active_locality() == kNoLocality ? 0 : dev->active_locality();
+        const uint64_t b = l * kLocalityStride + kDataBuffer;
+        dev->mmio_write(b, 2, 0x0180);
+        dev->mmio_write(b + 2, 4, in.u16() % 64);  // big-endian size 0..63 in bytes 4..5
+        break;
+      }
+    }
+    check(*dev);
+  }
+  return 0;
+}
