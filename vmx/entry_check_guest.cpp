@@ -148,8 +148,6 @@ void segments(Facts& f) {
   } else {
     // CS.
     const unsigned ct = cs.type();
-    if (cs.unusable())
-      f.fail(G, k27312, "guest CS must be usable", kCs.ar);
     if (!(ct == 9 || ct == 11 || ct == 13 || ct == 15 || (f.ug && ct == 3)))
       f.fail(G, k27312, "guest CS: type must be 9, 11, 13 or 15 (3 with unrestricted guest)", kCs.ar);
     if (!cs.s()) f.fail(G, k27312, "guest CS: S (descriptor type) must be 1", kCs.ar);
@@ -282,6 +280,13 @@ void non_register(Facts& f) {
     f.fail(G, k27315, "blocking by STI or MOV SS requires the active state", A);
   if (f.event.valid()) {
     const T t = f.event.type();
+    const uint8_t vec = f.event.vector();
+    // HLT admits external interrupts, NMIs, #DB, #MC and pending MTF only.
+    if (act == 1 && !(t == T::external_interrupt || t == T::nmi ||
+                      (t == T::hardware_exception && (vec == 1 || vec == 18)) ||
+                      (t == T::other_event && vec == 0)))
+      f.fail(G, k27315,
+             "in the HLT state only external interrupts, NMI, #DB, #MC or MTF can be injected", A);
     if (act == 3)
       f.fail(G, k27315, "no event can be injected into wait-for-SIPI", A);
     if (act == 2 && !(t == T::nmi || (t == T::hardware_exception && f.event.vector() == 18)))
@@ -307,12 +312,25 @@ void non_register(Facts& f) {
     f.fail(G, k27315, "'entry to SMM' requires blocking by SMI", I);
   if ((f.pin & bit_of(PinCtl::virtual_nmis)) && f.event.valid() && f.event.type() == T::nmi && nmi)
     f.fail(G, k27315, "injecting an NMI with virtual NMIs requires no blocking by NMI", I);
+  // "A processor may require" STI blocking to be 0 for NMI injection: the
+  // VMM never needs it, so it is reported.
+  if (f.event.valid() && f.event.type() == T::nmi && sti)
+    f.fail(G, k27315, "injecting an NMI while blocked by STI (refused by some processors)", I);
+  if ((intr & 0x10) && movss)
+    f.fail(G, k27315, "enclave interruption (bit 4) requires no MOV-SS blocking", I);
 
   // Pending debug exceptions (§25.4.2): bits 11:4, 13, 15, 63:17 reserved.
   const uint64_t pde = f.get(VmcsField::guest_pending_debug_exceptions);
   const auto P = VmcsField::guest_pending_debug_exceptions;
   if (pde & 0xFFFFFFFFFFFEAFF0ull)
     f.fail(G, k27315, "guest pending debug exceptions: reserved bits 11:4, 13, 15, 63:17 must be 0", P);
+  // RTM (bit 16): no other pending debug conditions but "enabled breakpoint"
+  // (bit 12, must be 1), and no MOV-SS blocking.
+  if ((pde & (1ull << 16)) && ((pde & 0x5FFFull) != 0x1000 || movss))
+    f.fail(G, k27315,
+           "pending debug exceptions RTM (bit 16) requires bits 11:0 and 14 clear, bit 12 set and "
+           "no MOV-SS blocking",
+           P);
   if (sti || movss || act == 1) {
     const bool bs = pde & (1ull << 14);
     const bool tf = f.guest_rflags & kRflagsTf;

@@ -286,6 +286,25 @@ const Broken kBroken[] = {
        v.set(F::guest_activity_state, 3);
        v.set(F::entry_interruption_info, InterruptionInfo::make(2, InterruptionInfo::Type::nmi, false).raw);
      }},
+    {"#GP injected into a halted guest", GuestKind::long_mode, RuleGroup::guest_non_register,
+     "in the HLT state only external interrupts",
+     [](VmcsImage& v, const Machine&) {
+       v.set(F::guest_activity_state, 1);
+       v.set(F::entry_interruption_info, InterruptionInfo::make(13, InterruptionInfo::Type::hardware_exception, true).raw);
+     }},
+    {"NMI injected while blocked by STI", GuestKind::long_mode, RuleGroup::guest_non_register,
+     "injecting an NMI while blocked by STI",
+     [](VmcsImage& v, const Machine&) {
+       v.set(F::guest_rflags, 0x202);
+       v.set(F::guest_interruptibility_state, 1);
+       v.set(F::entry_interruption_info, InterruptionInfo::make(2, InterruptionInfo::Type::nmi, false).raw);
+     }},
+    {"enclave interruption with MOV-SS blocking", GuestKind::long_mode, RuleGroup::guest_non_register,
+     "enclave interruption (bit 4) requires no MOV-SS blocking",
+     [](VmcsImage& v, const Machine&) { v.set(F::guest_interruptibility_state, 0x12); }},
+    {"RTM pending debug without bit 12", GuestKind::long_mode, RuleGroup::guest_non_register,
+     "pending debug exceptions RTM (bit 16)",
+     [](VmcsImage& v, const Machine&) { v.set(F::guest_pending_debug_exceptions, 1ull << 16); }},
     {"pending debug reserved bit", GuestKind::long_mode, RuleGroup::guest_non_register,
      "guest pending debug exceptions: reserved bits",
      [](VmcsImage& v, const Machine&) { v.set(F::guest_pending_debug_exceptions, 0x10); }},
@@ -393,4 +412,27 @@ TEST_CASE("property: on random realistic CPUs that pass readiness, mamori's VMCS
   }
   // The property must not hold vacuously.
   CHECK(accepted > 1000);
+}
+
+TEST_CASE("events a halted guest may receive pass") {
+  const Machine m = machine(kBochsSkylakeX);
+  using T = InterruptionInfo::Type;
+  const InterruptionInfo allowed[] = {InterruptionInfo::make(0x20, T::external_interrupt, false),
+                                      InterruptionInfo::make(2, T::nmi, false),
+                                      InterruptionInfo::make(1, T::hardware_exception, false),
+                                      InterruptionInfo::make(18, T::hardware_exception, false)};
+  for (const InterruptionInfo& ev : allowed) {
+    INFO(ev.raw);
+    VmcsImage v = good_image(m, GuestKind::long_mode);
+    v.set(F::guest_activity_state, 1);
+    v.set(F::guest_rflags, 0x202);
+    v.set(F::entry_interruption_info, ev.raw);
+    const EntryCheckReport r = run(m, v);
+    INFO(describe(r));
+    CHECK(r.ok());
+  }
+  // A valid RTM pending-debug state: bit 16 with bit 12.
+  VmcsImage v = good_image(m, GuestKind::long_mode);
+  v.set(F::guest_pending_debug_exceptions, (1ull << 16) | (1ull << 12));
+  CHECK(run(m, v).ok());
 }
