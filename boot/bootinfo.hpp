@@ -31,7 +31,7 @@ struct MemoryRegion {
   uint64_t base;       // physical, 4 KiB aligned as UEFI reports it
   uint64_t size;       // bytes
   MemoryType type;
-  uint32_t reserved0;
+  uint32_t efi_type;        // the UEFI EFI_MEMORY_TYPE it came from (informative)
   uint64_t efi_attributes;  // EFI_MEMORY_* attribute bits, informative
 };
 static_assert(sizeof(MemoryRegion) == 32);
@@ -79,6 +79,12 @@ struct BootInfo {
 
   uint64_t tsc_at_exit_boot_services;
   char loader_version[32];
+
+  // UEFI runtime services stay callable after ExitBootServices (UEFI 2.9
+  // §8): the VMM uses ResetSystem for reboot/poweroff, identity-mapped, as
+  // no SetVirtualAddressMap is done.
+  uint64_t efi_system_table;
+  uint64_t efi_runtime_services;
 };
 
 }  // namespace mamori::boot

@@ -1,0 +1,21 @@
+// Local APIC (SDM 3A ch. 10): xAPIC through MMIO, or x2APIC through MSRs
+// when the firmware left it in x2APIC mode. Only what the VMM needs:
+// its ID, IPIs (INIT, SIPI, NMI) and EOI.
+#pragma once
+#include <stdint.h>
+
+namespace mamori::drivers::lapic {
+
+void init();            // on each CPU; reads IA32_APIC_BASE and enables the APIC
+bool x2apic_mode();
+uint32_t id();
+void send_init(uint32_t apic_id);
+void send_startup(uint32_t apic_id, uint8_t vector_page);  // SIPI, page = addr >> 12
+void send_nmi_all_but_self();
+// Broadcast start-up, for platforms without a MADT (OVMF under Bochs).
+void send_init_all_but_self();
+void send_startup_all_but_self(uint8_t vector_page);
+bool ipi_pending();     // delivery status (xAPIC only; x2APIC has none)
+void eoi();
+
+}  // namespace mamori::drivers::lapic

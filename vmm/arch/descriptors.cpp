@@ -1,0 +1,104 @@
+#include "descriptors.hpp"
+#include "vmm/percpu.hpp"
+
+extern "C" uint64_t isr_table[32];
+
+namespace mamori::arch {
+namespace {
+
+struct [[gnu::packed]] Tss64 {
+  uint32_t reserved0;
+  uint64_t rsp[3];
+  uint64_t reserved1;
+  uint64_t ist[7];
+  uint64_t reserved2;
+  uint16_t reserved3;
+  uint16_t iomap_base;
+};
+static_assert(sizeof(Tss64) == 104);
+
+struct [[gnu::packed]] DescriptorPointer {
+  uint16_t limit;
+  uint64_t base;
+};
+
+struct IdtGate {
+  uint16_t offset_low, selector;
+  uint8_t ist, type_attr;
+  uint16_t offset_mid;
+  uint32_t offset_high, reserved;
+};
+static_assert(sizeof(IdtGate) == 16);
+
+constexpr unsigned kIstStackBytes = 8192;
+enum Ist : uint8_t { kIstNone = 0, kIstDoubleFault = 1, kIstNmi = 2, kIstMachineCheck = 3 };
+constexpr uint8_t kInterruptGate = 0x8E;  // present, DPL 0, 64-bit interrupt gate
+
+// Code64: L=1, P=1, S=1, type=execute/read. Data: P=1, S=1, type=read/write.
+constexpr uint64_t kGdtCode64 = 0x00AF9A000000FFFFull;
+constexpr uint64_t kGdtData = 0x00CF92000000FFFFull;
+
+alignas(16) uint64_t g_gdt[kMaxCpus][6];
+alignas(16) Tss64 g_tss[kMaxCpus];
+alignas(16) uint8_t g_ist_stacks[kMaxCpus][3][kIstStackBytes];
+alignas(16) IdtGate g_idt[256];
+bool g_idt_built;
+
+void build_idt() {
+  for (unsigned v = 0; v < 32; ++v) {
+    uint64_t h = isr_table[v];
+    uint8_t ist = v == 8 ? kIstDoubleFault : v == 2 ? kIstNmi : v == 18 ? kIstMachineCheck : kIstNone;
+    g_idt[v] = IdtGate{static_cast<uint16_t>(h), kKernelCs, ist, kInterruptGate, static_cast<uint16_t>(h >> 16),
+                       static_cast<uint32_t>(h >> 32), 0};
+  }
+  g_idt_built = true;
+}
+
+}  // namespace
+
+void load_descriptors(unsigned cpu) {
+  if (!g_idt_built) build_idt();
+  Tss64& tss = g_tss[cpu];
+  for (unsigned i = 0; i < 3; ++i)
+    tss.ist[i] = reinterpret_cast<uint64_t>(&g_ist_stacks[cpu][i][kIstStackBytes]);
+  tss.iomap_base = sizeof(Tss64);  // no I/O permission bitmap
+  uint64_t* gdt = g_gdt[cpu];
+  gdt[0] = 0;
+  gdt[1] = kGdtCode64;
+  gdt[2] = kGdtData;
+  // 16-byte available 64-bit TSS descriptor (type 9), SDM 3A §7.2.3.
+  uint64_t base = reinterpret_cast<uint64_t>(&tss);
+  uint64_t limit = sizeof(Tss64) - 1;
+  gdt[3] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ull << 40) | (((limit >> 16) & 0xF) << 48) |
+           (((base >> 24) & 0xFF) << 56);
+  gdt[4] = base >> 32;
+  gdt[5] = 0;
+  DescriptorPointer gdtr{sizeof(g_gdt[0]) - 1, reinterpret_cast<uint64_t>(gdt)};
+  DescriptorPointer idtr{sizeof(g_idt) - 1, reinterpret_cast<uint64_t>(g_idt)};
+  asm volatile(
+      "lgdt %0\n"
+      "lidt %1\n"
+      "pushq %2\n"
+      "lea 1f(%%rip), %%rax\n"
+      "pushq %%rax\n"
+      "lretq\n"
+      "1:\n"
+      "mov %3, %%ax\n"
+      "mov %%ax, %%ds\n"
+      "mov %%ax, %%es\n"
+      "mov %%ax, %%ss\n"
+      "xor %%eax, %%eax\n"
+      "mov %%ax, %%fs\n"
+      "mov %%ax, %%gs\n"
+      "mov %4, %%ax\n"
+      "ltr %%ax\n"
+      :
+      : "m"(gdtr), "m"(idtr), "i"(static_cast<uint64_t>(kKernelCs)), "i"(kKernelDs), "i"(kTss)
+      : "rax", "memory");
+}
+
+uint64_t gdt_base(unsigned cpu) { return reinterpret_cast<uint64_t>(g_gdt[cpu]); }
+uint64_t tss_base(unsigned cpu) { return reinterpret_cast<uint64_t>(&g_tss[cpu]); }
+uint64_t idt_base() { return reinterpret_cast<uint64_t>(g_idt); }
+
+}  // namespace mamori::arch

@@ -1,0 +1,26 @@
+// GDT, TSS and IDT of each CPU (SDM 3A §3.4.5 segment descriptors, §7.2.3
+// 64-bit TSS, §6.14.1 64-bit IDT gates). Exceptions that may arrive on a
+// broken stack (#DF, NMI, #MC) run on IST stacks of their own.
+#pragma once
+#include <stdint.h>
+
+namespace mamori::arch {
+
+inline constexpr uint16_t kKernelCs = 0x08;
+inline constexpr uint16_t kKernelDs = 0x10;
+inline constexpr uint16_t kTss = 0x18;
+
+struct ExceptionFrame {
+  uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+  uint64_t vector, error;
+  uint64_t rip, cs, rflags, rsp, ss;  // pushed by the CPU (SDM 3A §6.14.2)
+};
+
+// Loads this CPU's GDT (with its TSS) and the shared IDT.
+void load_descriptors(unsigned cpu_index);
+// Host-state values the VMCS needs (SDM 3C §25.5): GDTR/IDTR/TR bases.
+uint64_t gdt_base(unsigned cpu_index);
+uint64_t tss_base(unsigned cpu_index);
+uint64_t idt_base();
+
+}  // namespace mamori::arch

@@ -1,0 +1,148 @@
+// The VMM's boot sequence on the bootstrap processor (docs/boot.md), and
+// the application processors' entry.
+#include "boot/bootinfo.hpp"
+#include "drivers/lapic/lapic.hpp"
+#include "drivers/timer/tsc.hpp"
+#include "drivers/tpm/tpm_probe.hpp"
+#include "vmm/arch/cpu.hpp"
+#include "vmm/arch/descriptors.hpp"
+#include "vmm/console.hpp"
+#include "vmm/cpu/vmx_root.hpp"
+#include "vmm/log.hpp"
+#include "vmm/mem/frames.hpp"
+#include "vmm/panic.hpp"
+#include "vmm/percpu.hpp"
+#include "vmm/platform/acpi.hpp"
+#include "vmm/platform/config.hpp"
+#include "vmm/platform/power.hpp"
+#include "vmm/shell/commands.hpp"
+#include "vmm/shell/shell.hpp"
+#include "vmm/smp/smp.hpp"
+#include "vmm/version.hpp"
+
+extern "C" uintptr_t __stack_chk_guard;
+extern "C" char __bss_start[], __bss_end[];
+
+namespace mamori {
+namespace {
+constexpr uint16_t kDefaultConsolePort = 0x3F8;  // COM1
+constexpr uint32_t kDefaultBaud = 115200;
+constexpr uint64_t kApVmxWaitUs = 2000000;
+
+// Stage markers: the bench counts emulated instructions between them.
+void stage(const char* name) { LOG_INFO("stage: %s", name); }
+
+void reseed_stack_guard() {
+  uint64_t seed = cpu::rdtsc();
+  if (cpu::cpuid(1).ecx & (1u << 30)) {  // RDRAND (SDM 2, CPUID.01H:ECX[30])
+    uint64_t r;
+    uint8_t ok;
+    for (int i = 0; i < 10; ++i) {
+      asm volatile("rdrand %0; setc %1" : "=r"(r), "=qm"(ok));
+      if (ok) { seed ^= r; break; }
+    }
+  }
+  __stack_chk_guard ^= seed;
+}
+
+void wait_for_aps() {
+  uint64_t end = cpu::rdtsc() + drivers::tsc::hz() / 1000000 * kApVmxWaitUs;
+  for (unsigned i = 1; i < g_cpu_count; ++i)
+    while (__atomic_load_n(&g_cpus[i].state, __ATOMIC_ACQUIRE) == CpuState::Online && cpu::rdtsc() < end) cpu::pause();
+}
+}  // namespace
+}  // namespace mamori
+
+using namespace mamori;
+
+// Stack canaries need a frame whose guard does not change under it: the
+// entry function re-seeds the guard and so must not be protected itself.
+extern "C" [[noreturn]] __attribute__((optimize("no-stack-protector"))) void vmm_main(uint64_t bootinfo_phys) {
+  // The loader zeroed .bss (memsz > filesz) when it placed the image.
+  console::init(kDefaultConsolePort, kDefaultBaud);
+  console::printf("\nmamori %s: VMM entered\n", kVersion);
+  auto& bi = *reinterpret_cast<const boot::BootInfo*>(bootinfo_phys);
+  if (bi.magic != boot::kBootInfoMagic || bi.version != boot::kBootInfoVersion || bi.size != sizeof(boot::BootInfo)) {
+    console::printf("mamori: FATAL: BootInfo mismatch (magic %lx version %u size %u, expected version %u size %u): "
+                    "loader and VMM are from different builds\n",
+                    bi.magic, bi.version, bi.size, boot::kBootInfoVersion, static_cast<unsigned>(sizeof(boot::BootInfo)));
+    cpu::halt_forever();
+  }
+  PerCpu& bsp = g_cpus[0];
+  bsp.index = 0;
+  arch::load_descriptors(0);
+  percpu_install(bsp);
+  reseed_stack_guard();
+
+  platform::Config cfg;
+  const char* cfg_error = platform::config_load(bi, cfg);
+  if (cfg.console_port != kDefaultConsolePort || cfg.console_baud != kDefaultBaud) {
+    LOG_INFO("console: moving to port 0x%x at %u baud as mamori.cfg asks", cfg.console_port, cfg.console_baud);
+    if (!console::init(cfg.console_port, cfg.console_baud)) {
+      console::init(kDefaultConsolePort, kDefaultBaud);
+      LOG_ERROR("console: no UART at port 0x%x: staying on COM1", cfg.console_port);
+    }
+  }
+  log::set_level(cfg.log_level);
+  if (cfg_error) LOG_ERROR("config: %s (using defaults for the rest)", cfg_error);
+  LOG_INFO("mamori %s on %s, BootInfo v%u from loader %s", kVersion, kBuildFlavor, bi.version, bi.loader_version);
+  stage("console");
+
+  drivers::tsc::calibrate();
+  LOG_INFO("tsc: %lu kHz", drivers::tsc::hz() / 1000);
+  if (!mem::init(bi)) panic("no usable memory map: cannot continue");
+  platform::power_init(bi);
+  stage("memory");
+
+  const platform::AcpiInfo& acpi = platform::acpi_init(bi.rsdp);
+  stage("acpi");
+
+  drivers::tpm::ProbeResult tpm = drivers::tpm::probe();
+  if (tpm.interface == drivers::tpm::Interface::None)
+    LOG_WARN("tpm: no TPM at 0x%lx%s", drivers::tpm::kTpmBase,
+             acpi.tpm2_present ? " although the ACPI TPM2 table announces one" : "");
+  else
+    LOG_INFO("tpm: %s TPM at 0x%lx: DID_VID 0x%04x%04x, RID 0x%02x, interface id 0x%08x",
+             drivers::tpm::interface_name(tpm.interface), drivers::tpm::kTpmBase, tpm.device_id, tpm.vendor_id,
+             tpm.revision, tpm.interface_id);
+  stage("tpm");
+
+  drivers::lapic::init();
+  bsp.apic_id = drivers::lapic::id();
+  bsp.state = CpuState::Online;
+  LOG_INFO("cpu0: bootstrap processor, APIC id %u (%s)", bsp.apic_id,
+           drivers::lapic::x2apic_mode() ? "x2APIC" : "xAPIC");
+  unsigned online = 1;
+  if (acpi.valid && acpi.cpu_count > 0) {
+    if (acpi.cpu_count > 1) online = smp::start_aps(acpi.apic_ids, acpi.cpu_count);
+  } else {
+    online = smp::start_aps(nullptr, 0);
+  }
+  stage("cpus");
+
+  cpu_vmx::bring_up_this_cpu(true);
+  wait_for_aps();
+  unsigned vmx_ready = 0;
+  for (unsigned i = 0; i < g_cpu_count; ++i) vmx_ready += g_cpus[i].state == CpuState::VmxRoot;
+  stage("vmx");
+  if (vmx_ready == online) LOG_INFO("mamori: %u CPUs online, all %u entered and left VMX root operation", online, vmx_ready);
+  else LOG_WARN("mamori: %u CPUs online, %u VMX-capable: guests cannot run where VMX is missing (see 'cpus')", online, vmx_ready);
+
+  shell::commands_init(bi);
+  shell::run(bi);
+}
+
+extern "C" [[noreturn]] void ap_main(uint64_t index) {
+  PerCpu& me = g_cpus[index];
+  me.index = static_cast<uint32_t>(index);
+  arch::load_descriptors(static_cast<unsigned>(index));
+  percpu_install(me);
+  drivers::lapic::init();
+  me.apic_id = drivers::lapic::id();
+  __atomic_store_n(&me.state, CpuState::Online, __ATOMIC_RELEASE);
+  LOG_INFO("cpu%lu: application processor online, APIC id %u", index, drivers::lapic::id());
+  cpu_vmx::bring_up_this_cpu(false);
+  // Parked until guests are scheduled here: interrupts off, only NMI
+  // (panic) or INIT wakes it.
+  cpu::halt_forever();
+}

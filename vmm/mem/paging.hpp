@@ -1,0 +1,21 @@
+// Changes to the VMM's identity map (built by the loader, docs/boot.md):
+// W^X is kept — a page is never writable and executable at once.
+#pragma once
+#include <stdint.h>
+
+namespace mamori::mem {
+
+enum class Access : uint8_t {
+  ReadOnly,
+  ReadWrite,
+  ReadExecute,
+  // Only for the last firmware call before a reset (platform/power.cpp):
+  // UEFI runtime images mix code and writable data in one region.
+  FirmwareReadWriteExecute,
+};
+
+// Sets the rights of the identity-mapped range [phys, phys+size), splitting
+// large pages as needed. Returns false if a table frame could not be had.
+bool protect_identity(uint64_t phys, uint64_t size, Access access);
+
+}  // namespace mamori::mem
