@@ -1,5 +1,6 @@
 #include "vtpm/migration/protocol/destination.hpp"
 
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 
@@ -18,6 +19,12 @@ constexpr size_t kDrbgTpmEntropy = 48;  // SP 800-90A CTR_DRBG(AES-256) seed len
 constexpr size_t kOfferRecordLimit = 4096;
 constexpr size_t kEpochRecordLimit = 64;
 constexpr size_t kMaxOfferSize = 2048;
+
+uint64_t now_us() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
 
 Bytes bytes_of(ByteSpan s) { return Bytes(s.data, s.data + s.size); }
 
@@ -58,7 +65,8 @@ Bytes Destination::make_offer(SrkKind kind) {
   return offer;
 }
 
-ImportedState Destination::open_package(const Bytes& package, const uint8_t expected_vm[kVmIdSize]) {
+ImportedState Destination::open_package(const Bytes& package, const uint8_t expected_vm[kVmIdSize],
+                                        ImportTimings* timings) {
   PackageView v;
   ParseError pe = parse_package(package.data(), package.size(), v);
   if (pe != ParseError::kOk) throw MigrationError(refusal_for(pe), std::string("package ") + to_string(pe));
@@ -117,8 +125,10 @@ ImportedState Destination::open_package(const Bytes& package, const uint8_t expe
 
   // 4. Recover K: TPM2_Import under the SRK, Load, Unseal (Part 3 §13.3,
   //    §12.2, §12.7). Transient objects are flushed on every path.
+  uint64_t t0 = now_us();
   tpm::LoadedKey srk = create_srk(tpm_, kind);
   ScopedHandle srk_h(tpm_, srk.handle);
+  uint64_t t1 = now_us();
   if (!crypto::equal(crypto::span(srk.name), h.destination_name))
     throw MigrationError(Refusal::kWrongDestination, "this TPM's storage key changed since the offer");
   Bytes k;
@@ -133,6 +143,7 @@ ImportedState Destination::open_package(const Bytes& package, const uint8_t expe
   }
   if (k.size() != kMigrationKeySize)
     throw MigrationError(Refusal::kKeyUnwrapFailed, "unsealed key has the wrong size");
+  uint64_t t2 = now_us();
 
   // 5. Authenticate the header, then decrypt the state.
   SessionKeys keys = derive_session_keys(crypto::span(k), nonce, vm);
@@ -143,6 +154,7 @@ ImportedState Destination::open_package(const Bytes& package, const uint8_t expe
   if (!crypto::aes256_gcm_decrypt(crypto::span(keys.state_key), ByteSpan{h.gcm_iv, kGcmIvSize}, v.aad, v.ciphertext,
                                   v.tag, plain.data()))
     throw MigrationError(Refusal::kTamperedCiphertext, "state authentication failed: ciphertext or tag modified");
+  if (timings) *timings = {t1 - t0, t2 - t1, now_us() - t2};
 
   ImportedState s;
   auto at = plain.begin();

@@ -121,6 +121,7 @@ Bytes Source::export_vtpm(const Bytes& offer_bytes, vtpm::ControlChannel& instan
   // 2. This host's identity (its SRK Name) and the rollback epoch: the NV
   //    counter only moves forward (Part 3 §31.8 TPM2_NV_Increment), one step per
   //    migrate-out.
+  uint64_t ts = now_us();
   tpm::LoadedKey own = create_srk(tpm_, opt.source_srk);
   Bytes source_name = own.name;
   tpm_.flush(own.handle);
@@ -134,6 +135,12 @@ Bytes Source::export_vtpm(const Bytes& offer_bytes, vtpm::ControlChannel& instan
   // 3. Lock and export: the blobs are read while the instance runs (swtpm
   //    serves GET_STATEBLOB only then), then the instance is stopped — it
   //    answers no guest command until it is resumed or deleted.
+  // swtpm's own --migration-key would encrypt every blob it hands out
+  // (swtpm src/swtpm/swtpm_nvfile.c, GetStateBlob): the destination
+  // instance could not use them. mamori seals the state itself.
+  if (auto cfg = instance.get_config(); cfg && (*cfg & vtpm::kConfigMigrationKey))
+    throw MigrationError(Refusal::kVtpmError,
+                         "the vTPM instance encrypts its state with swtpm --migration-key; start it without");
   uint64_t t0 = now_us();
   PendingMigration pending;
   std::copy(opt.vm_id, opt.vm_id + kVmIdSize, pending.vm_id);
@@ -187,7 +194,7 @@ Bytes Source::export_vtpm(const Bytes& offer_bytes, vtpm::ControlChannel& instan
 
   // 5. Remember what is needed to verify the ack or to resume.
   write_file_atomic(pending_path(opt.vm_id), encode_pending(pending));
-  if (timings) *timings = {t1 - t0, t2 - t1};
+  if (timings) *timings = {t0 - ts, t1 - t0, t2 - t1};
   return pkg;
 }
 

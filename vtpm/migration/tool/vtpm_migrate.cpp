@@ -8,7 +8,10 @@
 //   source:      vtpm-migrate complete --state-dir S --ack ACK [--vtpm CTRL]
 //   source:      vtpm-migrate resume   --state-dir S --vm-id UUID --vtpm CTRL
 //   anyone:      vtpm-migrate inspect  FILE
-//   bench:       vtpm-migrate raw-export --vtpm CTRL --out FILE [--swtpm-encrypted]
+//   bench:       vtpm-migrate raw-export --vtpm CTRL --out FILE
+//                vtpm-migrate raw-import --vtpm CTRL --in FILE
+//                (swtpm's own state transfer, for comparison: with a
+//                --migration-key swtpm encrypts the blobs itself)
 //
 // T is swtpm:HOST:PORT or device:/dev/tpmrm0; CTRL is HOST:PORT or
 // unix:PATH of the vTPM's control channel. Exit status: 0 done, 2 refused
@@ -54,7 +57,8 @@ int usage() {
                "  vtpm-migrate complete --state-dir S --ack ACK [--vtpm CTRL]\n"
                "  vtpm-migrate resume   --state-dir S --vm-id UUID --vtpm CTRL\n"
                "  vtpm-migrate inspect  FILE\n"
-               "  vtpm-migrate raw-export --vtpm CTRL --out FILE [--swtpm-encrypted]\n"
+               "  vtpm-migrate raw-export --vtpm CTRL --out FILE\n"
+               "  vtpm-migrate raw-import --vtpm CTRL --in FILE\n"
                "T: swtpm:HOST:PORT | device:/dev/tpmrm0   CTRL: HOST:PORT | unix:PATH\n");
   return kExitUsage;
 }
@@ -111,7 +115,8 @@ int cmd_export(const Args& a) {
   write_file_atomic(need(a, "out"), pkg);
   std::printf("package written: %zu bytes\n", pkg.size());
   if (a.count("timing"))
-    std::printf("timing export_us=%llu seal_wrap_us=%llu total_us=%llu\n", (unsigned long long)tm.export_us,
+    std::printf("timing setup_us=%llu export_us=%llu seal_wrap_us=%llu total_us=%llu\n",
+                (unsigned long long)tm.setup_us, (unsigned long long)tm.export_us,
                 (unsigned long long)tm.seal_wrap_us, (unsigned long long)(t1 - t0));
   return 0;
 }
@@ -125,8 +130,9 @@ int cmd_import(const Args& a) {
   Destination d(tpm, need(a, "state-dir"));
   std::string ack_out = need(a, "ack-out");
   vtpm::ControlChannel inst(need(a, "vtpm"));
+  ImportTimings it;
   uint64_t t0 = now_us();
-  ImportedState st = d.open_package(pkg, vm);
+  ImportedState st = d.open_package(pkg, vm, &it);
   uint64_t t1 = now_us();
   restore_instance(inst, st.permanent, st.volatile_state, st.savestate);
   uint64_t t2 = now_us();
@@ -135,8 +141,9 @@ int cmd_import(const Args& a) {
   std::printf("imported VM %s epoch %llu (%zu bytes of state)\n", format_vm_id(st.vm_id).c_str(),
               (unsigned long long)st.epoch, st.permanent.size() + st.volatile_state.size() + st.savestate.size());
   if (a.count("timing"))
-    std::printf("timing unwrap_verify_us=%llu restore_us=%llu\n", (unsigned long long)(t1 - t0),
-                (unsigned long long)(t2 - t1));
+    std::printf("timing open_us=%llu srk_us=%llu unwrap_us=%llu verify_us=%llu restore_us=%llu\n",
+                (unsigned long long)(t1 - t0), (unsigned long long)it.srk_us, (unsigned long long)it.unwrap_us,
+                (unsigned long long)it.verify_us, (unsigned long long)(t2 - t1));
   return 0;
 }
 
@@ -212,33 +219,53 @@ int cmd_inspect(const std::string& path) {
   return 0;
 }
 
-// swtpm's own export of the same state, for the benchmark comparison:
-// GET_STATEBLOB without the "decrypted" flag returns the blobs encrypted
-// with swtpm's --migration-key.
+// swtpm's own transfer of the same state, for the benchmark comparison.
+// The file holds the three blobs, each as u32 length || bytes. With a
+// --migration-key, swtpm encrypts every blob it returns (and expects them
+// so encrypted on SET), whatever the state_flags say.
 int cmd_raw_export(const Args& a) {
   vtpm::ControlChannel inst(need(a, "vtpm"));
-  bool enc = a.count("swtpm-encrypted") != 0;
   uint64_t t0 = now_us();
   Bytes all;
   size_t sizes[3] = {};
   int i = 0;
-  bool encrypted = false;
   for (auto t : {vtpm::BlobType::kPermanent, vtpm::BlobType::kVolatile, vtpm::BlobType::kSaveState}) {
     vtpm::StateBlob b;
     try {
-      b = inst.get_state_blob(t, !enc);
+      b = inst.get_state_blob(t, true);
     } catch (const MigrationError&) {
       if (t != vtpm::BlobType::kSaveState) throw;
     }
-    encrypted |= b.encrypted;
     sizes[i++] = b.data.size();
+    for (int k = 3; k >= 0; --k) all.push_back(static_cast<uint8_t>(b.data.size() >> (8 * k)));
     all.insert(all.end(), b.data.begin(), b.data.end());
   }
   uint64_t t1 = now_us();
   write_file_atomic(need(a, "out"), all);
-  std::printf("raw export: permanent %zu volatile %zu savestate %zu total %zu bytes, encrypted=%s\n", sizes[0],
-              sizes[1], sizes[2], all.size(), encrypted ? "yes" : "no");
+  auto cfg = inst.get_config();
+  bool migration_key = cfg && (*cfg & vtpm::kConfigMigrationKey);
+  std::printf("raw export: permanent %zu volatile %zu savestate %zu total %zu bytes, migration-key=%s\n", sizes[0],
+              sizes[1], sizes[2], sizes[0] + sizes[1] + sizes[2], migration_key ? "yes" : "no");
   std::printf("timing raw_export_us=%llu\n", (unsigned long long)(t1 - t0));
+  return 0;
+}
+
+int cmd_raw_import(const Args& a) {
+  Bytes all = read_file(need(a, "in"), kMaxPackageSize);
+  ByteReader r(all.data(), all.size());
+  Bytes blobs[3];
+  for (auto& b : blobs) {
+    uint32_t n = r.u32();
+    if (!r.ok() || n > kMaxBlobSize) throw MigrationError(Refusal::kMalformed, "raw state file malformed");
+    ByteSpan s = r.bytes(n);
+    b.assign(s.data, s.data + s.size);
+  }
+  if (!r.at_end()) throw MigrationError(Refusal::kMalformed, "raw state file has trailing bytes");
+  vtpm::ControlChannel inst(need(a, "vtpm"));
+  uint64_t t0 = now_us();
+  restore_instance(inst, blobs[0], blobs[1], blobs[2]);
+  uint64_t t1 = now_us();
+  std::printf("raw import done\ntiming raw_import_us=%llu\n", (unsigned long long)(t1 - t0));
   return 0;
 }
 
@@ -253,7 +280,7 @@ int main(int argc, char** argv) {
     std::string s = argv[i];
     if (s.rfind("--", 0) == 0) {
       std::string key = s.substr(2);
-      if (key == "timing" || key == "swtpm-encrypted") {
+      if (key == "timing") {
         a[key] = "1";
       } else if (i + 1 < argc) {
         a[key] = argv[++i];
@@ -272,6 +299,7 @@ int main(int argc, char** argv) {
     if (cmd == "complete") return cmd_complete(a);
     if (cmd == "resume") return cmd_resume(a);
     if (cmd == "raw-export") return cmd_raw_export(a);
+    if (cmd == "raw-import") return cmd_raw_import(a);
     if (cmd == "inspect" && positional.size() == 1) return cmd_inspect(positional[0]);
     return usage();
   } catch (const MigrationError& e) {

@@ -83,6 +83,11 @@ Bytes ControlChannel::request(CtrlCmd cmd, const Bytes& body, size_t fixed_respo
   tpm::write_all(c.fd, msg.data(), msg.size());
   Bytes rsp(fixed_response);
   tpm::read_exact(c.fd, rsp.data(), rsp.size());
+  if (cmd == CtrlCmd::kGetConfig && get_u32(rsp.data()) == kTpmSuccess) {
+    // only a successful GET_CONFIG carries the flags word after the result
+    rsp.resize(2 * kResultSize);
+    tpm::read_exact(c.fd, rsp.data() + kResultSize, kResultSize);
+  }
   if (cmd == CtrlCmd::kGetStateBlob) {
     uint32_t rc = get_u32(rsp.data());
     uint32_t length = get_u32(rsp.data() + 12);
@@ -97,6 +102,13 @@ Bytes ControlChannel::request(CtrlCmd cmd, const Bytes& body, size_t fixed_respo
 uint64_t ControlChannel::get_capability() {
   Bytes r = request(CtrlCmd::kGetCapability, {}, 8);
   return (uint64_t{get_u32(r.data())} << 32) | get_u32(r.data() + 4);
+}
+
+std::optional<uint32_t> ControlChannel::get_config() {
+  // ptm_getconfig response: u32 tpm_result, u32 flags
+  Bytes r = request(CtrlCmd::kGetConfig, {}, kResultSize);
+  if (get_u32(r.data()) != kTpmSuccess) return std::nullopt;
+  return get_u32(r.data() + 4);
 }
 
 StateBlob ControlChannel::get_state_blob(BlobType type, bool decrypted) {

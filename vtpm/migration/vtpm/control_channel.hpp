@@ -5,6 +5,7 @@
 #pragma once
 #include <stdint.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,8 @@ enum class BlobType : uint32_t { kPermanent = 1, kVolatile = 2, kSaveState = 3 }
 inline constexpr uint32_t kStateFlagDecrypted = 1;  // PTM_STATE_FLAG_DECRYPTED: ask for plaintext
 inline constexpr uint32_t kStateFlagEncrypted = 2;  // PTM_STATE_FLAG_ENCRYPTED
 inline constexpr uint32_t kInitDeleteVolatile = 1;  // PTM_INIT_FLAG_DELETE_VOLATILE
+inline constexpr uint32_t kConfigFileKey = 1;       // PTM_CONFIG_FLAG_FILE_KEY
+inline constexpr uint32_t kConfigMigrationKey = 2;  // PTM_CONFIG_FLAG_MIGRATION_KEY
 
 struct StateBlob {
   Bytes data;
@@ -41,6 +44,9 @@ class ControlChannel {
   explicit ControlChannel(std::string endpoint) : endpoint_(std::move(endpoint)) {}
 
   uint64_t get_capability();
+  // CMD_GET_CONFIG flags (PTM_CONFIG_FLAG_*), or nullopt if the engine
+  // does not implement the command.
+  std::optional<uint32_t> get_config();
   // Export one blob while the TPM runs. `decrypted` asks swtpm to remove its
   // own migration-key encryption (the mamori path); false returns the blob
   // as swtpm would migrate it itself (the benchmark comparison).
