@@ -9,6 +9,7 @@
 #include "vmx/capabilities.hpp"
 #include "vmx/control_compute.hpp"
 #include "vmx/entry_check.hpp"
+#include "vmx/exit_reason.hpp"
 #include "vmx/readiness.hpp"
 
 namespace mamori::vmx {
@@ -42,5 +43,49 @@ size_t format_finding(const Finding& f, char* out, size_t cap);
 size_t format_control_bit(const ControlBit& b, char* out, size_t cap);
 // "[SDM 27.3.1.2] guest CS: type must be ... (guest_cs_access_rights = 0x93)"
 size_t format_violation(const Violation& v, char* out, size_t cap);
+
+// How a VM entry failed (§27.7, §27.8): VMfailValid with a VM-instruction
+// error (controls or host state), or a VM exit with bit 31 of the exit
+// reason set (guest state, MSR loading, machine check).
+struct EntryFailure {
+  bool vm_fail_valid = false;
+  uint32_t vm_instruction_error = 0;  // if vm_fail_valid
+  ExitReasonField exit_reason{0};     // otherwise
+  uint64_t exit_qualification = 0;    // 33: 2 PDPTE, 3 NMI injection, 4 link pointer; 34: MSR index
+};
+
+// Writes the serial-log diagnosis of a failed VM entry, one line per call of
+// line(const char*): what the CPU said, then every rule the checker finds.
+template <class Line>
+void print_entry_failure(const EntryFailure& f, const EntryCheckReport& report, Line&& line) {
+  char buf[320];
+  {
+    TextBuffer t(buf, sizeof buf);
+    t.put("VM entry failed: ");
+    if (f.vm_fail_valid) {
+      t.put("VM-instruction error ").dec(f.vm_instruction_error).put(" (")
+          .put(vm_instruction_error_text(f.vm_instruction_error)).put(")");
+    } else {
+      t.put("exit reason ").dec(f.exit_reason.basic_number()).put(" (")
+          .put(exit_reason_name(f.exit_reason.basic_number())).put("), qualification ")
+          .hex(f.exit_qualification);
+    }
+    line(buf);
+  }
+  {
+    TextBuffer t(buf, sizeof buf);
+    if (report.ok())
+      t.put("entry checker: no rule violated (the cause is a check it cannot see, e.g. memory "
+            "the VMCS points to)");
+    else
+      t.put("entry checker: ").dec(static_cast<uint64_t>(report.count + report.dropped))
+          .put(" rule(s) violated:");
+    line(buf);
+  }
+  for (int i = 0; i < report.count; ++i) {
+    format_violation(report.violations[i], buf, sizeof buf);
+    line(buf);
+  }
+}
 
 }  // namespace mamori::vmx

@@ -124,6 +124,35 @@ const Broken kBroken[] = {
      [](VmcsImage& v, const Machine&) { v.set(F::pin_based_controls, v.get(F::pin_based_controls) & ~8ull); }},
     {"too many CR3 targets", GuestKind::long_mode, RuleGroup::exec_controls, "CR3-target count",
      [](VmcsImage& v, const Machine&) { v.set(F::cr3_target_count, 5); }},
+    {"virtualize x2APIC without TPR shadow", GuestKind::long_mode, RuleGroup::exec_controls,
+     "without 'use TPR shadow'",
+     [](VmcsImage& v, const Machine&) {
+       v.set(F::secondary_proc_controls, v.get(F::secondary_proc_controls) | bit_of(Proc2Ctl::virtualize_x2apic));
+     }},
+    {"posted interrupts without virtual-interrupt delivery", GuestKind::long_mode, RuleGroup::exec_controls,
+     "'process posted interrupts' requires",
+     [](VmcsImage& v, const Machine&) {
+       v.set(F::pin_based_controls, v.get(F::pin_based_controls) | bit_of(PinCtl::posted_interrupts));
+     }},
+    {"PML without EPT", GuestKind::long_mode, RuleGroup::exec_controls, "'enable PML' requires 'enable EPT'",
+     [](VmcsImage& v, const Machine&) {
+       v.set(F::secondary_proc_controls,
+             (v.get(F::secondary_proc_controls) | bit_of(Proc2Ctl::enable_pml)) & ~uint64_t{kEpt | kUg});
+       v.set(F::pml_address, 0x500000);
+     }},
+    {"EPTP switching without an aligned EPTP list", GuestKind::long_mode, RuleGroup::exec_controls,
+     "EPTP-list address",
+     [](VmcsImage& v, const Machine&) {
+       v.set(F::secondary_proc_controls, v.get(F::secondary_proc_controls) | bit_of(Proc2Ctl::enable_vmfunc));
+       v.set(F::vm_function_controls, 1);
+       v.set(F::eptp_list_addr, 0x500800);
+     }},
+    {"TPR threshold above 15", GuestKind::long_mode, RuleGroup::exec_controls, "TPR threshold bits 31:4",
+     [](VmcsImage& v, const Machine&) {
+       v.set(F::proc_based_controls, v.get(F::proc_based_controls) | bit_of(ProcCtl::tpr_shadow));
+       v.set(F::virtual_apic_addr, 0x501000);
+       v.set(F::tpr_threshold, 0x10);
+     }},
     // §27.2.1.2 VM-exit controls
     {"save preemption timer without the timer", GuestKind::long_mode, RuleGroup::exit_controls,
      "'save VMX-preemption timer value' requires",

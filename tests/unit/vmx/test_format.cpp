@@ -1,6 +1,7 @@
 // Console text of VMX diagnostics, and the typed exit-information reader.
 #include <catch.hpp>
 #include <string>
+#include <vector>
 
 #include "fixtures.hpp"
 #include "vmx/exit_info.hpp"
@@ -74,4 +75,37 @@ TEST_CASE("exit information is read once and typed") {
   CHECK(e.guest_physical_address == 0xFED40000);
   CHECK_FALSE(e.reason.entry_failure());
   for (VmcsField f : kExitInfoFields) CHECK(field_is_read_only(f));
+}
+
+TEST_CASE("the serial-log diagnosis of a failed VM entry") {
+  const Machine m = machine(kBochsIvyBridge);
+  VmcsImage v = good_image(m, GuestKind::real_mode);
+  v.set(VmcsField::guest_ss_access_rights, 0xF3);  // DPL 3 in real mode
+  EntryCheckReport r;
+  check_vm_entry(v, m.ctx, r);
+  std::vector<std::string> lines;
+  EntryFailure f;
+  f.exit_reason = {0x80000021};
+  print_entry_failure(f, r, [&](const char* l) { lines.emplace_back(l); });
+  // SS.DPL 3 breaks two rules: real mode needs SS.DPL 0, and CS (DPL 0,
+  // non-conforming) must match SS.DPL.
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0] == "VM entry failed: exit reason 33 (entry_fail_guest_state), qualification 0x0");
+  CHECK(lines[1] == "entry checker: 2 rule(s) violated:");
+  CHECK(lines[2] ==
+        "[SDM 27.3.1.2] guest CS: non-conforming code requires CS.DPL = SS.DPL "
+        "(guest_cs_access_rights = 0x9b)");
+  CHECK(lines[3] ==
+        "[SDM 27.3.1.2] guest SS: DPL must be 0 in real mode or with CS type 3 "
+        "(guest_ss_access_rights = 0xf3)");
+
+  lines.clear();
+  EntryFailure host;
+  host.vm_fail_valid = true;
+  host.vm_instruction_error = 8;
+  EntryCheckReport none;
+  print_entry_failure(host, none, [&](const char* l) { lines.emplace_back(l); });
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] == "VM entry failed: VM-instruction error 8 (VM entry with invalid host-state field(s))");
+  CHECK(lines[1].find("no rule violated") != std::string::npos);
 }
