@@ -50,6 +50,49 @@ def start_fails(binary, state, key, expect):
     log("refused as expected: " + err.strip())
 
 
+REGRESSION = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fuzz", "service",
+                          "regressions", "libtpms-permanent-oob-1")
+
+
+def fuzz_edit(template, inp):
+    """The edit of tests/fuzz/service/fuzz_state_blob.cpp: u16 truncation,
+    then (u16 offset, u8 xor) patches."""
+    out = bytearray(template)
+    if len(inp) < 2:
+        return bytes(out)
+    cut = ((inp[0] << 8) | inp[1]) % (len(out) + 1)
+    if cut:
+        out = out[:len(out) - cut % 64]
+    i = 2
+    while i + 3 <= len(inp) and out:
+        off = ((inp[i] << 8) | inp[i + 1]) % len(out)
+        out[off] ^= inp[i + 2]
+        i += 3
+    return bytes(out)
+
+
+def crash_regression(binary):
+    """A permanent blob that made libtpms 0.9.2's TPMLIB_ValidateState read
+    out of bounds (found by the fuzz target) is refused over SET_STATEBLOB,
+    and the service survives it."""
+    with open(REGRESSION, "rb") as f:
+        inp = f.read()
+    svc = Service(binary).start()
+    try:
+        c = svc.ctrl()
+        res, template = c.get_blob(BLOB_PERMANENT)  # the manufacture-time blob, as in the fuzz target
+        check(res == 0, "GET_STATEBLOB failed")
+        check(c.stop() == 0, "stop failed")
+        check(c.set_blob(BLOB_PERMANENT, fuzz_edit(template, inp[1:])) == TPM_BAD_PARAMETER,
+              "crashing blob not refused")
+        check(svc.alive(), "service died on the crashing blob")
+        check(c.set_blob(BLOB_PERMANENT, template) == 0 and c.init() == 0, "service unusable afterwards")
+        c.close()
+        log("crash regression: " + svc.log_text().strip())
+    finally:
+        svc.stop()
+
+
 def main(binary):
     with tempfile.TemporaryDirectory() as work:
         state = os.path.join(work, "state")
@@ -167,6 +210,7 @@ def main(binary):
         finally:
             src.stop()
             dst.stop()
+        crash_regression(binary)
         log("state tests ok")
 
 

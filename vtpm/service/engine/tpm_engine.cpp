@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vtpm/service/state/blob_check.hpp"
+#include "vtpm/service/state/blob_digest.hpp"
 
 namespace mamori::vtpm::engine {
 
@@ -183,6 +184,7 @@ uint32_t TpmEngine::set_state(BlobType type, const uint8_t* data, size_t len) {
   }
   const state::BlobCheck check = state::check_state_blob(type, data, len);
   if (check != state::BlobCheck::ok) return TPM_BAD_PARAMETER;
+  if (type == BlobType::volatile_state && !state::volatile_digest_ok(data, len)) return TPM_BAD_PARAMETER;
   // libtpms' own validation unmarshals the candidate through our load
   // callback; the previous blob comes back if it fails.
   std::optional<std::vector<uint8_t>> previous = std::move(slot);

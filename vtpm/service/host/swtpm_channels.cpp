@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "vtpm/service/host/io.hpp"
+#include "vtpm/service/host/isolated_validation.hpp"
 #include "vtpm/service/host/server.hpp"
 #include "vtpm/service/state/blob_check.hpp"
 #include "vtpm/service/wire/byte_order.hpp"
@@ -237,9 +238,18 @@ Server::Next Server::ctrl_set_stateblob(int fd) {
     const auto bt = static_cast<engine::BlobType>(type);
     if (length > 0 && !tpm_.running()) {
       const state::BlobCheck c = state::check_state_blob(bt, blob.data(), blob.size());
-      if (c != state::BlobCheck::ok) fprintf(stderr, "vtpm-service: SET_STATEBLOB refused: %s\n", state::blob_check_name(c));
+      if (c != state::BlobCheck::ok) {
+        fprintf(stderr, "vtpm-service: SET_STATEBLOB refused: %s\n", state::blob_check_name(c));
+        rc = sw::kResBadParameter;
+      } else {
+        const Isolated trial = validate_isolated(tpm_, bt, blob.data(), blob.size());
+        if (trial != Isolated::accepted) {
+          fprintf(stderr, "vtpm-service: SET_STATEBLOB refused: %s\n", isolated_name(trial));
+          rc = sw::kResBadParameter;
+        }
+      }
     }
-    rc = tpm_.set_state(bt, blob.data(), blob.size());
+    if (rc == sw::kResSuccess) rc = tpm_.set_state(bt, blob.data(), blob.size());
   }
   return send_result(fd, rc) ? Next::keep : Next::close;
 }
