@@ -34,6 +34,12 @@ class RefModel {
   uint64_t size() const { return pages_.size() * kPageSize; }
   uint64_t mapped() const { return mapped_; }
   const RefPage& at(uint64_t lin) const { return pages_[(lin - base_) / kPageSize]; }
+  uint64_t mapped_in(uint64_t lo, uint64_t hi) const {
+    if (lo == base_ && hi == base_ + size()) return mapped_;
+    uint64_t n = 0;
+    for (uint64_t a = lo; a < hi; a += kPageSize) n += at(a).present ? 1 : 0;
+    return n;
+  }
 
   void map(uint64_t lin, uint64_t pa, uint64_t len, Attr a) {
     for (uint64_t off = 0; off < len; off += kPageSize) set(lin + off, RefPage{pa + off, a, true});
@@ -86,9 +92,18 @@ class Auditor {
  public:
   Auditor(Arena& arena, const Options& opt) : arena_(arena), opt_(opt) {}
 
+  // Reuses `r`'s storage: one audit per step must not cost a fresh
+  // (sanitizer-quarantined) heap block.
+  void run(uint64_t root, AuditReport& r) {
+    r.tables = r.empty_tables = r.mergeable_tables = 0;
+    for (uint64_t& n : r.leaves_at) n = 0;
+    r.leaves.clear();
+    r.problems.clear();
+    walk(root, kTopLevel, 0, r);
+  }
   AuditReport run(uint64_t root) {
     AuditReport r;
-    walk(root, kTopLevel, 0, r);
+    run(root, r);
     return r;
   }
 
@@ -159,10 +174,12 @@ inline std::string describe(const Attr& a) {
   return s.str();
 }
 
-// Every page the leaves map must be in the reference with the same frame and
-// attributes, and the leaves must cover exactly as many pages as the
-// reference has mapped (so nothing mapped there is missing here).
-inline std::string compare(const AuditReport& r, const RefModel& ref) {
+// Every page the leaves map within [lo, hi) must be in the reference with
+// the same frame and attributes, and the leaves must cover exactly as many
+// pages there as the reference has mapped (so nothing mapped in the
+// reference is missing from the tables). [lo, hi) must be within the window
+// and aligned to the largest leaf size; leaves outside the window are errors.
+inline std::string compare(const AuditReport& r, const RefModel& ref, uint64_t lo, uint64_t hi) {
   uint64_t covered = 0;
   for (const Leaf& l : r.leaves) {
     if (l.lin < ref.base() || l.lin + l.size > ref.base() + ref.size()) {
@@ -170,6 +187,7 @@ inline std::string compare(const AuditReport& r, const RefModel& ref) {
       s << std::hex << "leaf at 0x" << l.lin << " size 0x" << l.size << " outside the test window";
       return s.str();
     }
+    if (l.lin + l.size <= lo || l.lin >= hi) continue;
     for (uint64_t off = 0; off < l.size; off += kPageSize) {
       const RefPage& p = ref.at(l.lin + off);
       if (!p.present || p.pa != l.pa + off || !(p.attr == l.attr)) {
@@ -182,12 +200,18 @@ inline std::string compare(const AuditReport& r, const RefModel& ref) {
     }
     covered += l.size / kPageSize;
   }
-  if (covered != ref.mapped()) {
+  const uint64_t expected = ref.mapped_in(lo, hi);
+  if (covered != expected) {
     std::ostringstream s;
-    s << "tables map " << covered << " pages, reference " << ref.mapped();
+    s << std::hex << "in [0x" << lo << ", 0x" << hi << ") the tables map " << std::dec << covered
+      << " pages, the reference " << expected;
     return s.str();
   }
   return {};
+}
+
+inline std::string compare(const AuditReport& r, const RefModel& ref) {
+  return compare(r, ref, ref.base(), ref.base() + ref.size());
 }
 
 }  // namespace mamori::ept::test
