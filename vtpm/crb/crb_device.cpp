@@ -48,6 +48,7 @@ uint64_t CrbDevice::mmio_read(uint64_t offset, uint8_t size) {
     ++stats_.rejected;
     return all_ones(size);
   }
+  if (!reachable(loc)) return all_ones(size);
   if (reg >= kDataBuffer) {
     // The buffer is valid only for the active locality and outside Idle
     // (PTP: in Idle the TPM may power the buffer down).
@@ -87,6 +88,7 @@ void CrbDevice::mmio_write(uint64_t offset, uint8_t size, uint64_t value) {
     ++stats_.rejected;
     return;
   }
+  if (!reachable(loc)) return;
   if (reg >= kDataBuffer) {
     // The command may be written in Ready and Completion (the next command
     // overwrites the last response); never while the engine reads it.

@@ -32,6 +32,9 @@ struct CrbConfig {
   uint16_t device_id = 0x0001;
   uint8_t rid = 0x01;
   bool established = false;
+  // Localities the guest can reach; locality 4 is the processor's (see TisConfig).
+  uint8_t locality_mask = kGuestLocalities;
+  static constexpr uint8_t kGuestLocalities = 0x0F;
 };
 
 class CrbDevice final : public TpmCompletion {
@@ -51,6 +54,7 @@ class CrbDevice final : public TpmCompletion {
   const MmioStats& stats() const { return stats_; }
 
  private:
+  bool reachable(uint8_t loc) const { return (config_.locality_mask >> loc) & 1u; }
   uint64_t read_register(uint8_t loc, uint16_t base) const;
   void write_register(uint8_t loc, uint16_t base, uint32_t value);
   void write_loc_ctrl(uint8_t loc, uint32_t value);

@@ -69,7 +69,7 @@ uint64_t TisDevice::mmio_read(uint64_t offset, uint8_t size) {
     ++stats_.rejected;
     return all_ones(size);
   }
-  if (!known) return all_ones(size);  // reserved space reads as bus float
+  if (!known || !reachable(loc)) return all_ones(size);  // reserved space / locality 4 float
 
   if (is_fifo(base)) {
     // PTP: FIFO reads of a non-active locality, or with no data, give FFh.
@@ -99,7 +99,7 @@ void TisDevice::mmio_write(uint64_t offset, uint8_t size, uint64_t value) {
     ++stats_.rejected;
     return;
   }
-  if (!known) return;  // writes to reserved space are dropped
+  if (!known || !reachable(loc)) return;  // writes to reserved space / locality 4 are dropped
 
   if (is_fifo(base)) {
     for (uint8_t i = 0; i < size; ++i) {

@@ -32,6 +32,11 @@ struct TisConfig {
   uint8_t rid = 0x01;
   // tpmEstablishment: whether an H-CRTM / dynamic launch event happened.
   bool established = false;
+  // Localities the guest can reach (bit l = locality l). PTP: locality 4 is
+  // driven only by the processor (H-CRTM / DRTM), never by software, so a
+  // guest's accesses to its page float unless the VMM grants it.
+  uint8_t locality_mask = kGuestLocalities;
+  static constexpr uint8_t kGuestLocalities = 0x0F;
 };
 
 class TisDevice final : public TpmCompletion {
@@ -60,6 +65,7 @@ class TisDevice final : public TpmCompletion {
   uint64_t dropped_fifo_bytes() const { return dropped_fifo_bytes_; }
 
  private:
+  bool reachable(uint8_t loc) const { return (config_.locality_mask >> loc) & 1u; }
   uint32_t read_register(uint8_t loc, uint16_t reg, uint8_t size);
   void write_register(uint8_t loc, uint16_t reg, uint8_t size, uint32_t value);
   uint8_t read_access(uint8_t loc) const;

@@ -73,9 +73,11 @@ void check(CrbDevice& dev) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto engine = std::make_unique<Engine>();
-  auto dev = std::make_unique<CrbDevice>(*engine, nullptr);
-
   Input in{data, size};
+  CrbConfig cfg;
+  cfg.locality_mask = in.u8();
+  auto dev = std::make_unique<CrbDevice>(*engine, nullptr, cfg);
+
   while (in.n) {
     const uint8_t op = in.u8();
     const uint8_t loc = (op >> 4) % 6;

@@ -99,9 +99,11 @@ void check(TisDevice& dev) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Irq irq;
   auto engine = std::make_unique<Engine>();
-  auto dev = std::make_unique<TisDevice>(*engine, &irq);
-
   Input in{data, size};
+  TisConfig cfg;
+  cfg.locality_mask = in.u8();  // also lets the guest reach locality 4 or lose others
+  auto dev = std::make_unique<TisDevice>(*engine, &irq, cfg);
+
   while (in.n) {
     const uint8_t op = in.u8();
     const uint8_t loc = (op >> 4) % 6;  // 5 = beyond the window

@@ -10,7 +10,8 @@ namespace mamori::test {
 struct CrbFixture {
   FakeBackend backend;
   RecordingIrq irq;
-  vtpm::crb::CrbDevice dev{backend, &irq};
+  vtpm::crb::CrbDevice dev;
+  explicit CrbFixture(const vtpm::crb::CrbConfig& config = {}) : dev(backend, &irq, config) {}
 
   static uint64_t at(uint8_t loc, vtpm::crb::Reg r, uint16_t byte = 0) {
     return loc * vtpm::crb::kLocalityStride + r.offset + byte;

@@ -9,9 +9,16 @@ using namespace mamori::test;
 using namespace mamori::vtpm;
 using namespace mamori::vtpm::crb;
 
+TEST_CASE("CRB locality 4 floats unless the VMM grants it", "[crb][registers]") {
+  CrbFixture t;
+  CHECK(t.r32(4, kLocState) == 0xFFFFFFFFu);
+  t.request(4);
+  CHECK(t.dev.active_locality() == kNoLocality);
+}
+
 TEST_CASE("CRB reset values", "[crb][registers]") {
   CrbFixture t;
-  for (uint8_t l = 0; l < kNumLocalities; ++l) {
+  for (uint8_t l = 0; l < 4; ++l) {
     CAPTURE(l);
     CHECK(t.r32(l, kLocState) == (loc_state::kTpmRegValidSts | loc_state::kTpmEstablished));
     CHECK(t.r32(l, kLocSts) == 0);
@@ -173,7 +180,9 @@ TEST_CASE("CRB cancel and goIdle during execution", "[crb][state]") {
 }
 
 TEST_CASE("CRB locality change aborts; the next START waits for the engine", "[crb][state]") {
-  CrbFixture t;
+  CrbConfig all;
+  all.locality_mask = 0x1F;  // the VMM grants locality 4
+  CrbFixture t(all);
   t.submit(crb_get_random_cmd());
   t.w32(4, kLocCtrl, loc_ctrl::kSeize);
   CHECK(t.dev.state() == CrbState::Idle);

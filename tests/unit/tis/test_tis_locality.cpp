@@ -96,7 +96,7 @@ TEST_CASE("registers of a non-active locality", "[tis][locality]") {
   CHECK(t.dev.dropped_fifo_bytes() == 2);
   t.dev.mmio_write(TisFixture::at(1, kIntStatus), 4, 0xFFFFFFFFu);
   // Identification registers answer at every locality.
-  CHECK(t.dev.mmio_read(TisFixture::at(4, kDidVid), 4) == 0x00011014u);
+  CHECK(t.dev.mmio_read(TisFixture::at(3, kDidVid), 4) == 0x00011014u);
   CHECK(t.dev.state() == TisState::Ready);
 }
 
@@ -104,6 +104,7 @@ TEST_CASE("resetEstablishment only from localities 3 and 4", "[tis][locality]") 
   FakeBackend be;
   TisConfig cfg;
   cfg.established = true;
+  cfg.locality_mask = 0x1F;  // the VMM grants locality 4 (as the processor would use it)
   TisDevice dev(be, nullptr, cfg);
   auto access = [&](uint8_t l) { return dev.mmio_read(l * kLocalityStride, 1); };
   CHECK((access(0) & access::kTpmEstablishment) == 0);  // established
@@ -113,4 +114,11 @@ TEST_CASE("resetEstablishment only from localities 3 and 4", "[tis][locality]") 
   dev.mmio_write(4 * kLocalityStride, 1, access::kSeize);
   dev.mmio_write(4 * kLocalityStride + kSts.offset, 4, sts::kResetEstablishment);
   CHECK((access(0) & access::kTpmEstablishment) != 0);
+  // Locality 3 may reset it too.
+  TisConfig cfg3;
+  cfg3.established = true;
+  TisDevice dev3(be, nullptr, cfg3);
+  dev3.mmio_write(3 * kLocalityStride, 1, access::kRequestUse);
+  dev3.mmio_write(3 * kLocalityStride + kSts.offset + 3, 1, sts::kResetEstablishment >> 24);
+  CHECK((dev3.mmio_read(0, 1) & access::kTpmEstablishment) != 0);
 }

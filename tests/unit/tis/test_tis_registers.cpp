@@ -8,9 +8,24 @@ using namespace mamori::test;
 using namespace mamori::vtpm;
 using namespace mamori::vtpm::tis;
 
-TEST_CASE("reset values of every locality", "[tis][registers]") {
+TEST_CASE("locality 4 belongs to the processor: it floats unless granted", "[tis][registers]") {
   TisFixture t;
-  for (uint8_t l = 0; l < kNumLocalities; ++l) {
+  const uint64_t loc4 = 4 * kLocalityStride;
+  CHECK(t.dev.mmio_read(loc4 + kAccess.offset, 1) == 0xFF);
+  CHECK(t.dev.mmio_read(loc4 + kDidVid.offset, 4) == 0xFFFFFFFFu);
+  t.dev.mmio_write(loc4 + kAccess.offset, 1, access::kRequestUse);
+  CHECK(t.dev.active_locality() == kNoLocality);
+  FakeBackend be;
+  TisConfig cfg;
+  cfg.locality_mask = 0x1F;
+  TisDevice dev(be, nullptr, cfg);
+  dev.mmio_write(loc4 + kAccess.offset, 1, access::kRequestUse);
+  CHECK(dev.active_locality() == 4);
+}
+
+TEST_CASE("reset values of every guest locality", "[tis][registers]") {
+  TisFixture t;
+  for (uint8_t l = 0; l < 4; ++l) {
     CAPTURE(l);
     // tpmRegValidSts + tpmEstablishment (no H-CRTM event): 0x81.
     CHECK(t.access(l) == (access::kTpmRegValidSts | access::kTpmEstablishment));
