@@ -64,12 +64,22 @@ class PageTable {
 
   Translation lookup(uint64_t va) const;
 
+  // Calls fn(const Leaf&) for every leaf that maps part of [va, va+len), in
+  // address order; each leaf is reported whole (it may start before va).
+  // For the console's memory dumps and the bench. Returns the status of the
+  // range check (unaligned / bad_range) or ok.
+  template <class Fn>
+  Status for_each_leaf(uint64_t va, uint64_t len, Fn&& fn) const;
+
   uint64_t table_pages() const { return table_pages_; }
   uint64_t root_phys() const { return root_; }
   bool initialized() const { return root_ != kNoFrame; }
   const Options& options() const { return opt_; }
 
  private:
+  template <class Fn>
+  void leaves_in(uint64_t table, unsigned level, uint64_t s, uint64_t t, uint64_t sign, Fn& fn) const;
+
   enum class Kind : uint8_t { map, unmap, protect };
   struct Op {
     Kind kind;
@@ -100,5 +110,39 @@ class PageTable {
   uint64_t root_ = kNoFrame;
   uint64_t table_pages_ = 0;
 };
+
+// ---- inline template members (instantiated by their users) ---------------
+
+template <EntryFormat Format>
+template <class Fn>
+Status PageTable<Format>::for_each_leaf(uint64_t va, uint64_t len, Fn&& fn) const {
+  if ((va & kPageMask) != 0 || (len & kPageMask) != 0) return Status::unaligned;
+  if (len == 0 || !initialized()) return Status::ok;
+  uint64_t start = 0;
+  uint64_t end = 0;
+  if (!to_linear(va, len, start, end)) return Status::bad_range;
+  const uint64_t sign = va & ~(kLinearSpan - 1);   // upper canonical half: bits 63:48 set
+  leaves_in(root_, kTopLevel, start, end, sign, fn);
+  return Status::ok;
+}
+
+template <EntryFormat Format>
+template <class Fn>
+void PageTable<Format>::leaves_in(uint64_t table, unsigned level, uint64_t s, uint64_t t, uint64_t sign,
+                                  Fn& fn) const {
+  const uint64_t size = level_size(level);
+  for (uint64_t a = s; a < t;) {
+    const uint64_t e_start = a & ~(size - 1);
+    const uint64_t e_end = e_start + size;
+    const uint64_t ct = e_end < t ? e_end : t;
+    const uint64_t e = load(table, static_cast<unsigned>((a >> level_shift(level)) & (kEntriesPerTable - 1)));
+    if (Format::is_leaf(e, level)) {
+      fn(Leaf{sign | e_start, Format::leaf_phys(e, level), size, level, Format::leaf_attr(e, level)});
+    } else if (Format::present(e) && level > 0) {
+      leaves_in(Format::table_phys(e), level - 1, a, ct, sign, fn);
+    }
+    a = ct;
+  }
+}
 
 }  // namespace mamori::ept

@@ -139,4 +139,13 @@ struct Translation {
   Attr attr{};
 };
 
+// for_each_leaf(): one leaf of the tree.
+struct Leaf {
+  uint64_t va = 0;     // first address the leaf maps (canonical for host tables)
+  uint64_t phys = 0;
+  uint64_t size = 0;   // 4 KiB, 2 MiB or 1 GiB
+  unsigned level = 0;
+  Attr attr{};
+};
+
 }  // namespace mamori::ept

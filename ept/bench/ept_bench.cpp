@@ -39,14 +39,19 @@ bool must(Result r, const char* what) {
   return r.ok();
 }
 
-// Returns table pages in use, or 0 on failure.
-uint64_t build(uint64_t guest_ram, const Config& c) {
+struct Figures {
+  uint64_t table_pages = 0;   // 0: the build failed
+  uint64_t leaves[3] = {};    // 4 KiB, 2 MiB, 1 GiB leaves
+};
+
+Figures build(uint64_t guest_ram, const Config& c) {
   test::Arena arena(8192);   // 32 MiB: enough for 4 GiB of 4 KiB pages
   Options o;
   o.page_2m = c.page_2m;
   o.page_1g = c.page_1g;
   Ept ept(arena, o);
-  if (ept.init() != Status::ok) return 0;
+  Figures f;
+  if (ept.init() != Status::ok) return f;
   const Attr ram{kRWX, MemType::wb, false};
   const Attr mmio{kRW, MemType::uc, true};
   const uint64_t low = guest_ram < kLowRamEnd ? guest_ram : kLowRamEnd;
@@ -59,11 +64,13 @@ uint64_t build(uint64_t guest_ram, const Config& c) {
        ept.lookup(guest_ram > low ? kHighRamStart + (guest_ram - low) - 1 : guest_ram - 1).present;
   if (!ok) {
     fprintf(stderr, "ept_bench: layout check failed\n");
-    return 0;
+    return f;
   }
-  const uint64_t pages = ept.table_pages();
+  if (ept.for_each_leaf(0, kLinearSpan, [&](const Leaf& l) { ++f.leaves[l.level]; }) != Status::ok) return f;
+  f.table_pages = ept.table_pages();
   ept.destroy();
-  return arena.in_use() == 0 ? pages : 0;
+  if (arena.in_use() != 0) f.table_pages = 0;
+  return f;
 }
 
 }  // namespace
@@ -71,20 +78,23 @@ uint64_t build(uint64_t guest_ram, const Config& c) {
 int main() {
   const Config configs[] = {{"4K only", false, false}, {"4K+2M", true, false}, {"4K+2M+1G", true, true}};
   const uint64_t sizes[] = {64 * kMiB, 1 * kGiB, 4 * kGiB};
-  printf("EPT table pages (4 KiB each; root included) per guest layout\n");
+  printf("EPT table pages (4 KiB each, root included); leaves as 4K/2M/1G\n");
   printf("%-10s", "guest RAM");
-  for (const Config& c : configs) printf(" %12s", c.name);
+  for (const Config& c : configs) printf(" | %-24s", c.name);
   printf("\n");
   int rc = 0;
   for (uint64_t size : sizes) {
     if (size >= kGiB)
-      printf("%7llu GiB", static_cast<unsigned long long>(size / kGiB));
+      printf("%6llu GiB", static_cast<unsigned long long>(size / kGiB));
     else
-      printf("%7llu MiB", static_cast<unsigned long long>(size / kMiB));
+      printf("%6llu MiB", static_cast<unsigned long long>(size / kMiB));
     for (const Config& c : configs) {
-      const uint64_t pages = build(size, c);
-      if (pages == 0) rc = 1;
-      printf(" %12llu", static_cast<unsigned long long>(pages));
+      const Figures f = build(size, c);
+      if (f.table_pages == 0) rc = 1;
+      char leaves[40];
+      snprintf(leaves, sizeof leaves, "%llu/%llu/%llu", static_cast<unsigned long long>(f.leaves[0]),
+               static_cast<unsigned long long>(f.leaves[1]), static_cast<unsigned long long>(f.leaves[2]));
+      printf(" | %5llu pages %-12s", static_cast<unsigned long long>(f.table_pages), leaves);
     }
     printf("\n");
   }

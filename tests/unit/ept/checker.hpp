@@ -69,7 +69,7 @@ class RefModel {
   uint64_t mapped_ = 0;
 };
 
-struct Leaf {
+struct SeenLeaf {
   uint64_t lin;
   uint64_t pa;
   uint64_t size;
@@ -82,7 +82,7 @@ struct AuditReport {
   uint64_t empty_tables = 0;
   uint64_t mergeable_tables = 0;
   uint64_t leaves_at[kLevels] = {};
-  std::vector<Leaf> leaves;   // in address order
+  std::vector<SeenLeaf> leaves;   // in address order
   std::string problems;       // first few structural problems, human-readable
   bool clean() const { return problems.empty() && empty_tables == 0 && mergeable_tables == 0; }
 };
@@ -132,7 +132,7 @@ class Auditor {
         const Attr a = Format::leaf_attr(e, level);
         if (Format::leaf_entry(pa, a, level) != (e & ~Format::accessed_dirty(e)))
           problem(r, "leaf does not re-encode to itself");
-        r.leaves.push_back(Leaf{lin, pa, level_size(level), level, a});
+        r.leaves.push_back(SeenLeaf{lin, pa, level_size(level), level, a});
         ++r.leaves_at[level];
         continue;
       }
@@ -181,7 +181,7 @@ inline std::string describe(const Attr& a) {
 // and aligned to the largest leaf size; leaves outside the window are errors.
 inline std::string compare(const AuditReport& r, const RefModel& ref, uint64_t lo, uint64_t hi) {
   uint64_t covered = 0;
-  for (const Leaf& l : r.leaves) {
+  for (const SeenLeaf& l : r.leaves) {
     if (l.lin < ref.base() || l.lin + l.size > ref.base() + ref.size()) {
       std::ostringstream s;
       s << std::hex << "leaf at 0x" << l.lin << " size 0x" << l.size << " outside the test window";

@@ -1,6 +1,7 @@
 // Directed tests of the engine: page-size choice, split, merge, table
 // accounting, flush reporting, argument checks and the out-of-frames path.
 #include <catch.hpp>
+#include <vector>
 
 #include "ept/ept.hpp"
 #include "tests/unit/ept/arena.hpp"
@@ -420,4 +421,31 @@ TEST_CASE("accessed/dirty bits survive a split and a merge", "[ept][engine]") {
   CHECK(EptFormat::is_leaf(pd[0], 1));
   CHECK((pd[0] & ad) == ad);
   require_clean(arena, ept);
+}
+
+TEST_CASE("for_each_leaf reports whole leaves in order", "[ept][engine]") {
+  Arena arena(16);
+  HostPageTable host(arena, caps(true, true));
+  REQUIRE(host.init() == Status::ok);
+  const uint64_t kernel = 0xFFFF'FFFF'8000'0000ull;
+  REQUIRE(host.map(kernel, 0, kGiB, kRamWb).ok());
+  REQUIRE(host.protect(kernel + kMiB2 + kPageSize, kPageSize, kR).ok());
+  std::vector<Leaf> seen;
+  REQUIRE(host.for_each_leaf(kernel + kMiB2 - kPageSize, 3 * kPageSize, [&](const Leaf& l) { seen.push_back(l); }) ==
+          Status::ok);
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[0].va == kernel);   // the 2 MiB leaf before, reported whole
+  CHECK(seen[0].size == kSize2M);
+  CHECK(seen[0].phys == 0);
+  CHECK(seen[1].va == kernel + kMiB2);
+  CHECK(seen[1].size == kSize4K);
+  CHECK(seen[1].attr.perm == kRW);
+  CHECK(seen[2].va == kernel + kMiB2 + kPageSize);
+  CHECK(seen[2].attr.perm == kR);
+  CHECK(seen[2].phys == kMiB2 + kPageSize);
+  CHECK(host.for_each_leaf(kernel + 1, kPageSize, [](const Leaf&) {}) == Status::unaligned);
+  CHECK(host.for_each_leaf(0x0000'8000'0000'0000ull, kPageSize, [](const Leaf&) {}) == Status::bad_range);
+  size_t none = 0;
+  CHECK(host.for_each_leaf(0, kGiB, [&](const Leaf&) { ++none; }) == Status::ok);
+  CHECK(none == 0);
 }

@@ -173,6 +173,20 @@ struct Sequence {
       REQUIRE(diff.empty());
       for (unsigned l = 0; l < kLevels; ++l) stats.leaves_at[l] += rep.leaves_at[l];
 
+      // The engine's own walk reports the same leaves as the audit.
+      if (full) {
+        size_t n = 0;
+        bool same = true;
+        REQUIRE(pt.for_each_leaf(va_base, kWindow, [&](const Leaf& l) {
+                  const SeenLeaf* a = n < rep.leaves.size() ? &rep.leaves[n] : nullptr;
+                  same = same && a && l.va == ((va_base & ~(kLinearSpan - 1)) | a->lin) && l.phys == a->pa &&
+                         l.size == a->size && l.level == a->level && l.attr == a->attr;
+                  ++n;
+                }) == Status::ok);
+        REQUIRE(same);
+        REQUIRE(n == rep.leaves.size());
+      }
+
       // --- lookups at random addresses, biased to the operation ---
       for (unsigned k = 0; k < 16; ++k) {
         const uint64_t o = k < 8 ? off + (rng() % len) : rng() % kWindow;
