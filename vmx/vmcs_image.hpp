@@ -11,6 +11,7 @@ namespace mamori::vmx {
 
 class VmcsImage {
  public:
+  VmcsImage() {}  // entries_ beyond count_ are never read
   static constexpr int kCapacity = 192;  // > number of App. B fields
 
   // False only when full (a new field beyond kCapacity).
@@ -20,6 +21,12 @@ class VmcsImage {
   bool has(VmcsField f) const;
   void erase(VmcsField f);
   int size() const { return count_; }
+  // Calls f(VmcsField, uint64_t) for every field set (in insertion order,
+  // disturbed by erase()).
+  template <class F>
+  void for_each(F&& f) const {
+    for (int i = 0; i < count_; ++i) f(static_cast<VmcsField>(entries_[i].encoding), entries_[i].value);
+  }
 
  private:
   struct Entry {
