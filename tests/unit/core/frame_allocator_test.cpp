@@ -1,6 +1,7 @@
 // Physical frame allocator on synthetic maps and on an OVMF-style map.
 #include <catch.hpp>
 
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -253,19 +254,23 @@ TEST_CASE("usable region straddling 1 MiB splits into a low and a high zone", "[
   CHECK(p == 0x80000);
 }
 
-TEST_CASE("OVMF-style q35 map (tests/unit/core/data/memmap)", "[frames]") {
-  auto file = mamori::test::read_memmap_file(std::string(MAMORI_CORE_TEST_DATA) + "/memmap/ovmf_q35_4g.txt");
+// Every map in data/memmap/ (modelled or captured): the frames managed must
+// be exactly the usable ones the file's expect lines name, and nothing
+// handed out may lie in a non-usable descriptor.
+void check_map_file(const std::filesystem::path& path) {
+  auto file = mamori::test::read_memmap_file(path.string());
   REQUIRE(file.expect.count("usable_frames"));
+  REQUIRE(file.expect.count("low_frames"));
   Fixture f;
   REQUIRE(f.init(file.regions) == FrameError::None);
   FrameStats s = f.fa.stats();
   CHECK(s.total_frames == file.expect["usable_frames"]);
   CHECK(s.low_total_frames == file.expect["low_frames"]);
   CHECK(s.used_frames == s.bitmap_frames);
-  // Nothing handed out may lie in a non-usable descriptor of the input.
   uint64_t p;
   for (int i = 0; i < 20000; ++i) {
     REQUIRE(f.fa.alloc_frame(&p) == FrameError::None);
+    CHECK(p >= kLowMemoryEnd);
     for (auto& r : file.regions)
       if (r.type != MemoryType::Usable) CHECK_FALSE((p >= r.base && p < r.base + r.size));
   }
@@ -273,4 +278,15 @@ TEST_CASE("OVMF-style q35 map (tests/unit/core/data/memmap)", "[frames]") {
   CHECK(p % (2 * MiB) == 0);
   REQUIRE(f.fa.alloc_low_frame(&p) == FrameError::None);
   CHECK(p == 0x1000);
+}
+
+TEST_CASE("memory maps in tests/unit/core/data/memmap", "[frames]") {
+  int files = 0;
+  for (auto& ent : std::filesystem::directory_iterator(std::string(MAMORI_CORE_TEST_DATA) + "/memmap")) {
+    if (ent.path().extension() != ".txt") continue;
+    ++files;
+    INFO("map " << ent.path().filename().string());
+    check_map_file(ent.path());
+  }
+  CHECK(files >= 2);
 }

@@ -1,7 +1,9 @@
-// Reads a memory map text file (tests/unit/core/data/memmap/*.txt):
+// Reads a memory map text file (tests/unit/core/data/memmap/*.txt), lines:
 //   <EFI type name> <PhysicalStart hex> <NumberOfPages hex>
+//   <shell name> <Start hex>-<End hex> <Pages hex> <Attributes hex>   (UEFI shell `memmap`)
 //   expect <key> <value>
-// A map the loader prints on the serial console can be pasted in this form.
+//   # comment, and the shell's "Type ..." heading
+// A map printed by the loader or by the UEFI shell can be pasted as is.
 #pragma once
 #include <cstdint>
 #include <fstream>
@@ -32,13 +34,25 @@ inline uint32_t efi_type_from_name(const std::string& n) {
   throw std::runtime_error("unknown EFI memory type " + n);
 }
 
+// Type names of the EDK II shell's memmap command (ShellPkg).
+inline uint32_t efi_type_from_shell_name(const std::string& n) {
+  static const std::map<std::string, uint32_t> names = {
+      {"Reserved", 0},  {"LoaderCode", 1}, {"LoaderData", 2}, {"BS_Code", 3},
+      {"BS_Data", 4},   {"RT_Code", 5},    {"RT_Data", 6},    {"Available", 7},
+      {"Unusable", 8},  {"ACPI_Recl", 9},  {"ACPI_NVS", 10},  {"MMIO", 11},
+      {"MMIO_Port", 12}, {"PalCode", 13},  {"Persistent", 14}, {"Unaccepted", 15}};
+  auto it = names.find(n);
+  if (it == names.end()) throw std::runtime_error("unknown shell memory type " + n);
+  return it->second;
+}
+
 inline MemmapFile read_memmap_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot open " + path);
   MemmapFile f;
   std::string line;
   while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
+    if (line.empty() || line[0] == '#' || line.rfind("Type ", 0) == 0) continue;
     std::istringstream ls(line);
     std::string a, b, c;
     ls >> a >> b >> c;
@@ -47,9 +61,16 @@ inline MemmapFile read_memmap_file(const std::string& path) {
       continue;
     }
     boot::MemoryRegion r{};
+    const auto dash = b.find('-');
     r.base = std::stoull(b, nullptr, 16);
     r.size = std::stoull(c, nullptr, 16) * 4096;
-    r.type = core::memory_type_from_efi(efi_type_from_name(a));
+    if (dash != std::string::npos) {  // shell format: Start-End must agree with Pages
+      if (std::stoull(b.substr(dash + 1), nullptr, 16) + 1 - r.base != r.size)
+        throw std::runtime_error("inconsistent line: " + line);
+      r.type = core::memory_type_from_efi(efi_type_from_shell_name(a));
+    } else {
+      r.type = core::memory_type_from_efi(efi_type_from_name(a));
+    }
     f.regions.push_back(r);
   }
   return f;
