@@ -18,7 +18,18 @@ template <unsigned N>
 const char* lookup(const BitName (&table)[N], unsigned bit) {
   for (const auto& e : table)
     if (e.bit == bit) return e.name;
-  return "reserved";
+  return nullptr;
+}
+
+const char* lookup(ControlKind k, unsigned bit) {
+  switch (k) {
+    case ControlKind::pin: return lookup(kPin, bit);
+    case ControlKind::proc: return lookup(kProc, bit);
+    case ControlKind::proc2: return lookup(kProc2, bit);
+    case ControlKind::exit: return lookup(kExit, bit);
+    case ControlKind::entry: return lookup(kEntry, bit);
+  }
+  return nullptr;
 }
 }  // namespace
 
@@ -34,14 +45,10 @@ const char* control_kind_name(ControlKind k) {
 }
 
 const char* control_bit_name(ControlKind k, unsigned bit) {
-  switch (k) {
-    case ControlKind::pin: return lookup(kPin, bit);
-    case ControlKind::proc: return lookup(kProc, bit);
-    case ControlKind::proc2: return lookup(kProc2, bit);
-    case ControlKind::exit: return lookup(kExit, bit);
-    case ControlKind::entry: return lookup(kEntry, bit);
-  }
-  return "reserved";
+  const char* n = lookup(k, bit);
+  return n ? n : "reserved";
 }
+
+bool control_bit_known(ControlKind k, unsigned bit) { return lookup(k, bit) != nullptr; }
 
 }  // namespace mamori::vmx

@@ -140,5 +140,7 @@ const char* control_kind_name(ControlKind k);
 // Name of control bit `bit` (0..31) of a control word, e.g. (proc2, 1) →
 // "enable_ept"; "reserved" for bits without a name (incl. default1 bits).
 const char* control_bit_name(ControlKind k, unsigned bit);
+// True if the bit has a name (is a defined control, not reserved/default1).
+bool control_bit_known(ControlKind k, unsigned bit);
 
 }  // namespace mamori::vmx

@@ -109,6 +109,22 @@ size_t format_control_bit(const ControlBit& b, char* out, size_t cap) {
   return t.put("' (bit ").dec(b.bit).put(")").length();
 }
 
+size_t format_control_word(ControlKind kind, uint32_t value, char* out, size_t cap) {
+  TextBuffer t(out, cap);
+  t.put(control_kind_name(kind)).put(" ").hex(value).put(":");
+  unsigned reserved = 0;
+  for (unsigned b = 0; b < 32; ++b) {
+    if (!((value >> b) & 1)) continue;
+    if (!control_bit_known(kind, b)) {
+      ++reserved;
+      continue;
+    }
+    t.put(" ").put(control_bit_name(kind, b));
+  }
+  if (reserved) t.put(" +").dec(reserved).put(" reserved");
+  return t.length();
+}
+
 size_t format_violation(const Violation& v, char* out, size_t cap) {
   TextBuffer t(out, cap);
   t.put("[SDM ").put(v.section).put("] ").put(v.rule).put(" (").put(field_name(v.field));

@@ -41,6 +41,10 @@ size_t format_capabilities(const VmxCapabilities& caps, char* out, size_t cap);
 size_t format_finding(const Finding& f, char* out, size_t cap);
 // "secondary processor-based control 'unrestricted_guest' (bit 7)"
 size_t format_control_bit(const ControlBit& b, char* out, size_t cap);
+// "pin-based 0x7f: external_interrupt_exiting nmi_exiting virtual_nmis
+//  preemption_timer +3 reserved" — the named bits set in a control word
+// (default1/reserved bits are counted, not named).
+size_t format_control_word(ControlKind kind, uint32_t value, char* out, size_t cap);
 // "[SDM 27.3.1.2] guest CS: type must be ... (guest_cs_access_rights = 0x93)"
 size_t format_violation(const Violation& v, char* out, size_t cap);
 

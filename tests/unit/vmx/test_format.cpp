@@ -109,3 +109,17 @@ TEST_CASE("the serial-log diagnosis of a failed VM entry") {
   CHECK(lines[0] == "VM entry failed: VM-instruction error 8 (VM entry with invalid host-state field(s))");
   CHECK(lines[1].find("no rule violated") != std::string::npos);
 }
+
+TEST_CASE("control words in names") {
+  char buf[400];
+  const Machine m = machine(kBochsSkylakeX);
+  format_control_word(ControlKind::pin, m.ctl.pin(), buf, sizeof buf);
+  CHECK(std::string(buf) ==
+        "pin-based 0x7f: external_interrupt_exiting nmi_exiting virtual_nmis preemption_timer +3 reserved");
+  format_control_word(ControlKind::proc2, m.ctl.proc2(), buf, sizeof buf);
+  CHECK(std::string(buf) ==
+        "secondary processor-based 0x1010aa: enable_ept enable_rdtscp enable_vpid unrestricted_guest "
+        "enable_invpcid enable_xsaves");
+  format_control_word(ControlKind::entry, 0, buf, sizeof buf);
+  CHECK(std::string(buf) == "VM-entry 0x0:");
+}
