@@ -79,5 +79,9 @@ void con_fatal(const char* fmt, ...) {
   vformat(fmt, ap);
   va_end(ap);
   con_puts("\n");
+  // The firmware moves on to its next boot option when we return: leave
+  // the message on screen long enough to be read.
+  con_puts("mamori-loader: returning to the firmware in 5 seconds\n");
+  if (g_st) uefi_call_wrapper(g_st->BootServices->Stall, 1, 5000000);
 }
 }  // namespace mamori::loader

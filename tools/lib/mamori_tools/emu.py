@@ -218,16 +218,16 @@ class Qemu(Emulator):
     """QEMU (TCG) + OVMF + swtpm; COM1 on a pipe (stdin/stdout)."""
     name = "qemu"
 
-    def __init__(self, image, tpm="tis", cpus=2, mem=512, **kw):
+    def __init__(self, image, tpm="tis", cpus=2, mem=512, accel="tcg", **kw):
         super().__init__(image, **kw)
-        self.tpm, self.cpus, self.mem = tpm, cpus, mem
+        self.tpm, self.cpus, self.mem, self.accel = tpm, cpus, mem, accel
         self.swtpm = None
 
     def start(self):
         vars_copy = os.path.join(self.tmp, "vars.fd")
         shutil.copyfile(paths.OVMF_QEMU_VARS, vars_copy)
         cmd = ["timeout", "-s", "INT", "-k", "5", str(self.timeout), "qemu-system-x86_64",
-               "-machine", "q35,accel=tcg", "-cpu", "max", "-smp", str(self.cpus), "-m", str(self.mem),
+               "-machine", "q35,accel=%s" % self.accel, "-cpu", "host" if self.accel == "kvm" else "max", "-smp", str(self.cpus), "-m", str(self.mem),
                "-nodefaults", "-nic", "none", "-display", "none", "-serial", "stdio", "-no-reboot",
                "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=%s" % paths.OVMF_QEMU_CODE,
                "-drive", "if=pflash,format=raw,unit=1,file=%s" % vars_copy,

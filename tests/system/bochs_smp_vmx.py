@@ -1,0 +1,28 @@
+"""Bochs corei7_skylake_x with 2 CPUs: the real USB image boots through
+OVMF, both CPUs enter and leave VMX root operation, and the shell answers
+typed commands (line editing included). Ends with a power-off."""
+from systest import check, emu, run, shell
+
+
+def body(e):
+    e.expect(r"mamori-loader [0-9.]+: starting", 120)
+    e.expect(r"VMM entered", 60)
+    e.expect(r"cpu1 INFO  cpu1: application processor online", 120)
+    e.expect(r"vmx: cpu1 VMX ready: VMXON/VMXOFF ok", 60)
+    e.expect(r"vmx: cpu0 entered VMX root operation", 60)
+    e.expect(r"mamori: 2 CPUs online, all 2 entered and left VMX root operation", 60)
+    e.expect(r"mamori> ", 60)
+    shell(e, "cpus", r"cpu1 apic 1 vmx-ready")
+    # Backspace editing: "verzz" + 2 x BS + "sion" must run "version".
+    shell(e, "verzz\b\bsion", r"mamori 0\.\d+\.\d+ \(x86_64 VT-x/EPT\), loader")
+    shell(e, "frobnicate", r"unknown command 'frobnicate': type 'help'")
+    shell(e, "log verbose", r"unknown log level 'verbose'")
+    shell(e, "mem extra", r"usage: mem")
+    shell(e, "mem", r"frames: \d+ total, \d+ free")
+    shell(e, "acpi", r"acpi: no usable ACPI tables")
+    e.send("poweroff\r")
+    e.expect(r"asking the firmware to power off", 30)
+    check(e.wait_exit(60) is not None, "Bochs did not stop after poweroff")
+
+
+run("bochs_smp_vmx", body, lambda img: emu.Bochs(img, cpus=2, model="corei7_skylake_x", timeout=400))

@@ -1,0 +1,32 @@
+"""QEMU TCG + OVMF + swtpm (tpm-tis or tpm-crb, argv[1]): no VT-x here, so
+the VMM must diagnose that precisely and keep the console alive; it must
+find the ACPI TPM2 table and the TPM at 0xFED40000 and print its IDs."""
+import sys
+
+from systest import check, emu, run, shell
+
+kind = sys.argv[1] if len(sys.argv) > 1 else "tis"
+
+
+def body(e):
+    e.expect(r"VMM entered", 120)
+    e.expect(r"acpi: RSDP rev 2 .* 2 CPUs in the MADT, .*TPM2 table", 60)
+    if kind == "tis":
+        e.expect(r"acpi: TPM2 start method 6 ", 30)
+        # QEMU's tpm-tis: DID_VID 0x00011014 (HARNESS.md), FIFO interface.
+        e.expect(r"tpm: FIFO \(PTP\) TPM at 0xfed40000: DID_VID 0x00011014", 30)
+    else:
+        e.expect(r"acpi: TPM2 start method 7 \(CRB\), control area 0xfed40040", 30)
+        e.expect(r"tpm: CRB TPM at 0xfed40000: DID_VID 0x[0-9a-f]{8}", 30)
+    e.expect(r"cpu1 INFO  cpu1: application processor online", 60)
+    e.expect(r"no VMX: CPUID.1:ECX.VMX\[bit 5\] = 0 \(AuthenticAMD, an AMD CPU: SVM is not supported\)", 60)
+    e.expect(r"2 CPUs online, 0 VMX-capable", 60)
+    e.expect(r"mamori> ", 30)
+    shell(e, "acpi", r"TPM2: start method %d" % (6 if kind == "tis" else 7))
+    shell(e, "cpus", r"cpu1 apic 1 no-vmx")
+    e.send("poweroff\r")
+    e.expect(r"asking the firmware to power off", 30)
+    check(e.wait_exit(60) is not None, "QEMU did not stop after poweroff")
+
+
+run("qemu_tpm_" + kind, body, lambda img: emu.Qemu(img, tpm=kind, cpus=2, timeout=240))
