@@ -117,10 +117,16 @@ Bytes Source::export_vtpm(const Bytes& offer_bytes, vtpm::ControlChannel& instan
   if (has_pending(opt.vm_id))
     throw MigrationError(Refusal::kState, "VM " + format_vm_id(opt.vm_id) +
                                               " already has a pending migration: complete or resume it first");
+  // swtpm's own --migration-key would encrypt every blob it hands out
+  // (swtpm src/swtpm/swtpm_nvfile.c, GetStateBlob): the destination
+  // instance could not use them. mamori seals the state itself.
+  if (auto cfg = instance.get_config(); cfg && (*cfg & vtpm::kConfigMigrationKey))
+    throw MigrationError(Refusal::kVtpmError,
+                         "the vTPM instance encrypts its state with swtpm --migration-key; start it without");
 
   // 2. This host's identity (its SRK Name) and the rollback epoch: the NV
-  //    counter only moves forward (Part 3 §31.8 TPM2_NV_Increment), one step per
-  //    migrate-out.
+  //    counter only moves forward (Part 3 §31.8 TPM2_NV_Increment), one
+  //    step per migrate-out.
   uint64_t ts = now_us();
   tpm::LoadedKey own = create_srk(tpm_, opt.source_srk);
   Bytes source_name = own.name;
@@ -128,24 +134,27 @@ Bytes Source::export_vtpm(const Bytes& offer_bytes, vtpm::ControlChannel& instan
   tpm_.nv_define_counter(opt.nv_index);
   tpm_.nv_increment(opt.nv_index);
   uint64_t epoch = tpm_.nv_read_counter(opt.nv_index);
-
   Bytes entropy = tpm_.get_random(kDrbgTpmEntropy);
   crypto::Drbg rng(crypto::span(entropy));
 
-  // 3. Lock and export: the blobs are read while the instance runs (swtpm
-  //    serves GET_STATEBLOB only then), then the instance is stopped — it
-  //    answers no guest command until it is resumed or deleted.
-  // swtpm's own --migration-key would encrypt every blob it hands out
-  // (swtpm src/swtpm/swtpm_nvfile.c, GetStateBlob): the destination
-  // instance could not use them. mamori seals the state itself.
-  if (auto cfg = instance.get_config(); cfg && (*cfg & vtpm::kConfigMigrationKey))
-    throw MigrationError(Refusal::kVtpmError,
-                         "the vTPM instance encrypts its state with swtpm --migration-key; start it without");
+  // 3. K and its duplication blob first: anything that can fail on a bad
+  //    offer fails while the instance still runs.
+  uint64_t tw = now_us();
+  Bytes k = rng.generate(kMigrationKeySize);
+  SessionKeys keys = derive_session_keys(crypto::span(k), offer.nonce, ByteSpan{opt.vm_id, kVmIdSize});
+  DuplicationBlob dup = wrap_to_parent(offer.srk_public, crypto::span(k), rng);
+  uint64_t wrap_us = now_us() - tw;
+
+  // 4. Lock and export: the blobs are read while the instance runs (swtpm
+  //    serves GET_STATEBLOB only then), remembered in the pending record
+  //    (so that `resume` is possible from here on), then the instance is
+  //    stopped — it answers no guest command until resumed or deleted.
   uint64_t t0 = now_us();
   PendingMigration pending;
   std::copy(opt.vm_id, opt.vm_id + kVmIdSize, pending.vm_id);
   std::copy(offer.nonce.data, offer.nonce.data + kNonceSize, pending.nonce);
   pending.epoch = epoch;
+  pending.ack_key = keys.ack_key;
   pending.permanent = instance.get_state_blob(vtpm::BlobType::kPermanent).data;
   pending.volatile_state = instance.get_state_blob(vtpm::BlobType::kVolatile).data;
   try {
@@ -153,16 +162,12 @@ Bytes Source::export_vtpm(const Bytes& offer_bytes, vtpm::ControlChannel& instan
   } catch (const MigrationError&) {
     pending.savestate.clear();  // no TPM2_Shutdown(STATE) was done: nothing to carry
   }
-  instance.stop();
   if (pending.permanent.empty()) throw MigrationError(Refusal::kVtpmError, "vTPM returned no permanent state");
+  write_file_atomic(pending_path(opt.vm_id), encode_pending(pending));
+  instance.stop();
   uint64_t t1 = now_us();
 
-  // 4. Seal: fresh K, header as AAD.
-  Bytes k = rng.generate(kMigrationKeySize);
-  SessionKeys keys = derive_session_keys(crypto::span(k), offer.nonce, ByteSpan{opt.vm_id, kVmIdSize});
-  pending.ack_key = keys.ack_key;
-  DuplicationBlob dup = wrap_to_parent(offer.srk_public, crypto::span(k), rng);
-
+  // 5. Seal the state under K, the header as additional data.
   PackageHeader h;
   std::copy(opt.vm_id, opt.vm_id + kVmIdSize, h.vm_id);
   std::copy(offer.nonce.data, offer.nonce.data + kNonceSize, h.nonce);
@@ -191,10 +196,7 @@ Bytes Source::export_vtpm(const Bytes& offer_bytes, vtpm::ControlChannel& instan
                              crypto::span(plain), pkg.data() + aad, pkg.data() + aad + state_size);
   pkg.resize(aad + state_size + kGcmTagSize);
   uint64_t t2 = now_us();
-
-  // 5. Remember what is needed to verify the ack or to resume.
-  write_file_atomic(pending_path(opt.vm_id), encode_pending(pending));
-  if (timings) *timings = {t0 - ts, t1 - t0, t2 - t1};
+  if (timings) *timings = {tw - ts, t1 - t0, wrap_us + (t2 - t1)};
   return pkg;
 }
 
