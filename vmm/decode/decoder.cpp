@@ -201,7 +201,7 @@ Result decode(const uint8_t* bytes, size_t len, CpuMode mode, const GuestGprs& r
       a.direction = Direction::Write;
       a.size = op == kMovMR8 ? 1 : osz;
       a.value = gpr_value(regs, mr.reg, a.size, rex_present, a.high_byte);
-      a.reg = static_cast<Gpr>(mr.reg);
+      a.reg = static_cast<Gpr>(a.high_byte ? mr.reg - 4 : mr.reg);  // source register
       break;
     case kMovRM8:
     case kMovRM:
