@@ -58,6 +58,19 @@ IoStatus read_exact(int fd, void* buf, size_t n, const Deadline& d) {
   return IoStatus::ok;
 }
 
+IoStatus read_some(int fd, void* buf, size_t cap, const Deadline& d, size_t& got) {
+  got = 0;
+  for (;;) {
+    const ssize_t r = read(fd, buf, cap);
+    if (r > 0) { got = static_cast<size_t>(r); return IoStatus::ok; }
+    if (r == 0) return IoStatus::eof;
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return IoStatus::error;
+    const IoStatus w = wait_ready(fd, POLLIN, d);
+    if (w != IoStatus::ok) return w;
+  }
+}
+
 IoStatus write_all(int fd, const void* buf, size_t n, const Deadline& d) {
   const auto* p = static_cast<const uint8_t*>(buf);
   size_t put = 0;

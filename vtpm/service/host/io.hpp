@@ -20,6 +20,8 @@ class Deadline {
 enum class IoStatus { ok, eof, timeout, error };
 
 IoStatus read_exact(int fd, void* buf, size_t n, const Deadline& d);
+// Reads between 1 and cap bytes (whatever is available once readable).
+IoStatus read_some(int fd, void* buf, size_t cap, const Deadline& d, size_t& got);
 IoStatus write_all(int fd, const void* buf, size_t n, const Deadline& d);
 // Reads exactly n bytes, the first chunk with recvmsg() so a descriptor sent
 // with SCM_RIGHTS (swtpm CMD_SET_DATAFD) is picked up; *passed_fd is -1 if none.

@@ -74,7 +74,7 @@ Server::Server(engine::TpmEngine& tpm, std::string bind_address, bool has_key)
     : tpm_(tpm), bind_address_(std::move(bind_address)), has_key_(has_key) {}
 
 Server::~Server() {
-  for (const Sock& s : socks_) close(s.fd);
+  for (const auto& s : socks_) close(s->fd);
   for (const std::string& p : unix_paths_) unlink(p.c_str());
 }
 
@@ -110,7 +110,7 @@ bool Server::listen_tcp(uint16_t port, Role role, std::string& err) {
     return false;
   }
   set_nonblocking(fd);
-  socks_.push_back({fd, role});
+  add_sock(fd, role);
   return true;
 }
 
@@ -127,7 +127,7 @@ bool Server::listen_unix(const std::string& path, Role role, std::string& err) {
     return false;
   }
   set_nonblocking(fd);
-  socks_.push_back({fd, role});
+  add_sock(fd, role);
   unix_paths_.push_back(path);
   return true;
 }
@@ -136,7 +136,7 @@ void Server::accept_on(const Sock& listener) {
   const int fd = accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
   if (fd < 0) return;
   size_t clients = 0;
-  for (const Sock& s : socks_) clients += (s.role >= Role::swtpm_data) ? 1 : 0;
+  for (const auto& s : socks_) clients += (s->role >= Role::swtpm_data) ? 1 : 0;
   if (clients >= kMaxClients) {
     fprintf(stderr, "vtpm-service: too many connections, refusing one\n");
     close(fd);
@@ -152,12 +152,20 @@ void Server::accept_on(const Sock& listener) {
     case Role::mssim_platform_listener: role = Role::mssim_platform; break;
     default: close(fd); return;
   }
-  socks_.push_back({fd, role});
+  add_sock(fd, role);
+}
+
+void Server::add_sock(int fd, Role role, bool is_data_fd) {
+  auto s = std::make_unique<Sock>();
+  s->fd = fd;
+  s->role = role;
+  s->is_data_fd = is_data_fd;
+  socks_.push_back(std::move(s));
 }
 
 Server::Next Server::serve(Sock& s) {
   switch (s.role) {
-    case Role::swtpm_data: return swtpm_data_message(s.fd);
+    case Role::swtpm_data: return swtpm_data_message(s);
     case Role::swtpm_ctrl: return swtpm_ctrl_message(s.fd);
     case Role::mssim_cmd: return mssim_cmd_message(s.fd);
     case Role::mssim_platform: return mssim_platform_message(s.fd);
@@ -169,7 +177,7 @@ int Server::run() {
   std::vector<pollfd> pfds;
   while (!terminate_) {
     pfds.clear();
-    for (const Sock& s : socks_) pfds.push_back({s.fd, POLLIN, 0});
+    for (const auto& s : socks_) pfds.push_back({s->fd, POLLIN, 0});
     const int r = poll(pfds.data(), pfds.size(), -1);
     if (r < 0) {
       if (errno == EINTR) continue;
@@ -181,17 +189,20 @@ int Server::run() {
     std::vector<int> to_close;
     for (size_t i = 0; i < n && !terminate_; ++i) {
       if (pfds[i].revents == 0) continue;
-      Sock s = socks_[i];
+      Sock& s = *socks_[i];
       if (s.role < Role::swtpm_data) {
         accept_on(s);
         continue;
       }
-      if (serve(s) == Next::close) to_close.push_back(s.fd);
+      Next next = serve(s);
+      // Bytes already read ahead (pipelined commands) raise no poll event.
+      while (next == Next::keep && !s.in.empty() && !terminate_) next = serve(s);
+      if (next == Next::close) to_close.push_back(s.fd);
     }
     for (int fd : to_close) {
       for (size_t i = 0; i < socks_.size(); ++i) {
-        if (socks_[i].fd != fd) continue;
-        if (socks_[i].is_data_fd) data_fd_set_ = false;
+        if (socks_[i]->fd != fd) continue;
+        if (socks_[i]->is_data_fd) data_fd_set_ = false;
         socks_.erase(socks_.begin() + static_cast<long>(i));
         break;
       }

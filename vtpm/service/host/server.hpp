@@ -8,10 +8,13 @@
 #pragma once
 #include <stdint.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "vtpm/service/engine/tpm_engine.hpp"
+#include "vtpm/service/host/io.hpp"
+#include "vtpm/service/wire/tpm_header.hpp"
 
 namespace mamori::vtpm::host {
 
@@ -41,7 +44,8 @@ class Server {
   struct Sock {
     int fd;
     Role role;
-    bool is_data_fd = false;  // passed by CMD_SET_DATAFD
+    bool is_data_fd = false;    // passed by CMD_SET_DATAFD
+    std::vector<uint8_t> in;    // data channel: bytes read ahead of the current command
   };
   enum class Next { keep, close };
 
@@ -51,7 +55,7 @@ class Server {
   Next serve(Sock& s);
 
   // swtpm_channels.cpp
-  Next swtpm_data_message(int fd);
+  Next swtpm_data_message(Sock& s);
   Next swtpm_ctrl_message(int fd);
   Next ctrl_get_stateblob(int fd);
   Next ctrl_set_stateblob(int fd);
@@ -69,7 +73,13 @@ class Server {
   engine::TpmEngine& tpm_;
   std::string bind_address_;
   bool has_key_;
-  std::vector<Sock> socks_;
+  void add_sock(int fd, Role role, bool is_data_fd = false);
+  // Data channel: one command framed by its header size, read through
+  // s.in so the common case costs a single read().
+  enum class Framed { ok, closed, bad_header };
+  Framed read_command(Sock& s, const Deadline& d, std::vector<uint8_t>& cmd, wire::TpmHeader& th);
+
+  std::vector<std::unique_ptr<Sock>> socks_;  // stable addresses: the list grows while serving
   std::vector<std::string> unix_paths_;
   uint8_t locality_ = 0;   // swtpm CMD_SET_LOCALITY
   bool data_fd_set_ = false;

@@ -39,30 +39,51 @@ bool valid_blob_type(uint32_t t) { return t <= 0xff && wire::is_blob_type(static
 
 }  // namespace
 
-Server::Next Server::swtpm_data_message(int fd) {
-  const Deadline d = Deadline::after_ms(kMessageTimeoutMs);
-  uint8_t hdr[wire::kTpmHeaderSize];
-  IoStatus st = read_exact(fd, hdr, sizeof(hdr), d);
-  if (st != IoStatus::ok) return Next::close;  // EOF between commands is the normal end
-  wire::TpmHeader th{};
-  const wire::HeaderStatus hs = wire::parse_tpm_header(hdr, sizeof(hdr), tpm_.max_command_size(), th);
+Server::Framed Server::read_command(Sock& s, const Deadline& d, std::vector<uint8_t>& cmd, wire::TpmHeader& th) {
+  // Fills s.in to at least `need` bytes, reading whatever is available.
+  auto fill = [&](size_t need) {
+    uint8_t chunk[wire::kMaxTpmCommand + wire::kTpmHeaderSize];
+    while (s.in.size() < need) {
+      size_t got = 0;
+      const IoStatus st = read_some(s.fd, chunk, sizeof(chunk), d, got);
+      if (st != IoStatus::ok) return false;
+      s.in.insert(s.in.end(), chunk, chunk + got);
+    }
+    return true;
+  };
+  if (!fill(wire::kTpmHeaderSize)) return Framed::closed;  // EOF between commands is the normal end
+  const wire::HeaderStatus hs = wire::parse_tpm_header(s.in.data(), s.in.size(), tpm_.max_command_size(), th);
   if (hs != wire::HeaderStatus::ok) {
-    // The stream cannot be re-framed after a lying size: answer, then hang up.
     fprintf(stderr, "vtpm-service: data channel: %s (size %u), closing\n", wire::header_status_name(hs), th.size);
-    uint8_t err[wire::kTpmHeaderSize];
-    wire::make_tpm_error_response(err, sizeof(err), wire::kTpmRcCommandSize);
-    write_all(fd, err, sizeof(err), d);
-    return Next::close;
+    return Framed::bad_header;
   }
-  buf_.resize(th.size);
-  memcpy(buf_.data(), hdr, sizeof(hdr));
-  st = read_exact(fd, buf_.data() + sizeof(hdr), th.size - sizeof(hdr), d);
-  if (st != IoStatus::ok) {
-    fprintf(stderr, "vtpm-service: data channel: command body %s, closing\n", io_status_name(st));
-    return Next::close;
+  if (!fill(th.size)) {
+    fprintf(stderr, "vtpm-service: data channel: command body incomplete, closing\n");
+    return Framed::closed;
+  }
+  cmd.assign(s.in.begin(), s.in.begin() + th.size);
+  s.in.erase(s.in.begin(), s.in.begin() + th.size);
+  return Framed::ok;
+}
+
+Server::Next Server::swtpm_data_message(Sock& s) {
+  const Deadline d = Deadline::after_ms(kMessageTimeoutMs);
+  wire::TpmHeader th{};
+  switch (read_command(s, d, buf_, th)) {
+    case Framed::closed:
+      return Next::close;
+    case Framed::bad_header: {
+      // The stream cannot be re-framed after a lying size: answer, then hang up.
+      uint8_t err[wire::kTpmHeaderSize];
+      wire::make_tpm_error_response(err, sizeof(err), wire::kTpmRcCommandSize);
+      write_all(s.fd, err, sizeof(err), d);
+      return Next::close;
+    }
+    case Framed::ok:
+      break;
   }
   run_command(buf_.data(), th.size, locality_, rsp_);
-  return write_all(fd, rsp_.data(), rsp_.size(), d) == IoStatus::ok ? Next::keep : Next::close;
+  return write_all(s.fd, rsp_.data(), rsp_.size(), d) == IoStatus::ok ? Next::keep : Next::close;
 }
 
 Server::Next Server::swtpm_ctrl_message(int fd) {
@@ -156,7 +177,7 @@ Server::Next Server::swtpm_ctrl_message(int fd) {
       }
       if (passed_fd < 0) return send_result(fd, sw::kResBadParameter) ? Next::keep : Next::close;
       set_nonblocking(passed_fd);
-      socks_.push_back({passed_fd, Role::swtpm_data, true});
+      add_sock(passed_fd, Role::swtpm_data, true);
       data_fd_set_ = true;
       return send_result(fd, sw::kResSuccess) ? Next::keep : Next::close;
     }
