@@ -70,7 +70,10 @@ ElfError check_header(const uint8_t* d, size_t size, const ElfPolicy& policy) {
 ElfError check_segment(const ElfSegment& s, size_t size, const ElfPolicy& policy) {
   if (s.memsz == 0) return ElfError::ZeroSizeSegment;
   if (s.filesz > s.memsz) return ElfError::FileszExceedsMemsz;
-  if (s.offset > size || s.filesz > size - s.offset) return ElfError::SegmentOutOfFile;
+  // Nothing is read for filesz 0 (a .bss-only segment): its offset only
+  // matters for the alignment rule below.
+  if (s.filesz != 0 && (s.offset > size || s.filesz > size - s.offset))
+    return ElfError::SegmentOutOfFile;
   if (s.vaddr > UINT64_MAX - s.memsz || s.paddr > UINT64_MAX - s.memsz)
     return ElfError::AddressOverflow;
   // gABI: p_align 0 and 1 mean none; otherwise a power of two with
@@ -126,7 +129,14 @@ const char* describe(ElfError e) {
 }
 
 ElfError elf64_validate(const uint8_t* d, size_t size, const ElfPolicy& policy, ElfImage& out) {
-  out = ElfImage{};
+  // Field by field: no large temporary, and no implicit memset call (the
+  // UEFI loader compiles this file without a C library).
+  out.type = 0;
+  out.entry = 0;
+  out.segment_count = 0;
+  out.wx_segment_count = 0;
+  out.vaddr_low = out.vaddr_high = out.paddr_low = out.paddr_high = 0;
+  out.total_memsz = 0;
   out.bad_index = SIZE_MAX;
   if (d == nullptr) return ElfError::NullBuffer;
   if (ElfError e = check_header(d, size, policy); e != ElfError::None) return e;

@@ -1,7 +1,7 @@
 // Physical frame allocator: see frame_allocator.hpp.
 #include "frame_allocator.hpp"
 
-#include <bit>
+#include <bit>  // std::countr_zero: bsf/tzcnt, no libgcc call
 
 namespace mamori::core {
 namespace {
@@ -68,14 +68,20 @@ uint64_t FrameAllocator::bitmap_words_needed(const PhysRegion* map, size_t count
 }
 
 FrameError FrameAllocator::build_zones(const PhysRegion* map, size_t count) {
-  *this = FrameAllocator{};
+  // Field by field: `*this = FrameAllocator{}` would build a 5 KiB temporary
+  // on the (small) VMM stack.
+  zone_count_ = 0;
+  dropped_frames_ = 0;
+  bitmap_phys_ = 0;
+  bitmap_frames_ = 0;
+  ready_ = false;
   if (map == nullptr) return FrameError::NoUsableMemory;
   for (size_t i = 0; i < count; ++i)
     for (int part = 0; part < 2; ++part) {
       uint64_t first, end;
       if (!zone_part(map[i], part, &first, &end)) continue;
       if (zone_count_ < kMaxZones)
-        zones_[zone_count_++] = Zone{first, end - first, nullptr, 0, part == 0};
+        zones_[zone_count_++] = Zone{first, end - first, nullptr, 0, 0, part == 0};
       else
         dropped_frames_ += end - first;
     }
@@ -145,8 +151,10 @@ FrameError FrameAllocator::alloc_in(bool low, uint64_t* phys) {
   for (size_t z = 0; z < zone_count_; ++z) {
     Zone& zone = zones_[z];
     if (zone.low != low || zone.free == 0) continue;
-    for (uint64_t w = 0; w < words_for(zone.frames); ++w) {
+    // Words below `hint` are known to be all used: start there.
+    for (uint64_t w = zone.hint; w < words_for(zone.frames); ++w) {
       if (zone.bits[w] == 0) continue;
+      zone.hint = w;
       const uint64_t i = w * kBitsPerWord + static_cast<uint64_t>(std::countr_zero(zone.bits[w]));
       set_used(zone, i);
       --zone.free;
@@ -163,7 +171,9 @@ FrameError FrameAllocator::alloc_low_frame(uint64_t* phys) { return alloc_in(tru
 FrameError FrameAllocator::alloc_run(uint64_t frames, uint64_t align_bytes, uint64_t* phys) {
   if (!ready_) return FrameError::NotInitialized;
   if (frames == 0) return FrameError::BadCount;
-  if (align_bytes < kFrameSize || !std::has_single_bit(align_bytes))
+  // Power of two without std::has_single_bit: that may call libgcc's
+  // __popcountdi2, which the VMM does not link.
+  if (align_bytes < kFrameSize || (align_bytes & (align_bytes - 1)) != 0)
     return FrameError::BadAlignment;
   const uint64_t align = align_bytes >> kFrameShift;  // in frames
   for (size_t z = 0; z < zone_count_; ++z) {
@@ -209,6 +219,8 @@ FrameError FrameAllocator::free_run(uint64_t phys, uint64_t frames) {
   }
   for (uint64_t f = first; f < first + frames; ++f) set_free(*zone, f - zone->first_frame);
   zone->free += frames;
+  const uint64_t word = (first - zone->first_frame) / kBitsPerWord;
+  if (word < zone->hint) zone->hint = word;
   return FrameError::None;
 }
 

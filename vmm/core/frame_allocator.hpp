@@ -90,6 +90,7 @@ class FrameAllocator {
     uint64_t frames;
     uint64_t* bits;        // bit set = free
     uint64_t free;
+    uint64_t hint;         // word index: every word below it has no free frame
     bool low;
   };
 

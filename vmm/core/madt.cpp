@@ -101,7 +101,13 @@ void decode(const uint8_t* e, MadtInfo& out) {
 }  // namespace
 
 AcpiError madt_parse(const uint8_t* t, size_t len, MadtInfo& out) {
-  out = MadtInfo{};
+  // Field by field: `out = MadtInfo{}` may build a 6 KiB temporary on the stack.
+  out.lapic_address = 0;
+  out.lapic_address_overridden = false;
+  out.pcat_compat = false;
+  out.cpu_count = out.cpus_dropped = out.cpu_duplicates = 0;
+  out.ioapic_count = out.override_count = out.nmi_count = 0;
+  out.dropped_entries = out.unknown_entries = 0;
   out.bad_offset = SIZE_MAX;
   if (AcpiError e = acpi_check_table(t, len, "APIC", kMadtEntries); e != AcpiError::None)
     return e;

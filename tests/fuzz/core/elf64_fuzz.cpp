@@ -50,7 +50,7 @@ int check(const uint8_t* data, size_t size, const ElfPolicy& p) {
   bool entry_ok = false;
   for (size_t i = 0; i < img.segment_count; ++i) {
     const ElfSegment& s = img.segments[i];
-    if (s.filesz > s.memsz || s.offset > size || s.filesz > size - s.offset) abort();
+    if (s.filesz > s.memsz || (s.filesz && (s.offset > size || s.filesz > size - s.offset))) abort();
     for (size_t j = 0; j < i; ++j) {
       const ElfSegment& o = img.segments[j];
       if (s.vaddr < o.vaddr + o.memsz && o.vaddr < s.vaddr + s.memsz) abort();

@@ -148,6 +148,17 @@ TEST_CASE("segment refusals", "[elf64]") {
   CHECK(check(b) == ElfError::ZeroSizeSegment);
 }
 
+TEST_CASE(".bss-only segment: offset not checked against the file", "[elf64]") {
+  ElfBuilder b = ElfBuilder::typical();
+  b.phdrs.push_back({1, 6, 0x5000, 0x405000, 0x405000, 0, 0x2000, 0x1000});  // offset past EOF
+  auto bytes = b.build();
+  ElfImage img;
+  REQUIRE(elf64_validate(bytes.data(), bytes.size(), {}, img) == ElfError::None);
+  CHECK(img.segment_count == 3);
+  b.phdrs.back().filesz = 1;  // but with file bytes it is refused
+  CHECK(check(b) == ElfError::SegmentOutOfFile);
+}
+
 TEST_CASE("bad_index names the offending program header", "[elf64]") {
   auto b = ElfBuilder::typical();
   b.phdrs[1].filesz = 0x4000;

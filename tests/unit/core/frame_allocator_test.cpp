@@ -98,6 +98,21 @@ TEST_CASE("alloc_frame never returns frame 0 or anything below 1 MiB", "[frames]
   CHECK(f.fa.stats().free_frames == 0);
 }
 
+TEST_CASE("a freed frame is found again after the zone filled up", "[frames]") {
+  Fixture f;
+  REQUIRE(f.init({R(0x100000, 1 * MiB, MemoryType::Usable)}) == FrameError::None);
+  uint64_t p, last = 0;
+  while (f.fa.alloc_frame(&p) == FrameError::None) last = p;
+  CHECK(last == 0x1ff000);
+  REQUIRE(f.fa.free_frame(0x120000) == FrameError::None);
+  REQUIRE(f.fa.free_frame(0x1ff000) == FrameError::None);
+  REQUIRE(f.fa.alloc_frame(&p) == FrameError::None);
+  CHECK(p == 0x120000);  // lowest free first
+  REQUIRE(f.fa.alloc_frame(&p) == FrameError::None);
+  CHECK(p == 0x1ff000);
+  CHECK(f.fa.alloc_frame(&p) == FrameError::OutOfMemory);
+}
+
 TEST_CASE("free, double free, foreign and unaligned frees", "[frames]") {
   Fixture f;
   REQUIRE(f.init({R(0x100000, 1 * MiB, MemoryType::Usable)}) == FrameError::None);
