@@ -42,15 +42,18 @@ concept EntryFormat = requires(uint64_t e, uint64_t phys, unsigned level, const 
 template <EntryFormat Format>
 class PageTable {
  public:
-  PageTable(FrameAllocator& frames, const Options& options) : frames_(frames), opt_(options) {}
-  ~PageTable() { destroy(); }
+  // constexpr and a trivial destructor on purpose: the VMM keeps its own
+  // tables in a namespace-scope object, which must need neither a run-time
+  // constructor (.init_array) nor an exit-time destructor (__cxa_atexit).
+  // Owners free the frames with destroy().
+  constexpr PageTable(FrameAllocator& frames, const Options& options) : frames_(frames), opt_(options) {}
   PageTable(const PageTable&) = delete;
   PageTable& operator=(const PageTable&) = delete;
 
   // Allocates the root (PML4) table. Call once before anything else.
   Status init();
   // Frees every table, root included. The caller must have stopped using
-  // the tables (VMCS EPTP / CR3 switched away) first.
+  // the tables (VMCS EPTP / CR3 switched away, INVEPT done) first.
   void destroy();
 
   // [va, va+len) -> [pa, pa+len) with `attr`, replacing whatever was there.

@@ -73,6 +73,7 @@ bool PageTable<Format>::to_linear(uint64_t va, uint64_t len, uint64_t& start, ui
 
 template <EntryFormat Format>
 Result PageTable<Format>::map(uint64_t va, uint64_t pa, uint64_t len, Attr attr) {
+  if (!initialized()) return {Status::not_initialized, false};
   if (!detail::page_aligned(va) || !detail::page_aligned(pa) || !detail::page_aligned(len))
     return {Status::unaligned, false};
   if (len == 0) return {};
@@ -86,6 +87,7 @@ Result PageTable<Format>::map(uint64_t va, uint64_t pa, uint64_t len, Attr attr)
 
 template <EntryFormat Format>
 Result PageTable<Format>::unmap(uint64_t va, uint64_t len) {
+  if (!initialized()) return {Status::not_initialized, false};
   if (!detail::page_aligned(va) || !detail::page_aligned(len)) return {Status::unaligned, false};
   if (len == 0) return {};
   Op op{Kind::unmap, 0, 0, 0, Attr{}};
@@ -95,6 +97,7 @@ Result PageTable<Format>::unmap(uint64_t va, uint64_t len) {
 
 template <EntryFormat Format>
 Result PageTable<Format>::protect(uint64_t va, uint64_t len, Perm perm) {
+  if (!initialized()) return {Status::not_initialized, false};
   if (!detail::page_aligned(va) || !detail::page_aligned(len)) return {Status::unaligned, false};
   if (len == 0) return {};
   Op op{Kind::protect, 0, 0, 0, Attr{perm, MemType::wb, false}};
@@ -116,7 +119,6 @@ Result PageTable<Format>::protect(uint64_t va, uint64_t len, Perm perm) {
 
 template <EntryFormat Format>
 Result PageTable<Format>::run(const Op& op) {
-  if (!initialized()) return {Status::not_initialized, false};
   bool flush = false;
   const Status s = prepare(op, root_, kTopLevel, op.start, op.end, flush);
   if (s == Status::ok) apply(op, root_, kTopLevel, op.start, op.end, flush);

@@ -1,6 +1,7 @@
 // Directed tests of the engine: page-size choice, split, merge, table
 // accounting, flush reporting, argument checks and the out-of-frames path.
 #include <catch.hpp>
+#include <type_traits>
 #include <vector>
 
 #include "ept/ept.hpp"
@@ -10,6 +11,10 @@
 using namespace mamori::ept;
 using mamori::ept::test::Arena;
 using mamori::ept::test::Auditor;
+
+// The VMM keeps its tables in namespace-scope objects: no exit-time destructor.
+static_assert(std::is_trivially_destructible_v<Ept>);
+static_assert(std::is_trivially_destructible_v<HostPageTable>);
 
 namespace {
 
@@ -246,6 +251,9 @@ TEST_CASE("bad arguments are refused and change nothing", "[ept][engine][errors]
   o.phys_bits = 39;
   Ept ept(arena, o);
   CHECK(ept.map(0, 0, kPageSize, kRamWb).status == Status::not_initialized);
+  CHECK(ept.unmap(0, kPageSize).status == Status::not_initialized);
+  CHECK(ept.protect(0, kPageSize, kR).status == Status::not_initialized);
+  CHECK_FALSE(ept.lookup(0).present);
   REQUIRE(ept.init() == Status::ok);
   CHECK(ept.map(0x800, 0, kPageSize, kRamWb).status == Status::unaligned);
   CHECK(ept.map(0, 0x800, kPageSize, kRamWb).status == Status::unaligned);
