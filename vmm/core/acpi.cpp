@@ -165,6 +165,46 @@ AcpiError acpi_parse_rsdp(const AcpiReader& mem, uint64_t rsdp_phys, AcpiRoot& o
   return open_root(mem, out.rsdt_phys, false, out);
 }
 
+namespace {
+
+// ACPI 6.4 §5.2.5.1 search areas.
+constexpr uint64_t kBdaEbdaSegment = 0x40e;
+constexpr uint64_t kEbdaSearchLength = 1024;
+constexpr uint64_t kBiosRomStart = 0xe0000, kBiosRomEnd = 0x100000;
+constexpr uint64_t kRsdpAlignment = 16;
+
+bool rsdp_at(const AcpiReader& mem, uint64_t phys) {
+  uint8_t r[kAcpiRsdpV2Length];
+  if (!mem(phys, r, kAcpiRsdpV1Length)) return false;
+  for (size_t i = 0; i < sizeof kRsdpSignature; ++i)
+    if (r[i] != kRsdpSignature[i]) return false;
+  if (sum8(r, kAcpiRsdpV1Length) != 0) return false;
+  if (r[kRsdpRevision] < kRsdpRevisionAcpi2) return true;
+  return mem(phys, r, kAcpiRsdpV2Length) && sum8(r, kAcpiRsdpV2Length) == 0;
+}
+
+bool scan(const AcpiReader& mem, uint64_t start, uint64_t end, uint64_t* found) {
+  for (uint64_t p = start; p + kAcpiRsdpV1Length <= end; p += kRsdpAlignment)
+    if (rsdp_at(mem, p)) {
+      *found = p;
+      return true;
+    }
+  return false;
+}
+
+}  // namespace
+
+AcpiError acpi_find_rsdp_legacy(const AcpiReader& mem, uint64_t* rsdp_phys) {
+  *rsdp_phys = 0;
+  uint8_t seg[2];
+  if (mem(kBdaEbdaSegment, seg, sizeof seg)) {
+    const uint64_t ebda = uint64_t{rd16(seg)} << 4;
+    if (ebda != 0 && scan(mem, ebda, ebda + kEbdaSearchLength, rsdp_phys)) return AcpiError::None;
+  }
+  if (scan(mem, kBiosRomStart, kBiosRomEnd, rsdp_phys)) return AcpiError::None;
+  return AcpiError::NoRsdp;
+}
+
 AcpiError acpi_table_at(const AcpiReader& mem, const AcpiRoot& root, uint32_t index,
                         AcpiTableRef& out) {
   out = AcpiTableRef{};

@@ -90,6 +90,13 @@ struct AcpiTableRef {
 // RSDT as fallback when the XSDT is absent or broken).
 AcpiError acpi_parse_rsdp(const AcpiReader& mem, uint64_t rsdp_phys, AcpiRoot& out);
 
+// Legacy search for the RSDP when the firmware handed none over (BIOS boot;
+// UEFI passes it in the configuration table, ACPI 6.4 §5.2.5.2): ACPI 6.4
+// §5.2.5.1 — the first 1 KiB of the EBDA (segment at 0x40E), then
+// 0xE0000..0xFFFFF, on 16-byte boundaries; the first structure whose
+// signature and checksum(s) hold. NoRsdp if there is none.
+AcpiError acpi_find_rsdp_legacy(const AcpiReader& mem, uint64_t* rsdp_phys);
+
 // The index-th entry of the root table, header read and validated.
 // Returns ReadFailed / Table* errors for a broken entry, so a shell listing
 // can show what is wrong with each one.

@@ -2,6 +2,7 @@
 // plus every capture under tests/unit/core/data/acpi/.
 #include <catch.hpp>
 
+#include <algorithm>
 #include <string>
 
 #include "acpi_image.hpp"
@@ -133,6 +134,35 @@ TEST_CASE("RSDP refusals", "[acpi]") {
 
   img.add(kRsdp, make_rsdp(2, 0, 0));
   CHECK(acpi_parse_rsdp(img.reader(), kRsdp, root) == AcpiError::NoRootTable);
+}
+
+TEST_CASE("legacy RSDP search: EBDA first, then the BIOS area", "[acpi]") {
+  PhysImage img;
+  uint64_t found = 1;
+  CHECK(acpi_find_rsdp_legacy(img.reader(), &found) == AcpiError::NoRsdp);
+  CHECK(found == 0);
+  Bytes rom(0x20000, 0);
+  Bytes bad = make_rsdp(2, kRsdt, kXsdt);
+  bad[8] ^= 1;  // a stale copy with a wrong checksum comes first: skipped
+  std::copy(bad.begin(), bad.end(), rom.begin() + 0x15a00);
+  Bytes good = make_rsdp(2, kRsdt, kXsdt);
+  std::copy(good.begin(), good.end(), rom.begin() + 0x15a20);
+  Bytes unaligned = make_rsdp(0, kRsdt, 0);
+  std::copy(unaligned.begin(), unaligned.end(), rom.begin() + 0x100 + 4);  // not 16-aligned: never seen
+  img.add(0xe0000, rom);
+  REQUIRE(acpi_find_rsdp_legacy(img.reader(), &found) == AcpiError::None);
+  CHECK(found == 0xf5a20);
+
+  // An RSDP in the first KiB of the EBDA wins; the BDA holds its segment.
+  Bytes bda(0x100, 0);
+  put(bda, 0x0e, 0x9fc0, 2);
+  img.add(0x400, bda);
+  Bytes ebda(0x400, 0);
+  Bytes v1 = make_rsdp(0, kRsdt, 0);
+  std::copy(v1.begin(), v1.end(), ebda.begin() + 0x30);
+  img.add(0x9fc00, ebda);
+  REQUIRE(acpi_find_rsdp_legacy(img.reader(), &found) == AcpiError::None);
+  CHECK(found == 0x9fc30);
 }
 
 TEST_CASE("broken XSDT falls back to the RSDT and says why", "[acpi]") {
