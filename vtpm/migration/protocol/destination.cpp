@@ -59,8 +59,9 @@ Bytes Destination::make_offer(SrkKind kind) {
   if (n == 0) throw MigrationError(Refusal::kState, "offer does not fit");
   offer.resize(n);
   // The outstanding-offer record: the SRK kind and the SRK name it was made for.
-  Bytes rec{static_cast<uint8_t>(kind)};
-  rec.insert(rec.end(), srk.name.begin(), srk.name.end());
+  Bytes rec(1 + srk.name.size());
+  rec[0] = static_cast<uint8_t>(kind);
+  std::copy(srk.name.begin(), srk.name.end(), rec.begin() + 1);
   write_file_atomic(offer_path(crypto::span(nonce)), rec);
   return offer;
 }

@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vtpm/migration/host/errors.hpp"
@@ -277,19 +278,19 @@ int main(int argc, char** argv) {
   Args a;
   std::vector<std::string> positional;
   for (int i = 2; i < argc; ++i) {
-    std::string s = argv[i];
-    if (s.rfind("--", 0) == 0) {
-      std::string key = s.substr(2);
+    std::string_view s = argv[i];
+    if (s.size() > 2 && s[0] == '-' && s[1] == '-') {
+      std::string key(s.substr(2));
       if (key == "timing") {
         a[key] = "1";
       } else if (i + 1 < argc) {
         a[key] = argv[++i];
       } else {
-        std::fprintf(stderr, "option %s needs a value\n", s.c_str());
+        std::fprintf(stderr, "option %s needs a value\n", argv[i]);
         return kExitUsage;
       }
     } else {
-      positional.push_back(s);
+      positional.emplace_back(s);
     }
   }
   try {
