@@ -48,6 +48,7 @@ const char* describe(FrameError e) {
     case FrameError::NotManaged: return "address is not in allocatable memory";
     case FrameError::NotAllocated: return "frame is already free (double free)";
     case FrameError::BitmapFrame: return "frame holds the allocator's own bitmap";
+    case FrameError::MapNotNormalized: return "memory map is not sorted and disjoint (not normalised)";
   }
   return "unknown frame allocator error";
 }
@@ -80,6 +81,12 @@ FrameError FrameAllocator::build_zones(const PhysRegion* map, size_t count) {
     for (int part = 0; part < 2; ++part) {
       uint64_t first, end;
       if (!zone_part(map[i], part, &first, &end)) continue;
+      // Overlapping zones would hand the same frame out twice.
+      if (zone_count_ > 0 &&
+          first < zones_[zone_count_ - 1].first_frame + zones_[zone_count_ - 1].frames) {
+        zone_count_ = 0;
+        return FrameError::MapNotNormalized;
+      }
       if (zone_count_ < kMaxZones)
         zones_[zone_count_++] = Zone{first, end - first, nullptr, 0, 0, part == 0};
       else

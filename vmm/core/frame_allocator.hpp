@@ -37,6 +37,7 @@ enum class FrameError : uint32_t {
   NotManaged,         // address not in a usable zone
   NotAllocated,       // freeing a frame that is free (double free)
   BitmapFrame,        // freeing a frame that holds the allocator's own bitmap
+  MapNotNormalized,   // init: usable regions not sorted and disjoint (use normalize_memory_map)
 };
 
 const char* describe(FrameError e);
@@ -57,6 +58,7 @@ class FrameAllocator {
   static constexpr size_t kMaxZones = 128;
   using PhysToVirt = void* (*)(void* ctx, uint64_t phys, uint64_t bytes);
 
+  // `map` must be normalize_memory_map() output (sorted, disjoint).
   // Bitmap size for `map` in 64-bit words (what init_with_storage needs).
   static uint64_t bitmap_words_needed(const PhysRegion* map, size_t count);
 

@@ -227,6 +227,19 @@ TEST_CASE("tiny regions and above 4 GiB", "[frames]") {
   CHECK(p % GiB == 0);
 }
 
+TEST_CASE("a map that is not normalised is refused", "[frames]") {
+  FrameAllocator fa;
+  uint64_t words[16];
+  std::vector<PhysRegion> overlap = {{0x100000, 0x180000, MemoryType::Usable},
+                                     {0x140000, 0x200000, MemoryType::Usable}};
+  CHECK(fa.init_with_storage(overlap.data(), 2, words, 16) == FrameError::MapNotNormalized);
+  std::vector<PhysRegion> unsorted = {{0x300000, 0x310000, MemoryType::Usable},
+                                      {0x100000, 0x110000, MemoryType::Usable}};
+  CHECK(fa.init_with_storage(unsorted.data(), 2, words, 16) == FrameError::MapNotNormalized);
+  uint64_t p;
+  CHECK(fa.alloc_frame(&p) == FrameError::NotInitialized);
+}
+
 TEST_CASE("caller storage: size checked", "[frames]") {
   std::vector<PhysRegion> map = {{0x100000, 0x100000 + 65 * 4096, MemoryType::Usable}};
   CHECK(FrameAllocator::bitmap_words_needed(map.data(), map.size()) == 2);
