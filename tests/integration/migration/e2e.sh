@@ -13,7 +13,8 @@
 #      destination, replay, bad ack, stale epoch) fails with its reason and
 #      leaves both sides unchanged;
 #   3. an interrupted migration (destination dies before acknowledging)
-#      leaves the source able to resume with its state intact.
+#      leaves the source able to resume with its state intact; a lost ack
+#      can be sent again by the destination.
 #
 # usage: e2e.sh PATH/TO/vtpm-migrate WORKDIR
 # needs: swtpm, tpm2-tools, openssl, xxd
@@ -225,6 +226,11 @@ t2 VB tpm2_policycommandcode -Q -S session.ctx -L step2.bin TPM2_CC_Unseal || fa
 cmp -s step2.bin expected.bin && echo "ok: policy session continued to the expected digest" || fail "policy digest differs"
 
 log "acknowledgement"
+# The ack is lost in transit: the destination sends it again.
+mv ack1 ack1.lost
+"$MIG" ack --state-dir dst --vm-id $VM --out ack1 || fail "re-emit ack"
+cmp -s ack1 ack1.lost && echo "ok: lost ack re-emitted identically" || fail "re-emitted ack differs"
+expect_error state "ack for a VM never received" -- "$MIG" ack --state-dir dst --vm-id $OTHER_VM --out ack.x
 patch ack1 bad.ack 70 0x55
 expect_refusal bad-ack "tampered acknowledgement" -- "$MIG" complete --state-dir src --ack bad.ack
 "$MIG" complete --state-dir src --ack ack1 --vtpm "$(ctrl VA)" || fail "complete"

@@ -37,6 +37,18 @@ Refusal refusal_for(ParseError e) {
 Destination::Destination(tpm::TpmClient& tpm, std::string state_dir) : tpm_(tpm), dir_(std::move(state_dir)) {
   make_dirs(dir_ + "/offers");
   make_dirs(dir_ + "/epochs");
+  make_dirs(dir_ + "/acks");
+}
+
+std::string Destination::ack_path(const uint8_t vm[kVmIdSize]) const {
+  return dir_ + "/acks/" + to_hex(vm, kVmIdSize);
+}
+
+Bytes Destination::last_ack(const uint8_t vm[kVmIdSize]) const {
+  std::string path = ack_path(vm);
+  if (!file_exists(path))
+    throw MigrationError(Refusal::kState, "no migration of VM " + format_vm_id(vm) + " was accepted here");
+  return read_file(path, kAckSize);
 }
 
 std::string Destination::offer_path(ByteSpan nonce) const {
@@ -179,8 +191,10 @@ ImportedState Destination::open_package(const Bytes& package, const uint8_t expe
 
 void Destination::commit(const ImportedState& s) {
   ByteSpan nonce{s.nonce, kNonceSize};
-  // Record the epoch first: if we crash between the two writes, a retry of
-  // the same package is refused as stale rather than accepted twice.
+  // The ack first (it can be re-sent), then the epoch: if we crash between
+  // the writes, a retry of the same package is refused as stale rather
+  // than accepted twice.
+  write_file_atomic(ack_path(s.vm_id), s.ack);
   write_file_atomic(epoch_path(ByteSpan{s.vm_id, kVmIdSize}, crypto::span(s.source_name)),
                     [&] {
                       std::string e = std::to_string(s.epoch);

@@ -6,6 +6,9 @@
 // Local state (one directory per destination host):
 //   offers/<nonce>       outstanding offers (the SRK kind they were made for)
 //   epochs/<vm>.<srcname> the last accepted epoch per VM and source TPM
+//   acks/<vm>            the last acknowledgement per VM, so that a lost ack
+//                        can be sent again (the source must not resume a
+//                        VM the destination has already restored)
 #pragma once
 #include <string>
 
@@ -45,10 +48,13 @@ class Destination {
   // After the vTPM instance has been restored from `s`: consume the nonce
   // and record the epoch. Until then the package can be retried.
   void commit(const ImportedState& s);
+  // The acknowledgement of the last migration of `vm` accepted here.
+  Bytes last_ack(const uint8_t vm[kVmIdSize]) const;
 
  private:
   std::string offer_path(ByteSpan nonce) const;
   std::string epoch_path(ByteSpan vm, ByteSpan source_name) const;
+  std::string ack_path(const uint8_t vm[kVmIdSize]) const;
   tpm::TpmClient& tpm_;
   std::string dir_;
 };

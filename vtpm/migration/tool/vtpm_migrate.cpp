@@ -5,6 +5,7 @@
 //                                      --vm-id UUID --nv-index IDX [--key rsa|ecc] --out PKG
 //   destination: vtpm-migrate import   --tpm T --state-dir D --package PKG --vtpm CTRL
 //                                      --vm-id UUID --ack-out ACK
+//   destination: vtpm-migrate ack      --state-dir D --vm-id UUID --out ACK   (send a lost ack again)
 //   source:      vtpm-migrate complete --state-dir S --ack ACK [--vtpm CTRL]
 //   source:      vtpm-migrate resume   --state-dir S --vm-id UUID --vtpm CTRL
 //   anyone:      vtpm-migrate inspect  FILE
@@ -55,6 +56,7 @@ int usage() {
                "                        --nv-index IDX [--key rsa|ecc] --out PKG [--timing]\n"
                "  vtpm-migrate import   --tpm T --state-dir D --package PKG --vtpm CTRL --vm-id UUID\n"
                "                        --ack-out ACK [--timing]\n"
+               "  vtpm-migrate ack      --state-dir D --vm-id UUID --out ACK\n"
                "  vtpm-migrate complete --state-dir S --ack ACK [--vtpm CTRL]\n"
                "  vtpm-migrate resume   --state-dir S --vm-id UUID --vtpm CTRL\n"
                "  vtpm-migrate inspect  FILE\n"
@@ -148,13 +150,26 @@ int cmd_import(const Args& a) {
   return 0;
 }
 
+struct NoTransport : tpm::Transport {  // for commands that need no TPM
+  tpm::Bytes transact(ByteSpan) override { throw MigrationError(Refusal::kUsage, "no TPM needed"); }
+  std::string describe() const override { return "none"; }
+};
+
+int cmd_ack(const Args& a) {
+  uint8_t vm[kVmIdSize];
+  vm_id_arg(a, vm);
+  NoTransport none;
+  tpm::TpmClient tpm(none);
+  Destination d(tpm, need(a, "state-dir"));
+  write_file_atomic(need(a, "out"), d.last_ack(vm));
+  std::printf("acknowledgement for VM %s written\n", format_vm_id(vm).c_str());
+  return 0;
+}
+
 int cmd_complete(const Args& a) {
   Bytes ack = read_file(need(a, "ack"), kAckFileLimit);
   // `complete` needs no TPM: the ack key is in the pending record.
-  struct NoTransport : tpm::Transport {
-    tpm::Bytes transact(ByteSpan) override { throw MigrationError(Refusal::kUsage, "no TPM needed"); }
-    std::string describe() const override { return "none"; }
-  } none;
+  NoTransport none;
   tpm::TpmClient tpm(none);
   Source s(tpm, need(a, "state-dir"));
   PendingMigration p = s.complete(ack);
@@ -171,10 +186,7 @@ int cmd_complete(const Args& a) {
 int cmd_resume(const Args& a) {
   uint8_t vm[kVmIdSize];
   vm_id_arg(a, vm);
-  struct NoTransport : tpm::Transport {
-    tpm::Bytes transact(ByteSpan) override { throw MigrationError(Refusal::kUsage, "no TPM needed"); }
-    std::string describe() const override { return "none"; }
-  } none;
+  NoTransport none;
   tpm::TpmClient tpm(none);
   Source s(tpm, need(a, "state-dir"));
   vtpm::ControlChannel inst(need(a, "vtpm"));
@@ -298,6 +310,7 @@ int main(int argc, char** argv) {
     if (cmd == "export") return cmd_export(a);
     if (cmd == "import") return cmd_import(a);
     if (cmd == "complete") return cmd_complete(a);
+    if (cmd == "ack") return cmd_ack(a);
     if (cmd == "resume") return cmd_resume(a);
     if (cmd == "raw-export") return cmd_raw_export(a);
     if (cmd == "raw-import") return cmd_raw_import(a);
