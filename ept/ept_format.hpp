@@ -25,7 +25,8 @@ struct EptBits {
   static constexpr Bit ignore_pat{6};
   // PDPTE/PDE: 1 = this entry maps a 1 GiB / 2 MiB page.
   static constexpr Bit large{7};
-  // Set by the processor when EPTP[6] enables accessed/dirty flags (§29.3.5).
+  // Set by the processor when EPTP[6] enables them (SDM 3C §29.3,
+  // "Accessed and Dirty Flags for EPT").
   static constexpr Bit accessed{8};
   static constexpr Bit dirty{9};   // leaves only
   static constexpr uint64_t rwx_mask = (uint64_t{1} << 0) | (uint64_t{1} << 1) | (uint64_t{1} << 2);
@@ -96,7 +97,7 @@ struct EptFormat {
 struct EptpBits {
   static constexpr Field memtype{0, 3};          // paging-structure memory type: UC or WB
   static constexpr Field walk_length_minus_1{3, 3};
-  static constexpr Bit enable_ad{6};             // accessed/dirty flags (§29.3.5)
+  static constexpr Bit enable_ad{6};             // EPT accessed/dirty flags
 };
 
 // EPTP for a 4-level EPT whose PML4 is at `root_phys`. The structures are
@@ -132,7 +133,7 @@ constexpr Options ept_options(uint64_t ept_vpid_cap) {
   return o;
 }
 
-// ---- INVEPT (SDM 3C §31.3 "INVEPT", §29.4.3.1) ----------------------------
+// ---- INVEPT (SDM 3C ch. 31 "VMX Instruction Reference": INVEPT; §29.4.3.1) ----------------------------
 
 enum class InveptType : uint64_t { single_context = 1, all_context = 2 };
 

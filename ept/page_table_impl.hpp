@@ -232,7 +232,7 @@ void PageTable<Format>::collapse(uint64_t table, unsigned level, uint64_t s, uin
       return;
     }
     // The processor may cache the old table pointer (paging-structure
-    // caches, SDM 3A §4.10.3, 3C §29.4): the caller flushes before reuse.
+    // caches, SDM 3A §4.10.3, 3C §29.4 "Caching Translation Information"): the caller flushes before reuse.
     free_table(child);
     flush = true;
   });
@@ -327,8 +327,9 @@ void PageTable<Format>::free_table(uint64_t phys) {
 
 // Entries are read and written with single 64-bit atomic accesses: the
 // processor walks them concurrently and sets A/D bits with locked
-// operations (SDM 3A §4.8, 3C §29.3.5); a torn or reordered store could
-// expose half an entry or a link to an unfilled table.
+// operations (SDM 3A §4.8; 3C §29.3 "Accessed and Dirty Flags for EPT");
+// a torn or reordered store could expose half an entry or a link to an
+// unfilled table.
 template <EntryFormat Format>
 uint64_t PageTable<Format>::load(uint64_t table, unsigned index) const {
   return __atomic_load_n(&frames_.table(table)[index], __ATOMIC_RELAXED);
