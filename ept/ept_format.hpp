@@ -133,7 +133,7 @@ constexpr Options ept_options(uint64_t ept_vpid_cap) {
   return o;
 }
 
-// ---- INVEPT (SDM 3C ch. 31 "VMX Instruction Reference": INVEPT; §29.4.3.1) ----------------------------
+// ---- INVEPT (SDM 3C ch. 31 "VMX Instruction Reference"; §29.4.3.1) -------
 
 enum class InveptType : uint64_t { single_context = 1, all_context = 2 };
 
