@@ -9,6 +9,7 @@
 #include "vmm/console.hpp"
 #include "vmm/cpu/vmx_root.hpp"
 #include "vmm/log.hpp"
+#include "vmm/mem/address_space.hpp"
 #include "vmm/mem/frames.hpp"
 #include "vmm/panic.hpp"
 #include "vmm/percpu.hpp"
@@ -22,12 +23,13 @@
 
 extern "C" uintptr_t __stack_chk_guard;
 extern "C" char __bss_start[], __bss_end[];
+extern "C" void (*__init_array_start[])(), (*__init_array_end[])();
 
 namespace mamori {
 namespace {
 constexpr uint16_t kDefaultConsolePort = 0x3F8;  // COM1
 constexpr uint32_t kDefaultBaud = 115200;
-constexpr uint64_t kApVmxWaitUs = 2000000;
+constexpr uint64_t kApVmxWaitUs = 30000000;  // generous: emulators under load
 
 // Stage markers: the bench counts emulated instructions between them.
 void stage(const char* name) { LOG_INFO("stage: %s", name); }
@@ -47,8 +49,11 @@ void reseed_stack_guard() {
 
 void wait_for_aps() {
   uint64_t end = cpu::rdtsc() + drivers::tsc::hz() / 1000000 * kApVmxWaitUs;
-  for (unsigned i = 1; i < g_cpu_count; ++i)
+  for (unsigned i = 1; i < g_cpu_count; ++i) {
     while (__atomic_load_n(&g_cpus[i].state, __ATOMIC_ACQUIRE) == CpuState::Online && cpu::rdtsc() < end) cpu::pause();
+    if (__atomic_load_n(&g_cpus[i].state, __ATOMIC_ACQUIRE) == CpuState::Online)
+      LOG_WARN("cpu%u: no VMX verdict yet: still working on it", i);
+  }
 }
 }  // namespace
 }  // namespace mamori
@@ -58,7 +63,10 @@ using namespace mamori;
 // Stack canaries need a frame whose guard does not change under it: the
 // entry function re-seeds the guard and so must not be protected itself.
 extern "C" [[noreturn]] __attribute__((optimize("no-stack-protector"))) void vmm_main(uint64_t bootinfo_phys) {
-  // The loader zeroed .bss (memsz > filesz) when it placed the image.
+  uint64_t entry_tsc = cpu::rdtsc();
+  // The loader zeroed .bss (memsz > filesz) when it placed the image;
+  // global constructors run here, before anything uses a global.
+  for (auto* ctor = __init_array_start; ctor != __init_array_end; ++ctor) (*ctor)();
   console::init(kDefaultConsolePort, kDefaultBaud);
   console::printf("\nmamori %s: VMM entered\n", kVersion);
   auto& bi = *reinterpret_cast<const boot::BootInfo*>(bootinfo_phys);
@@ -86,11 +94,13 @@ extern "C" [[noreturn]] __attribute__((optimize("no-stack-protector"))) void vmm
   log::set_level(cfg.log_level);
   if (cfg_error) LOG_ERROR("config: %s (using defaults for the rest)", cfg_error);
   LOG_INFO("mamori %s on %s, BootInfo v%u from loader %s", kVersion, kBuildFlavor, bi.version, bi.loader_version);
+  LOG_INFO("stage: entry at tsc %lu (loader left the firmware at tsc %lu)", entry_tsc, bi.tsc_at_exit_boot_services);
   stage("console");
 
   drivers::tsc::calibrate();
   LOG_INFO("tsc: %lu kHz", drivers::tsc::hz() / 1000);
   if (!mem::init(bi)) panic("no usable memory map: cannot continue");
+  mem::build_address_space(bi);
   platform::power_init(bi);
   stage("memory");
 
@@ -135,6 +145,7 @@ extern "C" [[noreturn]] __attribute__((optimize("no-stack-protector"))) void vmm
 extern "C" [[noreturn]] void ap_main(uint64_t index) {
   PerCpu& me = g_cpus[index];
   me.index = static_cast<uint32_t>(index);
+  mem::load_pat();
   arch::load_descriptors(static_cast<unsigned>(index));
   percpu_install(me);
   drivers::lapic::init();

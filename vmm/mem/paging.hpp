@@ -1,4 +1,4 @@
-// Changes to the VMM's identity map (built by the loader, docs/boot.md):
+// Changes to the VMM's identity map (vmm/mem/address_space.cpp):
 // W^X is kept — a page is never writable and executable at once.
 #pragma once
 #include <stdint.h>
@@ -9,9 +9,6 @@ enum class Access : uint8_t {
   ReadOnly,
   ReadWrite,
   ReadExecute,
-  // Only for the last firmware call before a reset (platform/power.cpp):
-  // UEFI runtime images mix code and writable data in one region.
-  FirmwareReadWriteExecute,
 };
 
 // Sets the rights of the identity-mapped range [phys, phys+size), splitting

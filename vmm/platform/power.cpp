@@ -3,7 +3,7 @@
 #include "vmm/arch/cpu.hpp"
 #include "vmm/console.hpp"
 #include "vmm/log.hpp"
-#include "vmm/mem/paging.hpp"
+#include "vmm/mem/address_space.hpp"
 
 namespace mamori::platform {
 namespace {
@@ -16,29 +16,22 @@ constexpr uint64_t kTableHeaderBytes = 24;
 using ResetSystem = void(__attribute__((ms_abi)) *)(uint32_t type, uint64_t status, uint64_t size, void* data);
 
 ResetSystem g_reset;
-const boot::BootInfo* g_bi;
 
 // UEFI runtime images keep code and writable data in one
 // EfiRuntimeServicesCode region (without the UEFI 2.6 memory attributes
 // table, which OVMF here does not split finely). W^X holds for the VMM's
-// life; only for this last call, with every other CPU stopped, do the
-// firmware's regions become writable and executable.
+// life; only for this last call, with every other CPU stopped, does the
+// CPU switch to a firmware address space where nothing is no-execute.
 void firmware_reset(ResetType t) {
   if (!g_reset) return;
   stop_other_cpus();
-  constexpr uint32_t kEfiRuntimeServicesCode = 5, kEfiRuntimeServicesData = 6;  // UEFI 2.9 §7.2
-  auto* map = reinterpret_cast<const boot::MemoryRegion*>(g_bi->memory_map);
-  for (uint32_t i = 0; i < g_bi->memory_map_count; ++i) {
-    if (map[i].efi_type != kEfiRuntimeServicesCode && map[i].efi_type != kEfiRuntimeServicesData) continue;
-    if (!mem::protect_identity(map[i].base, map[i].size, mem::Access::FirmwareReadWriteExecute)) return;
-  }
+  if (!mem::enter_firmware_address_space()) return;
   console::printf("mamori: asking the firmware to %s\n", t == kResetShutdown ? "power off" : "reset");
   g_reset(t, 0, 0, nullptr);
 }
 }  // namespace
 
 void power_init(const boot::BootInfo& bi) {
-  g_bi = &bi;
   if (!bi.efi_runtime_services) return;
   auto* table = reinterpret_cast<const uint64_t*>(bi.efi_runtime_services + kTableHeaderBytes);
   g_reset = reinterpret_cast<ResetSystem>(table[kResetSystemSlot]);

@@ -280,6 +280,19 @@ TEST_CASE("bad arguments are refused and change nothing", "[ept][engine][errors]
   require_clean(arena, ept);
 }
 
+TEST_CASE("init refuses an impossible MAXPHYADDR", "[ept][engine][errors]") {
+  Arena arena(4);
+  Options o;
+  o.phys_bits = 53;
+  Ept too_wide(arena, o);
+  CHECK(too_wide.init() == Status::bad_attr);
+  o.phys_bits = 12;
+  Ept too_narrow(arena, o);
+  CHECK(too_narrow.init() == Status::bad_attr);
+  CHECK(arena.in_use() == 0);
+  CHECK(too_wide.map(0, 0, kPageSize, kRamWb).status == Status::not_initialized);
+}
+
 TEST_CASE("W^X is refused when the owner asks for it", "[ept][engine][errors]") {
   Arena arena(16);
   Options o = caps(true, false);

@@ -106,7 +106,37 @@ inline constexpr MsrSet kCoffeeLake = {
      {0x491, 0x0000000000000001},
      {0, 0}}};
 
-inline constexpr const MsrSet* kAllSets[] = {&kBochsSkylakeX, &kBochsIvyBridge, &kCoffeeLake};
+// Intel Core i7 "Ivy Bridge" (CPUID.1:EAX = 0x000306A9, 4 cores / 8 threads,
+// the real counterpart of Bochs's corei7_ivy_bridge_3770k), real hardware,
+// from the "HM: MSR_IA32_VMX_..." lines of another public VirtualBox
+// VBox.log. Its secondary controls (0x8FF) and EPT/VPID capabilities
+// (0xF0106114141) are exactly Bochs's Ivy Bridge model's. MAXPHYADDR is not
+// in that log: 36 is the Ivy Bridge client value (assumed).
+inline constexpr MsrSet kRealIvyBridge = {
+    "intel-ivy-bridge-306a9", 0x7FBAE3FF, 36,
+    {{0x03A, 0x0000000000000005},
+     {0x480, 0x00DA040000000010},
+     {0x481, 0x0000007F00000016},
+     {0x482, 0xFFF9FFFE0401E172},
+     {0x483, 0x007FFFFF00036DFF},
+     {0x484, 0x0000FFFF000011FF},
+     {0x485, 0x00000000100401E5},
+     {0x486, 0x0000000080000021},
+     {0x487, 0x00000000FFFFFFFF},
+     {0x488, 0x0000000000002000},
+     {0x489, 0x00000000001767FF},
+     {0x48A, 0x000000000000002A},
+     {0x48B, 0x000008FF00000000},
+     {0x48C, 0x00000F0106114141},
+     {0x48D, 0x0000007F00000016},
+     {0x48E, 0xFFF9FFFE04006172},
+     {0x48F, 0x007FFFFF00036DFB},
+     {0x490, 0x0000FFFF000011FB},
+     {0, 0}}};
+
+inline constexpr const MsrSet* kAllSets[] = {&kBochsSkylakeX, &kBochsIvyBridge, &kCoffeeLake,
+                                             &kRealIvyBridge};
+inline constexpr int kSetCount = sizeof(kAllSets) / sizeof(kAllSets[0]);
 
 // Build RawVmxMsrs the way the VMM does: in index order, asking
 // msr_present() before each read (so absent MSRs are never "read").

@@ -107,6 +107,22 @@ TEST_CASE("real Coffee Lake decodes") {
   CHECK(c.vmcs_highest_index == 0x17);
 }
 
+TEST_CASE("real Ivy Bridge decodes like Bochs's model, plus the real CPU's details") {
+  const RawVmxMsrs raw = raw_from(kRealIvyBridge);
+  CHECK_FALSE(msr_present(raw, msr::ia32_vmx_vmfunc));
+  const VmxCapabilities c = decode(raw);
+  CHECK(c.revision_id == 0x10);
+  CHECK(c.vmcs_size == 1024);
+  CHECK(c.misc.preemption_timer_shift == 5);
+  CHECK_FALSE(c.misc.inject_zero_length);
+  CHECK_FALSE(c.ept.pages_1g);
+  CHECK_FALSE(c.ept.accessed_dirty);
+  const Readiness r = evaluate_readiness(c);
+  CHECK(r.ready());
+  CHECK(r.mentions("EPT: 1 GiB pages not supported (guests use 2 MiB pages)"));
+  CHECK(r.count_of(Severity::warning) == 2);
+}
+
 TEST_CASE("absent MSRs are not read (App. A.1, A.3.3, A.10, A.11)") {
   RawVmxMsrs r;
   CHECK_FALSE(msr_present(r, msr::ia32_vmx_basic));  // no VMX at all

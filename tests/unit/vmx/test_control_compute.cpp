@@ -59,6 +59,18 @@ TEST_CASE("mamori's controls on a real Coffee Lake") {
   CHECK(m.ctl.entry() == 0x0000D1FF);
 }
 
+TEST_CASE("mamori's controls on a real Ivy Bridge equal Bochs's Ivy Bridge model") {
+  const Machine real = machine(kRealIvyBridge);
+  const Machine bochs = machine(kBochsIvyBridge);
+  REQUIRE(real.ctl.ok());
+  CHECK(real.ctl.pin() == 0x0000007F);
+  CHECK(real.ctl.proc() == 0xB60065F2);
+  CHECK(real.ctl.proc2() == 0x000000AA);
+  CHECK(real.ctl.exit() == 0x007FEFFF);
+  CHECK(real.ctl.entry() == 0x0000D1FF);
+  for (int k = 0; k < kControlKinds; ++k) CHECK(real.ctl.value[k] == bochs.ctl.value[k]);
+}
+
 TEST_CASE("without TRUE MSRs the default1 CR3 exiting bits stay 1 and are reported (A.2)") {
   RawVmxMsrs raw = raw_from(kBochsSkylakeX);
   raw.basic &= ~(1ull << 55);

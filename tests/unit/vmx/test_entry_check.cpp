@@ -427,7 +427,7 @@ TEST_CASE("property: on random realistic CPUs that pass readiness, mamori's VMCS
   int accepted = 0;
   for (int iter = 0; iter < 3000; ++iter) {
     // Start from a real set and flip random capability bits.
-    RawVmxMsrs raw = raw_from(*kAllSets[iter % 3]);
+    RawVmxMsrs raw = raw_from(*kAllSets[iter % kSetCount]);
     uint64_t* words[] = {&raw.basic, &raw.pinbased, &raw.procbased, &raw.exit, &raw.entry,
                          &raw.misc, &raw.procbased2, &raw.ept_vpid_cap, &raw.true_pinbased,
                          &raw.true_procbased, &raw.true_exit, &raw.true_entry, &raw.vmfunc};

@@ -10,12 +10,10 @@ using namespace mamori::vmx;
 using namespace mamori::vmx::testdata;
 using F = VmcsField;
 
-TEST_CASE("fields judged present by feature never exceed the CPU's VMCS_ENUM (App. A.9)") {
+TEST_CASE("fields present by feature vs the CPUs' VMCS_ENUM (App. A.9): only a known under-report") {
   for (const MsrSet* s : kAllSets) {
     INFO(s->name);
-    VmxCapabilities c = decode(raw_from(*s));
-    const unsigned highest = c.vmcs_highest_index;
-    c.vmcs_highest_index = 0;  // judge by features alone
+    const VmxCapabilities c = decode(raw_from(*s));
     size_t n = 0;
     const VmcsField* fields = all_fields(&n);
     int present = 0;
@@ -23,7 +21,12 @@ TEST_CASE("fields judged present by feature never exceed the CPU's VMCS_ENUM (Ap
       INFO(field_name(fields[i]));
       if (!field_supported(fields[i], c)) continue;
       ++present;
-      CHECK(field_index(fields[i]) <= highest);
+      if (field_within_vmcs_enum(fields[i], c.vmcs_highest_index)) continue;
+      // The real Ivy Bridge reports highest index 21 (0x2A) but has the
+      // preemption-timer field (index 23): VMCS_ENUM cannot be trusted to
+      // rule fields out.
+      CHECK(s == &kRealIvyBridge);
+      CHECK(fields[i] == F::guest_preemption_timer);
     }
     CHECK(present > 120);
   }
