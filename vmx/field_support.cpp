@@ -5,8 +5,9 @@ namespace mamori::vmx {
 bool field_supported(VmcsField f, const VmxCapabilities& c) {
   using F = VmcsField;
   if (!c.cpuid_vmx) return false;
-  // App. A.9: no field has an index above IA32_VMX_VMCS_ENUM[9:1].
-  if (c.vmcs_highest_index && !field_within_vmcs_enum(f, c.vmcs_highest_index)) return false;
+  // Not filtered by IA32_VMX_VMCS_ENUM (App. A.9): real CPUs under-report
+  // it — an Ivy Bridge (0x306A9) reports highest index 21 yet has the
+  // VMX-preemption timer value field (index 23) and VirtualBox uses it.
   switch (f) {
     case F::vpid: return c.can(Proc2Ctl::enable_vpid);
     case F::posted_int_notify_vector:

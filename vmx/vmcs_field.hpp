@@ -233,7 +233,8 @@ constexpr unsigned field_bits(VmcsField f) {
 constexpr uint64_t field_mask(VmcsField f) {
   return field_bits(f) == 64 ? ~0ull : ((1ull << field_bits(f)) - 1);
 }
-// The highest index VMCS_ENUM may report covers the field's index (App. A.9).
+// Whether IA32_VMX_VMCS_ENUM's highest index (App. A.9) covers the field.
+// Advisory only: real CPUs under-report it (see field_support.cpp).
 constexpr bool field_within_vmcs_enum(VmcsField f, unsigned highest_index) {
   return field_index(f) <= highest_index;
 }

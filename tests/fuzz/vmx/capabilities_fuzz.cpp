@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   memcpy(v, data, size < sizeof v ? size : sizeof v);
   // The input flips bits of a real MSR set (all-zero input = the real CPU),
   // so that both ready and refused CPUs are explored.
-  RawVmxMsrs raw = raw_from(*kAllSets[(v[19] >> 1) % 3]);
+  RawVmxMsrs raw = raw_from(*kAllSets[(v[19] >> 1) % kSetCount]);
   raw.cpuid_vmx ^= v[19] & 1;
   raw.feature_control ^= v[0];
   uint64_t* words[] = {&raw.basic, &raw.pinbased, &raw.procbased, &raw.exit, &raw.entry,

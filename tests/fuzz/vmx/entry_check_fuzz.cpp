@@ -14,9 +14,9 @@ using namespace mamori::vmx::testdata;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   static const Machine machines[] = {machine(kBochsSkylakeX), machine(kBochsIvyBridge),
-                                     machine(kCoffeeLake)};
-  const Machine& m = machines[data[0] % 3];
-  const GuestKind kind = static_cast<GuestKind>((data[0] / 3) % 3);
+                                     machine(kCoffeeLake), machine(kRealIvyBridge)};
+  const Machine& m = machines[data[0] % kSetCount];
+  const GuestKind kind = static_cast<GuestKind>((data[0] / kSetCount) % 3);
   VmcsImage v = good_image(m, kind);
   size_t nfields = 0;
   const VmcsField* fields = all_fields(&nfields);
