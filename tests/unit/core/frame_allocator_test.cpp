@@ -318,3 +318,11 @@ TEST_CASE("memory maps in tests/unit/core/data/memmap", "[frames]") {
   }
   CHECK(files >= 2);
 }
+
+TEST_CASE("every frame allocator error has a description", "[frames]") {
+  for (uint32_t i = 0; i <= static_cast<uint32_t>(FrameError::MapNotNormalized); ++i)
+    CHECK(std::string(describe(static_cast<FrameError>(i))) != "unknown frame allocator error");
+  CHECK(std::string(describe(static_cast<FrameError>(999))) == "unknown frame allocator error");
+  for (uint32_t t = 1; t <= 9; ++t)
+    CHECK(std::string(memory_type_name(static_cast<MemoryType>(t))) != "unknown");
+}
