@@ -114,8 +114,15 @@ def main(binary):
             sealed = f.read()
         check(b"persist-me-0123!" not in sealed, "NV contents visible in the sealed file")
 
-        # New process, same directory: Startup(STATE) resumes everything.
-        svc = Service(binary, state_dir=state, key_file=key).start()
+        # New process, same directory, the key now through an inherited
+        # pipe (--key fd:N): Startup(STATE) resumes everything.
+        with open(key) as kf:
+            key_hex = kf.read()
+        rfd, wfd = os.pipe()
+        os.write(wfd, key_hex.encode())
+        os.close(wfd)
+        svc = Service(binary, state_dir=state, key_spec="fd:%d" % rfd, pass_fds=(rfd,)).start(attempts=1)
+        os.close(rfd)
         t = svc.tcti()
         tpm2(t, "startup")
         after = fingerprint(t, work)

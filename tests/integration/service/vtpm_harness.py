@@ -77,13 +77,16 @@ def wait_listening(port, proc, timeout=10.0):
 class Service:
     """One vtpm-service process in host mode."""
 
-    def __init__(self, binary, kinds=("tcp",), state_dir=None, key_file=None, extra=(), wrapper=()):
+    def __init__(self, binary, kinds=("tcp",), state_dir=None, key_file=None, extra=(), wrapper=(),
+                 key_spec=None, pass_fds=()):
         self.binary = binary
         self.kinds = kinds
         self.state_dir = state_dir
         self.key_file = key_file
         self.extra = list(extra)
         self.wrapper = list(wrapper)
+        self.key_spec = key_spec or (("file:" + key_file) if key_file else None)
+        self.pass_fds = tuple(pass_fds)
         self.proc = None
         self.ports = {}
         self.stderr_path = None
@@ -96,11 +99,11 @@ class Service:
                 ports[kind] = free_port_pair()
                 args += ["--server", "%s:%d" % (kind, ports[kind])]
             if self.state_dir:
-                args += ["--state", self.state_dir, "--key", "file:" + self.key_file]
+                args += ["--state", self.state_dir, "--key", self.key_spec]
             args += self.extra
             fd, self.stderr_path = tempfile.mkstemp(prefix="vtpm-service-", suffix=".log")
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=fd)
+                                         stderr=fd, pass_fds=self.pass_fds)
             os.close(fd)
             if all(wait_listening(p + 1, self.proc) for p in ports.values()):
                 self.ports = ports

@@ -13,7 +13,12 @@ SERVICE=$BUILD/vtpm/service/vtpm-service
 WORK=$(mktemp -d)
 PORT_SWTPM=${PORT_SWTPM:-24321}
 PORT_VTPM=${PORT_VTPM:-24331}
-cleanup() { kill "$SW_PID" "$VT_PID" 2>/dev/null || true; rm -rf "$WORK"; }
+SW_PID=; VT_PID=
+cleanup() {
+  kill $SW_PID $VT_PID 2>/dev/null || true
+  wait $SW_PID $VT_PID 2>/dev/null || true  # ports are free again when we return
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 rss() { awk '/^VmRSS/ {print $2 " kB"}' "/proc/$1/status"; }
@@ -31,10 +36,10 @@ wait_port $PORT_SWTPM
 wait_port $PORT_VTPM
 
 echo "== (a) swtpm over TCP"
-"$BENCH" tcp $PORT_SWTPM "$SECS"
+"$BENCH" tcp $PORT_SWTPM "$SECS" $SW_PID
 echo "swtpm VmRSS $(rss $SW_PID)"
 echo "== (a) vtpm-service over TCP"
-"$BENCH" tcp $PORT_VTPM "$SECS"
+"$BENCH" tcp $PORT_VTPM "$SECS" $VT_PID
 echo "vtpm-service (host mode) VmRSS $(rss $VT_PID)"
 echo "== (b) vtpm-service partition mode over a pipe pair"
 "$BENCH" pipe "$SERVICE" "$SECS"
