@@ -20,12 +20,12 @@ romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
 floppya: 1_44=floppy.img, status=inserted
 boot: floppy
-display_library: rfb, options="timeout=0"
+display_library: term
 port_e9_hack: enabled=1
 clock: sync=none
 log: bochs.log
 speaker: enabled=0
-sound: driver=dummy
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
 RC
 printf 'continue\nquit\n' > cont.rc
 # Bochs ends on the dump's port-0x8900 "Shutdown" (exit status 1).
