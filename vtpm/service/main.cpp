@@ -48,7 +48,10 @@ int run_host(const Options& opt) {
     }
   }
   if (opt.init_at_start) {
-    const uint32_t rc = tpm.init(false);
+    // A volatile blob from the state directory describes one moment
+    // (CMD_STORE_VOLATILE): once resumed it is consumed, or a later restart
+    // would roll the TPM back to it.
+    const uint32_t rc = tpm.init(true);
     if (rc != 0) {
       fprintf(stderr, "vtpm-service: TPM initialisation failed: 0x%x\n", rc);
       return EXIT_FAILURE;
