@@ -14,13 +14,12 @@ namespace {
 constexpr size_t kHeaderSize = 10;
 constexpr size_t kMaxCommand = 4096;
 constexpr uint16_t kMaxRandomPerCall = 32;  // Part 3 §16.1: at most sizeof(TPMU_HA) per call is guaranteed
-constexpr uint8_t kContinueSession = 0x01;   // Part 2 §8.4 TPMA_SESSION.continueSession
 constexpr size_t kNvCounterSize = 8;         // Part 2 §13.4: TPM_NT_COUNTER data is a UINT64
 
 // Builds a command: header, handles, optional authorization area, params.
 class Command {
  public:
-  Command(uint32_t cc, bool sessions) : buf_(kMaxCommand), w_(buf_.data(), buf_.size()), sessions_(sessions) {
+  Command(uint32_t cc, bool sessions) : buf_(kMaxCommand), w_(buf_.data(), buf_.size()) {
     w_.u16(sessions ? kStSessions : kStNoSessions);
     w_.u32(0);  // size patched in finish()
     w_.u32(cc);
@@ -44,7 +43,6 @@ class Command {
  private:
   Bytes buf_;
   ByteWriter w_;
-  bool sessions_;
 };
 
 [[noreturn]] void bad_response(const char* what) {
