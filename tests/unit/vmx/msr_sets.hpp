@@ -14,7 +14,9 @@
 //
 // The real-hardware set is an Intel Core i7 "Coffee Lake" (CPUID.1:EAX =
 // 0x000906EA, 6 cores / 12 threads), as logged by VirtualBox ("HM:
-// MSR_IA32_VMX_..." lines of a public VBox.log); the same TRUE_*, MISC,
+// MSR_IA32_VMX_..." lines of a VBox.log committed to a public GitHub
+// repository, found through our code search, which does not record which
+// repository); the same TRUE_*, MISC,
 // VMCS_ENUM, ENTRY and EXIT values appear in the VBox.log posted in
 // https://github.com/myspaghetti/macos-virtualbox/issues/224 .
 #pragma once
@@ -108,8 +110,8 @@ inline constexpr MsrSet kCoffeeLake = {
 
 // Intel Core i7 "Ivy Bridge" (CPUID.1:EAX = 0x000306A9, 4 cores / 8 threads,
 // the real counterpart of Bochs's corei7_ivy_bridge_3770k), real hardware,
-// from the "HM: MSR_IA32_VMX_..." lines of another public VirtualBox
-// VBox.log. Its secondary controls (0x8FF) and EPT/VPID capabilities
+// from the "HM: MSR_IA32_VMX_..." lines of another VirtualBox VBox.log in a
+// public GitHub repository (same search, repository not recorded). Its secondary controls (0x8FF) and EPT/VPID capabilities
 // (0xF0106114141) are exactly Bochs's Ivy Bridge model's. MAXPHYADDR is not
 // in that log: 36 is the Ivy Bridge client value (assumed).
 inline constexpr MsrSet kRealIvyBridge = {
