@@ -30,6 +30,9 @@ struct ExitInfo {
   IoQualification io() const { return {qualification}; }
   EptViolationQualification ept_violation() const { return {qualification}; }
   MovDrQualification mov_dr() const { return {qualification}; }
+  DebugQualification debug() const { return {qualification}; }
+  TaskSwitchQualification task_switch() const { return {qualification}; }
+  ApicAccessQualification apic_access() const { return {qualification}; }
 };
 
 // The read-only fields ExitInfo is built from.

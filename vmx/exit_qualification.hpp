@@ -58,8 +58,37 @@ struct EptViolationQualification {
   constexpr bool shadow_stack_access() const { return bit(raw, 13); }
 };
 
-// Table 28-1 "Exit Qualification for Debug Exceptions" — not decoded further;
-// Table 28-2 task switch, Table 28-4 MOV DR:
+// Table 28-1 "Exit Qualification for Debug Exceptions" (#DB exits, also the
+// pending-debug format).
+struct DebugQualification {
+  uint64_t raw;
+  constexpr unsigned breakpoints() const { return bits(raw, 3, 0); }  // B0-B3
+  constexpr bool bd() const { return bit(raw, 13); }   // debug-register access detected
+  constexpr bool bs() const { return bit(raw, 14); }   // single step
+  constexpr bool rtm() const { return bit(raw, 16); }
+};
+
+// Table 28-2 "Exit Qualification for Task Switches".
+struct TaskSwitchQualification {
+  enum class Source : uint8_t { call = 0, iret = 1, jmp = 2, idt_task_gate = 3 };
+  uint64_t raw;
+  constexpr uint16_t tss_selector() const { return bits(raw, 15, 0); }
+  constexpr Source source() const { return static_cast<Source>(bits(raw, 31, 30)); }
+};
+
+// Table 28-6 "Exit Qualification for APIC-Access VM Exits".
+struct ApicAccessQualification {
+  enum class Access : uint8_t {
+    linear_read = 0, linear_write = 1, linear_fetch = 2, linear_event = 3,
+    physical_event = 10, physical_fetch_or_access = 15,
+  };
+  uint64_t raw;
+  constexpr unsigned offset() const { return bits(raw, 11, 0); }  // linear accesses only
+  constexpr Access access() const { return static_cast<Access>(bits(raw, 15, 12)); }
+  constexpr bool asynchronous() const { return bit(raw, 16); }
+};
+
+// Table 28-4 "Exit Qualification for MOV DR".
 struct MovDrQualification {
   uint64_t raw;
   constexpr unsigned dr() const { return bits(raw, 2, 0); }

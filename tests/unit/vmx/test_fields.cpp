@@ -146,6 +146,28 @@ TEST_CASE("EPT-violation qualification (Table 28-7)") {
   CHECK(EptViolationQualification{1u << 12}.nmi_unblocking_iret());
 }
 
+TEST_CASE("debug, task-switch, APIC-access and MOV-DR qualifications (Tables 28-1, 28-2, 28-4, 28-6)") {
+  const DebugQualification db{(1u << 14) | 0x5};
+  CHECK(db.bs());
+  CHECK(db.breakpoints() == 5);
+  CHECK_FALSE(db.bd());
+  // IRET to TSS selector 0x28 (e.g. a guest using hardware task switching).
+  const TaskSwitchQualification ts{(1ull << 30) | 0x28};
+  CHECK(ts.tss_selector() == 0x28);
+  CHECK(ts.source() == TaskSwitchQualification::Source::iret);
+  CHECK(TaskSwitchQualification{3ull << 30}.source() == TaskSwitchQualification::Source::idt_task_gate);
+  // Linear write to the APIC's EOI register (offset 0xB0).
+  const ApicAccessQualification ap{(1u << 12) | 0xB0};
+  CHECK(ap.offset() == 0xB0);
+  CHECK(ap.access() == ApicAccessQualification::Access::linear_write);
+  // mov %rcx, %dr7 : DR 7, to DR, RCX.
+  const MovDrQualification dr{0x107};
+  CHECK(dr.dr() == 7);
+  CHECK_FALSE(dr.from_dr());
+  CHECK(dr.gpr() == 1);
+  CHECK(MovDrQualification{0x10}.from_dr());
+}
+
 TEST_CASE("VM-exit instruction information (§28.2.5)") {
   // VMREAD with register operands: reg1 = RBX (3), reg2 = RBP (5).
   const InstructionInfo vmread{(3u << 3) | (1u << 10) | (5u << 28)};
