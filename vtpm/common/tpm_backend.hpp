@@ -6,10 +6,14 @@
 // the engine later reports completion through TpmCompletion. Inside the VMM
 // the engine is this VM's vTPM service process; in host tests it is libtpms.
 //
-// Ownership: the model owns both buffers. The command buffer stays unchanged
-// and the response buffer is not touched by the model between submit() and
-// the matching complete(). The model is not thread-safe: the VMM serialises
-// MMIO calls and complete() per VM (one lock per TPM device).
+// Ownership: the model owns both buffers. `command` is valid only during
+// submit(): the engine copies it (into its message to the vTPM process, or
+// to libtpms) before returning. `response` belongs to the engine from
+// submit() until its complete() — also for a command the model has aborted
+// meanwhile, which is why a model starts no new command (and writes no
+// local response) while an aborted one is still in the engine. The model is
+// not thread-safe: the VMM serialises MMIO calls and complete() per VM (one
+// lock per TPM device).
 #pragma once
 
 #include <stddef.h>
@@ -39,9 +43,10 @@ class TpmCompletion {
 
 class TpmBackend {
  public:
-  // Start executing `command[0..command_len)` issued at `locality`. The
-  // engine writes the response to `response` (capacity `response_cap`) and
-  // then calls done.complete(id, len) — possibly before submit() returns.
+  // Start executing `command[0..command_len)` issued at `locality` (copy it
+  // now: the bytes may change after submit() returns). The engine writes the
+  // response to `response` (capacity `response_cap`) and then calls
+  // done.complete(id, len) — possibly before submit() returns.
   virtual void submit(SubmissionId id, uint8_t locality, const uint8_t* command,
                       size_t command_len, uint8_t* response, size_t response_cap,
                       TpmCompletion& done) = 0;

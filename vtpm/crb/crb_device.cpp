@@ -50,11 +50,12 @@ uint64_t CrbDevice::mmio_read(uint64_t offset, uint8_t size) {
   }
   if (!reachable(loc)) return all_ones(size);
   if (reg >= kDataBuffer) {
+    if (separate_buffer()) return 0;  // reserved: the buffer lives in its own page
     // The buffer is valid only for the active locality and outside Idle
     // (PTP: in Idle the TPM may power the buffer down).
     if (!arbiter_.is_active(loc) || state_ == CrbState::Idle) return all_ones(size);
     uint64_t v = 0;
-    memcpy(&v, data_ + (reg - kDataBuffer), size);  // little-endian guest view
+    memcpy(&v, page_ + (reg - kDataBuffer), size);  // little-endian guest view
     return v;
   }
   for (const Reg& r : kRegs) {
@@ -92,8 +93,11 @@ void CrbDevice::mmio_write(uint64_t offset, uint8_t size, uint64_t value) {
   if (reg >= kDataBuffer) {
     // The command may be written in Ready and Completion (the next command
     // overwrites the last response); never while the engine reads it.
-    if (!arbiter_.is_active(loc) || state_ == CrbState::Idle || state_ == CrbState::Execution) return;
-    memcpy(data_ + (reg - kDataBuffer), &value, size);
+    if (separate_buffer() || !arbiter_.is_active(loc) || state_ == CrbState::Idle ||
+        state_ == CrbState::Execution) {
+      return;
+    }
+    memcpy(page_ + (reg - kDataBuffer), &value, size);
     return;
   }
   for (const Reg& r : kRegs) {
@@ -151,7 +155,7 @@ uint64_t CrbDevice::read_register(uint8_t loc, uint16_t base) const {
       return int_status_;
     case kCmdSize.offset:
     case kRspSize.offset:
-      return kDataBufferSize;
+      return buffer_size();
     case kCmdLaddr.offset:
       return buffer_gpa() & 0xFFFFFFFFu;
     case kCmdHaddr.offset:
@@ -242,25 +246,37 @@ void CrbDevice::start() {
   current_id_ = next_id_++;
   if (next_id_ == 0) next_id_ = 1;
   state_ = CrbState::Execution;
-  TpmHeader h{};
-  parse_header(data_, kDataBufferSize, h);
-  if (h.size < kTpmHeaderSize || h.size > kDataBufferSize) {
-    finish(write_error_response(rsp_, sizeof rsp_, kTpmRcCommandSize));
-    return;
+  // In separate-page mode the guest can write the page at any time: parse
+  // and submit a private copy, so the size checked is the size sent.
+  const uint8_t* cmd = page_;
+  if (separate_buffer()) {
+    memcpy(cmd_copy_, page_, kBufferPageSize);
+    cmd = cmd_copy_;
   }
-  cmd_len_ = h.size;
+  submit_from_ = cmd;
+  TpmHeader h{};
+  parse_header(cmd, buffer_size(), h);
+  // A size no command can have is answered with TPM_RC_COMMAND_SIZE
+  // without the engine (cmd_len_ = 0 marks it).
+  cmd_len_ = (h.size < kTpmHeaderSize || h.size > buffer_size()) ? 0 : h.size;
   if (in_flight_) {
-    start_deferred_ = true;  // the engine still runs an aborted command
+    // The engine still runs an aborted command and owns rsp_ until it
+    // completes; this command starts then.
+    start_deferred_ = true;
     return;
   }
   submit_current();
 }
 
 void CrbDevice::submit_current() {
+  start_deferred_ = false;
+  if (cmd_len_ == 0) {
+    finish(write_error_response(rsp_, sizeof rsp_, kTpmRcCommandSize));
+    return;
+  }
   in_flight_ = true;
   in_flight_id_ = current_id_;
-  start_deferred_ = false;
-  backend_.submit(current_id_, arbiter_.active(), data_, cmd_len_, rsp_, sizeof rsp_, *this);
+  backend_.submit(current_id_, arbiter_.active(), submit_from_, cmd_len_, rsp_, sizeof rsp_, *this);
 }
 
 void CrbDevice::complete(SubmissionId id, size_t response_len) {
@@ -272,14 +288,14 @@ void CrbDevice::complete(SubmissionId id, size_t response_len) {
     return;
   }
   TpmHeader h{};
-  if (response_len > kDataBufferSize || !parse_header(rsp_, response_len, h) || h.size != response_len) {
+  if (response_len > buffer_size() || !parse_header(rsp_, response_len, h) || h.size != response_len) {
     response_len = write_error_response(rsp_, sizeof rsp_, kTpmRcFailure);
   }
   finish(response_len);
 }
 
 void CrbDevice::finish(size_t response_len) {
-  memcpy(data_, rsp_, response_len);
+  memcpy(page_, rsp_, response_len);
   state_ = CrbState::Completion;
   if (go_idle_pending_) {
     go_idle_pending_ = false;

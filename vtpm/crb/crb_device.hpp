@@ -28,6 +28,13 @@ struct CrbConfig {
   // Guest-physical base of the register window (ACPI TPM2 table control
   // area); the command/response address registers report base + 0x80.
   uint64_t base_gpa = kCrbBaseGpa;
+  // 0: the data buffer sits in the register page at +0x80 and every access
+  // to it is trapped. Otherwise the page-aligned guest-physical address
+  // where the VMM maps buffer_page() read/write for the guest; the address
+  // registers report it, the size registers report 4096, and the model
+  // hands the engine a private copy of the command taken at START (the
+  // guest can still write the shared page while the command executes).
+  uint64_t buffer_page_gpa = 0;
   uint16_t vendor_id = 0x1014;  // as swtpm/QEMU, see TisConfig
   uint16_t device_id = 0x0001;
   uint8_t rid = 0x01;
@@ -45,6 +52,12 @@ class CrbDevice final : public TpmCompletion {
   void mmio_write(uint64_t offset, uint8_t size, uint64_t value);
   void complete(SubmissionId id, size_t response_len) override;
   void reset();
+
+  // The data buffer page (4 KiB, page-aligned) for the VMM to map at
+  // CrbConfig::buffer_page_gpa.
+  uint8_t* buffer_page() { return page_; }
+  bool separate_buffer() const { return config_.buffer_page_gpa != 0; }
+  uint32_t buffer_size() const { return separate_buffer() ? kBufferPageSize : kDataBufferSize; }
 
   CrbState state() const { return state_; }
   uint8_t active_locality() const { return arbiter_.active(); }
@@ -66,7 +79,7 @@ class CrbDevice final : public TpmCompletion {
   void on_locality_change(const LocalityChange& change);
   void raise(uint32_t event);
   void update_irq();
-  uint64_t buffer_gpa() const { return config_.base_gpa + kDataBuffer; }
+  uint64_t buffer_gpa() const { return separate_buffer() ? config_.buffer_page_gpa : config_.base_gpa + kDataBuffer; }
 
   TpmBackend& backend_;
   InterruptSink* irq_;
@@ -79,9 +92,11 @@ class CrbDevice final : public TpmCompletion {
   uint32_t int_status_ = 0;
   bool irq_level_ = false;
 
-  uint8_t data_[kDataBufferSize] = {};
+  alignas(kBufferPageSize) uint8_t page_[kBufferPageSize] = {};  // the data buffer
+  uint8_t cmd_copy_[kBufferPageSize] = {};  // separate-page mode: what the engine reads
   uint8_t rsp_[kTpmBufferSize] = {};
   size_t cmd_len_ = 0;
+  const uint8_t* submit_from_ = page_;  // command bytes handed to the engine
   SubmissionId next_id_ = 1;
   SubmissionId current_id_ = 0;
   bool in_flight_ = false;

@@ -36,9 +36,13 @@ inline constexpr Reg kCmdHaddr{0x60, 4};
 inline constexpr Reg kRspSize{0x64, 4};
 inline constexpr Reg kRspAddr{0x68, 8};
 inline constexpr uint16_t kDataBuffer = 0x80;
-// The data buffer fills the rest of the locality-0 page: 0xF80 bytes, the
-// command and response size the control area reports.
+// The data buffer fills the rest of the locality page: 0xF80 bytes, the
+// command and response size the control area reports (QEMU's layout).
 inline constexpr uint32_t kDataBufferSize = kLocalityStride - kDataBuffer;
+// Alternatively the buffer is a page of its own that the VMM maps into the
+// guest (TPM_CRB_CTRL_CMD_LADDR/HADDR may point anywhere, PTP): buffer
+// traffic then costs no exits.
+inline constexpr uint32_t kBufferPageSize = 0x1000;
 
 // TPM_LOC_STATE_x
 namespace loc_state {

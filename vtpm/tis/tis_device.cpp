@@ -338,24 +338,27 @@ void TisDevice::go() {
   cmd_locality_ = arbiter_.active();
   current_id_ = next_id_++;
   if (next_id_ == 0) next_id_ = 1;
-  if (cmd_malformed_) {
-    rsp_len_ = write_error_response(rsp_, sizeof rsp_, kTpmRcCommandSize);
-    rsp_pos_ = 0;
-    state_ = TisState::Completion;
-    raise(arbiter_.active(), intr::kDataAvail);
-    return;
-  }
   if (in_flight_) {
-    go_deferred_ = true;  // the engine still runs an aborted command
+    // The engine still runs an aborted command and owns rsp_ until it
+    // completes; this command starts then.
+    go_deferred_ = true;
     return;
   }
   submit_current();
 }
 
 void TisDevice::submit_current() {
+  go_deferred_ = false;
+  if (cmd_malformed_) {
+    // No TPM command has this size: answer as a TPM would, without the engine.
+    rsp_len_ = write_error_response(rsp_, sizeof rsp_, kTpmRcCommandSize);
+    rsp_pos_ = 0;
+    state_ = TisState::Completion;
+    raise(arbiter_.active(), intr::kDataAvail);
+    return;
+  }
   in_flight_ = true;
   in_flight_id_ = current_id_;
-  go_deferred_ = false;
   backend_.submit(current_id_, cmd_locality_, cmd_, cmd_len_, rsp_, sizeof rsp_, *this);
 }
 

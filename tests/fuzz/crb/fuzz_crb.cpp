@@ -43,7 +43,7 @@ struct Engine final : TpmBackend {
               TpmCompletion& d) override {
     FUZZ_ASSERT(!busy);
     FUZZ_ASSERT(loc < kNumLocalities);
-    FUZZ_ASSERT(len >= kTpmHeaderSize && len <= kDataBufferSize);
+    FUZZ_ASSERT(len >= kTpmHeaderSize && len <= kBufferPageSize);
     FUZZ_ASSERT(header_size_field(cmd) == len);
     busy = true, id = i, rsp = r, cap = c, done = &d;
   }
@@ -75,7 +75,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto engine = std::make_unique<Engine>();
   Input in{data, size};
   CrbConfig cfg;
-  cfg.locality_mask = in.u8();
+  const uint8_t mode = in.u8();
+  cfg.locality_mask = mode & 0x1F;
+  if (mode & 0x80) cfg.buffer_page_gpa = 0x7F000000;  // buffer in its own guest page
   auto dev = std::make_unique<CrbDevice>(*engine, nullptr, cfg);
 
   while (in.n) {
@@ -109,13 +111,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       case 6:
-        if (in.u8() == 0xA5) dev->reset();
+        if (op & 8) {  // the guest writes its mapped buffer page directly
+          if (!dev->separate_buffer()) break;
+          const uint16_t at = in.u16() & (kBufferPageSize - 1);
+          dev->buffer_page()[at] = in.u8();
+          if (in.u8() & 1) {
+            dev->buffer_page()[0] = 0x80, dev->buffer_page()[1] = 0x01;
+            store_be32(dev->buffer_page() + 2, in.u16() % 80);
+          }
+        } else if (in.u8() == 0xA5) {
+          dev->reset();
+        }
         break;
       default: {  // a command header written into the active locality's buffer
         const uint8_t l = dev->active_locality() == kNoLocality ? 0 : dev->active_locality();
         const uint64_t b = l * kLocalityStride + kDataBuffer;
         dev->mmio_write(b, 2, 0x0180);
-        dev->mmio_write(b + 2, 4, in.u16() % 64);  // big-endian size 0..63 in bytes 4..5
+        // Bytes 2..5 = 00 00 00 n: a big-endian command size n in 0..79.
+        dev->mmio_write(b + 2, 4, uint64_t{static_cast<uint8_t>(in.u8() % 80)} << 24);
         break;
       }
     }

@@ -1,5 +1,7 @@
 // CRB registers, localities and the command protocol, against the PTP CRB
 // interface tables.
+#include <string.h>
+
 #include <catch.hpp>
 
 #include "tests/unit/crb/crb_fixture.hpp"
@@ -257,4 +259,52 @@ TEST_CASE("CRB reset", "[crb][state]") {
   CHECK(t.dev.active_locality() == kNoLocality);
   t.backend.finish(0, make_response(0));
   CHECK(t.dev.state() == CrbState::Idle);
+}
+
+TEST_CASE("CRB separate buffer page: registers, direct buffer, private copy", "[crb][buffer_page]") {
+  CrbConfig cfg;
+  cfg.buffer_page_gpa = 0x7F000000;
+  CrbFixture t(cfg);
+  REQUIRE(t.dev.separate_buffer());
+  REQUIRE((reinterpret_cast<uintptr_t>(t.dev.buffer_page()) & (kBufferPageSize - 1)) == 0);
+  t.request();
+  CHECK(t.r32(0, kCmdSize) == kBufferPageSize);
+  CHECK(t.r32(0, kRspSize) == kBufferPageSize);
+  CHECK(t.r32(0, kCmdLaddr) == 0x7F000000u);
+  CHECK(t.r32(0, kCmdHaddr) == 0);
+  CHECK(t.dev.mmio_read(kRspAddr.offset, 8) == 0x7F000000ull);
+  // The in-window buffer offsets are reserved now.
+  t.cmd_ready();
+  t.write_buffer({0x80, 0x01});
+  CHECK(t.read_buffer(2) == std::vector<uint8_t>{0, 0});
+  // A command of a whole page, written by the guest straight into the page.
+  std::vector<uint8_t> cmd(kBufferPageSize, 0x11);
+  store_be16(cmd.data(), kTpmStNoSessions);
+  store_be32(cmd.data() + 2, kBufferPageSize);
+  memcpy(t.dev.buffer_page(), cmd.data(), cmd.size());
+  t.start();
+  REQUIRE(t.backend.submissions.size() == 1);
+  CHECK(t.backend.submissions[0].command == cmd);
+  // The guest scribbles on the page while the command runs: what the engine
+  // was given does not change; the response lands in the page.
+  memset(t.dev.buffer_page(), 0xEE, kBufferPageSize);
+  const auto rsp = make_response(0, {5, 6, 7});
+  t.backend.finish(0, rsp);
+  CHECK(std::vector<uint8_t>(t.dev.buffer_page(), t.dev.buffer_page() + rsp.size()) == rsp);
+  CHECK(t.r32(0, kCtrlStart) == 0);
+}
+
+TEST_CASE("CRB impossible size waits for an aborted command before answering", "[crb][state]") {
+  CrbFixture t;
+  t.submit(crb_get_random_cmd());
+  t.relinquish();  // abort; the engine keeps the command
+  t.request();
+  t.cmd_ready();
+  t.write_buffer({0x80, 0x01, 0, 0, 0, 0x03});
+  t.start();
+  CHECK(t.r32(0, kCtrlStart) == kStartInvoke);  // waiting for the engine
+  t.backend.finish(0, make_response(0, {1}));
+  CHECK(t.r32(0, kCtrlStart) == 0);
+  CHECK(load_be32(t.read_buffer(10).data() + 6) == kTpmRcCommandSize);
+  CHECK(t.backend.submissions.size() == 1);
 }

@@ -276,3 +276,17 @@ TEST_CASE("reset returns to power-on state", "[tis][state]") {
   t.backend.finish(0, make_response(0));  // late completion after reset: dropped
   CHECK(t.dev.state() == TisState::Idle);
 }
+
+TEST_CASE("an impossible size waits for an aborted command before answering", "[tis][state]") {
+  TisFixture t;
+  t.submit(get_random_cmd());
+  t.ready();  // abort: the engine still holds the command and the response buffer
+  t.fifo_write(0, {0x80, 0x01, 0, 0, 0, 0x05});  // size 5
+  t.go();
+  CHECK(t.dev.state() == TisState::Execution);  // nothing written to the response buffer yet
+  t.backend.finish(0, make_response(0, {1, 2, 3}));  // the aborted command's late response
+  REQUIRE(t.dev.state() == TisState::Completion);
+  const auto rsp = t.fifo_read_n(kTpmHeaderSize);
+  CHECK(load_be32(rsp.data() + 6) == kTpmRcCommandSize);
+  CHECK(t.backend.submissions.size() == 1);
+}
