@@ -1,0 +1,5 @@
+#include "lib/rt.hpp"
+namespace guest {
+const char kProgram[] = "exits";
+void main() {}
+}
