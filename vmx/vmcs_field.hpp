@@ -204,6 +204,11 @@ enum class VmcsField : uint32_t {
 #undef MAMORI_X
 };
 
+// How many fields the table holds.
+#define MAMORI_X(name, enc) +1
+inline constexpr size_t kVmcsFieldCount = 0 MAMORI_VMCS_FIELDS(MAMORI_X);
+#undef MAMORI_X
+
 // §25.11.2 Table 25-21, bits 14:13.
 enum class FieldWidth : uint8_t { bits16 = 0, bits64 = 1, bits32 = 2, natural = 3 };
 // §25.11.2 Table 25-21, bits 11:10.

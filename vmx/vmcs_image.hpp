@@ -12,7 +12,8 @@ namespace mamori::vmx {
 class VmcsImage {
  public:
   VmcsImage() {}  // entries_ beyond count_ are never read
-  static constexpr int kCapacity = 192;  // > number of App. B fields
+  static constexpr int kCapacity = 192;
+  static_assert(kVmcsFieldCount <= kCapacity, "a VmcsImage must hold every App. B field");
 
   // False only when full (a new field beyond kCapacity).
   bool set(VmcsField f, uint64_t value);
