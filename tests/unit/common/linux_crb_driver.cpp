@@ -71,11 +71,19 @@ bool LinuxCrbDriver::probe(uint64_t base_gpa, std::string& err) {
   for (int i = 7; i >= 0; --i) rsp_pa = (rsp_pa << 8) | rsp_pa_bytes[i];
   const uint32_t rsp_size = static_cast<uint32_t>(port_.read(kRspSize, 4));
   bool ok = go_idle(err) && relinquish_locality(err);
-  if (ok && (cmd_pa != rsp_pa || cmd_size_ != rsp_size || cmd_pa < base_gpa || cmd_pa - base_gpa != 0x80)) {
-    err = "command/response buffer not at base + 0x80";
+  if (ok && (cmd_pa != rsp_pa || cmd_size_ != rsp_size)) {
+    err = "command and response buffers differ";
+    ok = false;
+  } else if (ok && cmd_pa == base_gpa + 0x80) {
+    buffer_port_ = &port_;
+    buffer_offset_ = 0x80;
+  } else if (ok && page_port_ != nullptr && cmd_pa == page_gpa_) {
+    buffer_port_ = page_port_;
+    buffer_offset_ = 0;
+  } else if (ok) {
+    err = "buffer address is neither base + 0x80 nor a mapped page";
     ok = false;
   }
-  buffer_offset_ = cmd_pa - base_gpa;
   return ok;
 }
 
@@ -85,7 +93,7 @@ bool LinuxCrbDriver::send(const std::vector<uint8_t>& cmd, std::string& err) {
     err = "command larger than the buffer (E2BIG)";
     return false;
   }
-  port_.copy_to(buffer_offset_, cmd.data(), cmd.size());
+  buffer_port_->copy_to(buffer_offset_, cmd.data(), cmd.size());
   port_.write(kCtrlStart, 4, kStartInvoke);
   return true;
 }
@@ -96,14 +104,14 @@ bool LinuxCrbDriver::recv(std::vector<uint8_t>& rsp, std::string& err) {
     return false;
   }
   rsp.assign(kFirstRead, 0);
-  port_.copy_from(buffer_offset_, rsp.data(), kFirstRead);
+  buffer_port_->copy_from(buffer_offset_, rsp.data(), kFirstRead);
   const uint32_t expected = (uint32_t{rsp[2]} << 24) | (uint32_t{rsp[3]} << 16) | (uint32_t{rsp[4]} << 8) | rsp[5];
   if (expected > cmd_size_ || expected < kHeaderSize) {
     err = "bad response size";
     return false;
   }
   rsp.resize(expected);
-  port_.copy_from(buffer_offset_ + kFirstRead, rsp.data() + kFirstRead, expected - kFirstRead);
+  buffer_port_->copy_from(buffer_offset_ + kFirstRead, rsp.data() + kFirstRead, expected - kFirstRead);
   return true;
 }
 

@@ -23,8 +23,16 @@ class LinuxCrbDriver {
  public:
   LinuxCrbDriver(MmioPort& port, SleepHook sleep) : port_(port), sleep_(std::move(sleep)) {}
 
+  // Guest memory the driver reaches without traps: the CRB data buffer
+  // when the device places it in a page of its own at `gpa`.
+  void map_buffer_page(uint64_t gpa, MmioPort& memory) {
+    page_gpa_ = gpa;
+    page_port_ = &memory;
+  }
+
   // crb_map_io: reads the buffer addresses and sizes under locality 0 and
-  // cmdReady, then goes idle. Fails when they do not describe offset 0x80.
+  // cmdReady, then goes idle. The buffer must be at base + 0x80 (trapped,
+  // through the register port) or at the mapped page.
   bool probe(uint64_t base_gpa, std::string& err);
   bool transmit(const std::vector<uint8_t>& cmd, std::vector<uint8_t>& rsp, std::string& err);
 
@@ -42,7 +50,10 @@ class LinuxCrbDriver {
 
   MmioPort& port_;
   SleepHook sleep_;
+  MmioPort* buffer_port_ = &port_;
   uint64_t buffer_offset_ = 0x80;
+  uint64_t page_gpa_ = 0;
+  MmioPort* page_port_ = nullptr;
   uint32_t cmd_size_ = 0;
 };
 

@@ -83,6 +83,25 @@ void MmioPort::string_copy(uint64_t offset, size_t n, Elem elem) {
   }
 }
 
+// Guest memory mapped without traps (e.g. the CRB data buffer page): reads
+// and writes go straight to the bytes; nothing is logged, no exit is taken.
+class MemoryPort final : public MmioPort {
+ public:
+  MemoryPort(uint8_t* bytes, size_t size) : bytes_(bytes), size_(size) {}
+  uint64_t read(uint64_t offset, uint8_t size) override {
+    uint64_t v = 0;
+    for (uint8_t i = 0; i < size && offset + i < size_; ++i) v |= uint64_t{bytes_[offset + i]} << (8 * i);
+    return v;
+  }
+  void write(uint64_t offset, uint8_t size, uint64_t value) override {
+    for (uint8_t i = 0; i < size && offset + i < size_; ++i) bytes_[offset + i] = static_cast<uint8_t>(value >> (8 * i));
+  }
+
+ private:
+  uint8_t* bytes_;
+  size_t size_;
+};
+
 inline void MmioPort::copy_to(uint64_t offset, const uint8_t* src, size_t len) {
   string_copy(offset, len, [&](size_t at, uint8_t size) {
     uint64_t v = 0;

@@ -126,3 +126,29 @@ TEST_CASE("Linux CRB driver polls START while the engine runs later", "[crb][lin
   // One poll saw START=1 and read CTRL_CANCEL (crb_req_canceled) before sleeping.
   CHECK(rig.port.log.size() == linux_sequence(cmd.size(), rsp.size()).size() + 2);
 }
+
+TEST_CASE("Linux CRB with the data buffer in its own mapped page: 12 register accesses", "[crb][linux]") {
+  auto& be = LibtpmsBackend::instance();
+  CrbConfig cfg;
+  cfg.buffer_page_gpa = 0x7F000000;
+  CrbDevice dev(be, nullptr, cfg);
+  LoggedPort<CrbDevice> port(dev);
+  MemoryPort page(dev.buffer_page(), kBufferPageSize);
+  LinuxCrbDriver driver(port, [&] { be.run_pending(); });
+  driver.map_buffer_page(cfg.buffer_page_gpa, page);
+  std::string err;
+  REQUIRE(driver.probe(kCrbBaseGpa, err));
+  INFO(err);
+  CHECK(driver.cmd_size() == kBufferPageSize);
+  port.log.clear();
+  std::vector<uint8_t> rsp;
+  REQUIRE(driver.transmit(make_get_random(32), rsp, err));
+  CHECK(response_code(rsp) == kTpmRcSuccess);
+  CHECK(rsp.size() == 44);
+  // Only the register accesses of linux_sequence remain.
+  std::vector<Expected> regs;
+  for (const Expected& e : linux_sequence(12, 44))
+    if (e.offset < kDataBuffer) regs.push_back(e);
+  check_log(port.log, regs);
+  CHECK(port.log.size() == 12);
+}
