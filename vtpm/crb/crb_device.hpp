@@ -92,7 +92,6 @@ class CrbDevice final : public TpmCompletion {
   uint32_t int_status_ = 0;
   bool irq_level_ = false;
 
-  alignas(kBufferPageSize) uint8_t page_[kBufferPageSize] = {};  // the data buffer
   uint8_t cmd_copy_[kBufferPageSize] = {};  // separate-page mode: what the engine reads
   uint8_t rsp_[kTpmBufferSize] = {};
   size_t cmd_len_ = 0;
@@ -104,6 +103,8 @@ class CrbDevice final : public TpmCompletion {
   bool start_deferred_ = false;  // START while an aborted command still ran
 
   MmioStats stats_;
+  // Last, so the other members fill the space before its page alignment.
+  alignas(kBufferPageSize) uint8_t page_[kBufferPageSize] = {};  // the data buffer
 };
 
 }  // namespace mamori::vtpm::crb
