@@ -290,3 +290,52 @@ TEST_CASE("an impossible size waits for an aborted command before answering", "[
   CHECK(load_be32(rsp.data() + 6) == kTpmRcCommandSize);
   CHECK(t.backend.submissions.size() == 1);
 }
+
+namespace {
+// An engine that answers a cancel at once, from inside cancel().
+struct EagerCancelBackend final : TpmBackend {
+  struct Held {
+    SubmissionId id;
+    uint8_t* rsp;
+    TpmCompletion* done;
+  };
+  std::vector<Held> held;
+  int submits = 0;
+  void submit(SubmissionId id, uint8_t, const uint8_t*, size_t, uint8_t* rsp, size_t, TpmCompletion& done) override {
+    ++submits;
+    held.push_back({id, rsp, &done});
+  }
+  void cancel(SubmissionId id) override {
+    for (size_t i = 0; i < held.size(); ++i) {
+      if (held[i].id != id) continue;
+      const Held h = held[i];
+      held.erase(held.begin() + static_cast<long>(i));
+      h.done->complete(h.id, write_error_response(h.rsp, kTpmBufferSize, kTpmRcCanceled));
+      return;
+    }
+  }
+};
+}  // namespace
+
+TEST_CASE("an engine completing inside cancel() leaves a consistent state", "[tis][state]") {
+  EagerCancelBackend be;
+  TisDevice dev(be, nullptr);
+  auto w8 = [&](uint64_t off, uint8_t v) { dev.mmio_write(off, 1, v); };
+  w8(kAccess.offset, access::kRequestUse);
+  w8(kSts.offset, sts::kCommandReady);
+  for (uint8_t b : get_random_cmd()) w8(kDataFifo.offset, b);
+  w8(kSts.offset, sts::kTpmGo);
+  REQUIRE(dev.state() == TisState::Execution);
+  w8(kSts.offset, sts::kCommandReady);  // abort; the engine answers at once
+  CHECK(dev.state() == TisState::Ready);
+  CHECK_FALSE(dev.engine_busy());
+  for (uint8_t b : get_random_cmd()) w8(kDataFifo.offset, b);
+  w8(kSts.offset, sts::kTpmGo);
+  CHECK(be.submits == 2);  // not deferred: nothing is in the engine
+  // commandCancel: the canceled response is what the guest reads.
+  dev.mmio_write(kSts.offset + 3, 1, sts::kCommandCancel >> 24);
+  REQUIRE(dev.state() == TisState::Completion);
+  uint8_t hdr[10];
+  for (uint8_t& b : hdr) b = static_cast<uint8_t>(dev.mmio_read(kDataFifo.offset, 1));
+  CHECK(load_be32(hdr + 6) == kTpmRcCanceled);
+}
