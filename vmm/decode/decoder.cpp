@@ -324,6 +324,21 @@ void complete_read(const Access& a, GuestGprs& regs, uint64_t memory_value) {
   }
 }
 
+bool mmio_direction(const Access& a, FaultKind fault, Direction& out) {
+  switch (a.direction) {
+    case Direction::Read:
+      out = Direction::Read;
+      return fault == FaultKind::Read;
+    case Direction::Write:
+      out = Direction::Write;
+      return fault == FaultKind::Write;
+    case Direction::Copy:
+      out = fault == FaultKind::Read ? Direction::Read : Direction::Write;
+      return true;
+  }
+  return false;
+}
+
 void advance_string(const Access& a, GuestGprs& regs, uint64_t iterations) {
   if (a.string == StringOp::None) return;
   const uint64_t m = mask_bytes(a.address_size);

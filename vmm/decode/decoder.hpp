@@ -30,6 +30,19 @@ Result decode(const uint8_t* bytes, size_t len, CpuMode mode, const GuestGprs& r
 // bits 63:32 (SDM Vol. 1, 3.4.1.1), AH-style destinations use bits 15:8.
 void complete_read(const Access& a, GuestGprs& regs, uint64_t memory_value);
 
+// What the EPT-violation exit qualification says the faulting access was
+// (SDM Vol. 3C, "Exit Qualification for EPT Violations": bit 0 data read,
+// bit 1 data write).
+enum class FaultKind : uint8_t { Read, Write };
+
+// The direction to emulate on the MMIO page for a decoded access: MOVS
+// becomes Read when the page is its source and Write when it is its
+// destination. False when the decoded instruction cannot have made the
+// faulting access — e.g. another vCPU rewrote the instruction bytes between
+// the fault and the fetch — so the VMM must not emulate it (re-enter the
+// guest to fault again, or inject #GP).
+bool mmio_direction(const Access& a, FaultKind fault, Direction& out);
+
 // Advances rSI/rDI (by size, backwards when DF=1) and, for REP, decrements
 // rCX, for `iterations` completed elements of a string access, in the
 // access's address size (SDM Vol. 2, MOVS/STOS, REP).

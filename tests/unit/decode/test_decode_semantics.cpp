@@ -146,3 +146,24 @@ TEST_CASE("64-bit mode ignores ES/CS/SS/DS overrides but keeps FS/GS", "[decode]
   CHECK(decode(gs_mov, sizeof gs_mov, CpuMode::Long64, r).access.segment == Segment::Gs);
   CHECK(decode(ss_mov, sizeof ss_mov, CpuMode::Protected32, r).access.segment == Segment::Ss);
 }
+
+TEST_CASE("mmio_direction checks the decode against the EPT fault", "[decode]") {
+  Access rd;
+  rd.direction = Direction::Read;
+  Access wr;
+  wr.direction = Direction::Write;
+  Access movs;
+  movs.direction = Direction::Copy;
+  movs.string = StringOp::Movs;
+  Direction d = Direction::Copy;
+  CHECK(mmio_direction(rd, FaultKind::Read, d));
+  CHECK(d == Direction::Read);
+  CHECK_FALSE(mmio_direction(rd, FaultKind::Write, d));  // bytes changed under us
+  CHECK(mmio_direction(wr, FaultKind::Write, d));
+  CHECK(d == Direction::Write);
+  CHECK_FALSE(mmio_direction(wr, FaultKind::Read, d));
+  CHECK(mmio_direction(movs, FaultKind::Read, d));  // MMIO is the source: memcpy_fromio
+  CHECK(d == Direction::Read);
+  CHECK(mmio_direction(movs, FaultKind::Write, d));  // MMIO is the destination: memcpy_toio
+  CHECK(d == Direction::Write);
+}
