@@ -270,5 +270,19 @@ t2 VA2 tpm2_pcrread sha256:16 >pcr2.after || fail "pcrread after resume"
 cmp -s pcr2.before pcr2.after && echo "ok: source resumed with its state" || fail "state changed across resume"
 expect_error state "resume twice" -- "$MIG" resume --state-dir src-rolled --vm-id $VM2 --vtpm "$(ctrl VA2)"
 
+log "a persistent SRK (provisioned with tpm2-tools at 0x81000001) on the destination"
+t2 PB tpm2_createprimary -Q -C o -G ecc -c pb-srk.ctx || fail "createprimary on PB"
+t2 PB tpm2_evictcontrol -Q -C o -c pb-srk.ctx 0x81000001 || fail "evictcontrol on PB"
+t2 PB tpm2_flushcontext -t
+start_tpm VB3 vtpm
+"$MIG" offer --tpm "$(tpmspec PB)" --state-dir dst --key 0x81000001 --out offer4 || fail "offer4"
+"$MIG" export --tpm "$(tpmspec PA)" --state-dir src-rolled --offer offer4 --vtpm "$(ctrl VA2)" --vm-id $VM2 \
+  --nv-index $NV_EPOCH --out pkg4 || fail "export 4"
+"$MIG" import --tpm "$(tpmspec PB)" --state-dir dst --package pkg4 --vtpm "$(ctrl VB3)" --vm-id $VM2 \
+  --ack-out ack4 || fail "import 4"
+t2 VB3 tpm2_pcrread sha256:16 >pcr4.after || fail "pcrread VB3"
+cmp -s pcr2.before pcr4.after && echo "ok: migrated under the persistent SRK" || fail "state differs after pkg4"
+"$MIG" complete --state-dir src-rolled --ack ack4 --vtpm "$(ctrl VA2)" || fail "complete 4"
+
 if [ $FAILS -ne 0 ]; then echo "$FAILS failure(s)"; exit 1; fi
 echo "all migration end-to-end checks passed"

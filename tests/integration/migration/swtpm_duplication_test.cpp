@@ -37,16 +37,14 @@ TEST_CASE("swtpm imports, loads and unseals software-built duplication blobs") {
   crypto::Drbg rng(span(entropy));
 
   for (SrkKind kind : {SrkKind::kRsa2048, SrkKind::kEccP256}) {
-    DYNAMIC_SECTION("parent " << to_string(kind)) {
-      tpm::LoadedKey srk = create_srk(tpm, kind);
-      ScopedHandle srk_guard(tpm, srk.handle);
+    DYNAMIC_SECTION("parent " << to_string(SrkSpec{kind, 0})) {
+      Srk srk_obj(tpm, SrkSpec{kind, 0});
+      const tpm::LoadedKey& srk = srk_obj.key();
       tpm2::PublicArea parent;
       REQUIRE(tpm2::parse_public(srk.public_area.data(), srk.public_area.size(), parent) == tpm2::PublicError::kOk);
       CHECK(parent.attributes == tpm2::kSrkAttributes);
       // A primary key from the same template is the same key (same Name).
-      tpm::LoadedKey again = create_srk(tpm, kind);
-      CHECK(again.name == srk.name);
-      tpm.flush(again.handle);
+      CHECK(Srk(tpm, SrkSpec{kind, 0}).name() == srk.name);
 
       for (int i = 0; i < 3; ++i) {
         Bytes k = rng.generate(32);
@@ -87,8 +85,10 @@ TEST_CASE("a blob wrapped to another TPM's SRK does not import") {
   tpm::TpmClient tpm_a(*ta), tpm_b(*tb);
   Bytes entropy = tpm_a.get_random(48);
   crypto::Drbg rng(span(entropy));
-  tpm::LoadedKey srk_a = create_srk(tpm_a, SrkKind::kEccP256);
-  tpm::LoadedKey srk_b = create_srk(tpm_b, SrkKind::kEccP256);
+  Srk sa(tpm_a, SrkSpec{SrkKind::kEccP256, 0});
+  Srk sb(tpm_b, SrkSpec{SrkKind::kEccP256, 0});
+  const tpm::LoadedKey& srk_a = sa.key();
+  const tpm::LoadedKey& srk_b = sb.key();
   CHECK(srk_a.name != srk_b.name);  // different TPMs, different primary seeds
   tpm2::PublicArea parent_a;
   REQUIRE(tpm2::parse_public(srk_a.public_area.data(), srk_a.public_area.size(), parent_a) == tpm2::PublicError::kOk);
@@ -96,8 +96,30 @@ TEST_CASE("a blob wrapped to another TPM's SRK does not import") {
   DuplicationBlob blob = wrap_to_parent(parent_a, span(k), rng);
   CHECK_THROWS_AS(import_and_unseal(tpm_b, srk_b.handle, blob), tpm::TpmError);
   CHECK(import_and_unseal(tpm_a, srk_a.handle, blob) == k);
-  tpm_a.flush(srk_a.handle);
-  tpm_b.flush(srk_b.handle);
+}
+
+TEST_CASE("a persistent SRK (ReadPublic) receives duplicates; bad handles are refused") {
+  test::SwtpmProcess sw("persist");
+  auto t = tpm::open_transport(sw.data_spec());
+  tpm::TpmClient tpm(*t);
+  CHECK_THROWS_AS(Srk(tpm, SrkSpec{SrkKind::kPersistent, kDefaultSrkHandle}), tpm::TpmError);  // nothing there yet
+  {
+    tpm::LoadedKey primary = tpm.create_primary(tpm2::srk_template_rsa2048());
+    tpm.evict_control(primary.handle, kDefaultSrkHandle);
+    tpm.flush(primary.handle);
+  }
+  Srk srk(tpm, parse_srk_spec("0x81000001"));
+  CHECK(srk.handle() == kDefaultSrkHandle);
+  CHECK(srk.name() == Srk(tpm, SrkSpec{SrkKind::kRsa2048, 0}).name());  // the same key as the template's
+  tpm2::PublicArea parent;
+  REQUIRE(tpm2::parse_public(srk.key().public_area.data(), srk.key().public_area.size(), parent) ==
+          tpm2::PublicError::kOk);
+  Bytes entropy = tpm.get_random(48);
+  crypto::Drbg rng(span(entropy));
+  Bytes k = rng.generate(32);
+  CHECK(import_and_unseal(tpm, srk.handle(), wrap_to_parent(parent, span(k), rng)) == k);
+  CHECK_THROWS_AS(parse_srk_spec("0x80000001"), MigrationError);
+  CHECK_THROWS_AS(parse_srk_spec("dsa"), MigrationError);
 }
 
 TEST_CASE("NV counter: define once, increments only move forward") {

@@ -45,27 +45,16 @@ class SwtpmProcess {
     dir_ = std::filesystem::temp_directory_path() / ("mamori-mig-" + name + "-" + std::to_string(getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    std::mt19937 rng(static_cast<unsigned>(getpid()) * 7919u + std::hash<std::string>{}(name));
-    for (int attempt = 0; attempt < 50; ++attempt) {
-      port_ = static_cast<uint16_t>(20000 + (rng() % 20000) * 2);
-      if (port_free(port_) && port_free(static_cast<uint16_t>(port_ + 1))) break;
+    std::mt19937 rng(static_cast<unsigned>(getpid()) * 7919u + static_cast<unsigned>(std::hash<std::string>{}(name)));
+    // Ports below the kernel's ephemeral range (32768+), where no outgoing
+    // connection can hold them; a start that loses a race is retried.
+    for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
+      do {
+        port_ = static_cast<uint16_t>(kPortBase + (rng() % kPortPairs) * 2);
+      } while (!port_free(port_) || !port_free(static_cast<uint16_t>(port_ + 1)));
+      if (start()) return;
     }
-    std::string server = "type=tcp,port=" + std::to_string(port_) + ",bindaddr=127.0.0.1";
-    std::string ctrl = "type=tcp,port=" + std::to_string(port_ + 1) + ",bindaddr=127.0.0.1";
-    std::string state = "dir=" + dir_.string();
-    pid_ = fork();
-    if (pid_ == 0) {
-      execlp("swtpm", "swtpm", "socket", "--tpm2", "--server", server.c_str(), "--ctrl", ctrl.c_str(), "--flags",
-             "not-need-init,startup-clear", "--tpmstate", state.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 200; ++i) {
-      if (can_connect(static_cast<uint16_t>(port_ + 1))) return;
-      int st;
-      if (waitpid(pid_, &st, WNOHANG) == pid_) throw std::runtime_error("swtpm exited at start (is it installed?)");
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    throw std::runtime_error("swtpm did not start listening");
+    throw std::runtime_error("swtpm did not start (is it installed?)");
   }
   ~SwtpmProcess() {
     if (pid_ > 0) {
@@ -83,6 +72,35 @@ class SwtpmProcess {
   uint16_t port() const { return port_; }
 
  private:
+  static constexpr int kStartAttempts = 5;
+  static constexpr unsigned kPortBase = 20000;
+  static constexpr unsigned kPortPairs = 6000;  // 20000..31998
+
+  bool start() {
+    std::string server = "type=tcp,port=" + std::to_string(port_) + ",bindaddr=127.0.0.1";
+    std::string ctrl = "type=tcp,port=" + std::to_string(port_ + 1) + ",bindaddr=127.0.0.1";
+    std::string state = "dir=" + dir_.string();
+    pid_ = fork();
+    if (pid_ == 0) {
+      execlp("swtpm", "swtpm", "socket", "--tpm2", "--server", server.c_str(), "--ctrl", ctrl.c_str(), "--flags",
+             "not-need-init,startup-clear", "--tpmstate", state.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 200; ++i) {
+      if (can_connect(static_cast<uint16_t>(port_ + 1))) return true;
+      int st;
+      if (waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    return false;
+  }
+
   std::filesystem::path dir_;
   uint16_t port_ = 0;
   pid_t pid_ = -1;

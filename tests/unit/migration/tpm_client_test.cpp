@@ -105,6 +105,20 @@ TEST_CASE("malformed responses are refused, never trusted") {
   }
 }
 
+TEST_CASE("TPM_RC_RETRY and TPM_RC_YIELDED make the client send the command again") {
+  ScriptedTransport t;
+  tpm::TpmClient c(t);
+  t.responses.push_back(response(tpm2::kStNoSessions, 0x922, {}));  // TPM_RC_RETRY
+  t.responses.push_back(response(tpm2::kStNoSessions, 0x908, {}));  // TPM_RC_YIELDED
+  t.responses.push_back(response(tpm2::kStNoSessions, 0, unhex("0001aa")));
+  CHECK(c.get_random(1) == unhex("aa"));
+  REQUIRE(t.commands.size() == 3);
+  CHECK(t.commands[0] == t.commands[2]);
+  // ... but not forever
+  for (int i = 0; i < 100; ++i) t.responses.push_back(response(tpm2::kStNoSessions, 0x922, {}));
+  CHECK_THROWS_AS(c.get_random(1), tpm::TpmError);
+}
+
 TEST_CASE("TPM error codes surface as TpmError with the base code") {
   ScriptedTransport t;
   tpm::TpmClient c(t);

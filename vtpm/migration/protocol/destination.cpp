@@ -19,6 +19,7 @@ constexpr size_t kDrbgTpmEntropy = 48;  // SP 800-90A CTR_DRBG(AES-256) seed len
 constexpr size_t kOfferRecordLimit = 4096;
 constexpr size_t kEpochRecordLimit = 64;
 constexpr size_t kMaxOfferSize = 2048;
+constexpr size_t kOfferRecordHeader = 1 + 4;
 
 uint64_t now_us() {
   return static_cast<uint64_t>(
@@ -59,21 +60,23 @@ std::string Destination::epoch_path(ByteSpan vm, ByteSpan source_name) const {
   return dir_ + "/epochs/" + to_hex(vm.data, vm.size) + "." + to_hex(source_name.data, source_name.size);
 }
 
-Bytes Destination::make_offer(SrkKind kind) {
+Bytes Destination::make_offer(const SrkSpec& spec) {
   Bytes entropy = tpm_.get_random(kDrbgTpmEntropy);
   crypto::Drbg rng(crypto::span(entropy));
   Bytes nonce = rng.generate(kNonceSize);
-  tpm::LoadedKey srk = create_srk(tpm_, kind);
-  ScopedHandle h(tpm_, srk.handle);
+  Srk srk_obj(tpm_, spec);
+  const tpm::LoadedKey& srk = srk_obj.key();
   Bytes offer(kMaxOfferSize);
   size_t n = write_offer(offer.data(), offer.size(), nonce.data(), crypto::span(srk.public_area),
                          crypto::span(srk.name));
   if (n == 0) throw MigrationError(Refusal::kState, "offer does not fit");
   offer.resize(n);
-  // The outstanding-offer record: the SRK kind and the SRK name it was made for.
-  Bytes rec(1 + srk.name.size());
-  rec[0] = static_cast<uint8_t>(kind);
-  std::copy(srk.name.begin(), srk.name.end(), rec.begin() + 1);
+  // The outstanding-offer record: u8 kind, u32 persistent handle, the SRK Name.
+  Bytes rec(kOfferRecordHeader + srk.name.size());
+  ByteWriter w(rec.data(), rec.size());
+  w.u8(static_cast<uint8_t>(spec.kind));
+  w.u32(spec.handle);
+  w.bytes(srk.name.data(), srk.name.size());
   write_file_atomic(offer_path(crypto::span(nonce)), rec);
   return offer;
 }
@@ -92,24 +95,34 @@ ImportedState Destination::open_package(const Bytes& package, const uint8_t expe
   //    tell "another TPM's package" from "a replay".
   std::string offer_file = offer_path(nonce);
   bool outstanding = file_exists(offer_file);
-  SrkKind kind = SrkKind::kRsa2048;
+  SrkSpec spec;
   if (outstanding) {
     Bytes rec = read_file(offer_file, kOfferRecordLimit);
-    if (rec.size() < 1 || (rec[0] != static_cast<uint8_t>(SrkKind::kRsa2048) &&
-                           rec[0] != static_cast<uint8_t>(SrkKind::kEccP256)))
+    ByteReader r(rec.data(), rec.size());
+    uint8_t kind = r.u8();
+    spec.handle = r.u32();
+    ByteSpan name = r.bytes(r.remaining());
+    if (!r.ok() || kind < static_cast<uint8_t>(SrkKind::kRsa2048) || kind > static_cast<uint8_t>(SrkKind::kPersistent))
       throw MigrationError(Refusal::kState, "corrupt offer record " + offer_file);
-    kind = static_cast<SrkKind>(rec[0]);
-    Bytes name(rec.begin() + 1, rec.end());
-    if (!crypto::equal(crypto::span(name), h.destination_name))
+    spec.kind = static_cast<SrkKind>(kind);
+    if (!crypto::equal(name, h.destination_name))
       throw MigrationError(Refusal::kWrongDestination,
                            "package is sealed to storage key " + to_hex(h.destination_name.data, h.destination_name.size) +
                                ", not to the key offered here");
   } else {
+    // Not outstanding: is it this TPM's key at all (a replay), or another's?
     bool ours = false;
-    for (SrkKind k : {SrkKind::kRsa2048, SrkKind::kEccP256}) {
-      tpm::LoadedKey srk = create_srk(tpm_, k);
-      ScopedHandle sh(tpm_, srk.handle);
-      if (crypto::equal(crypto::span(srk.name), h.destination_name)) ours = true;
+    for (SrkSpec s : {SrkSpec{SrkKind::kRsa2048, 0}, SrkSpec{SrkKind::kEccP256, 0},
+                      SrkSpec{SrkKind::kPersistent, kDefaultSrkHandle}}) {
+      try {
+        Srk srk(tpm_, s);
+        if (crypto::equal(crypto::span(srk.name()), h.destination_name)) ours = true;
+      } catch (const tpm::TpmError&) {
+        // no key at the default persistent handle: nothing to compare
+      } catch (const MigrationError& e) {
+        if (e.code() != Refusal::kState) throw;
+      }
+      if (ours) break;
     }
     if (!ours)
       throw MigrationError(Refusal::kWrongDestination,
@@ -139,8 +152,8 @@ ImportedState Destination::open_package(const Bytes& package, const uint8_t expe
   // 4. Recover K: TPM2_Import under the SRK, Load, Unseal (Part 3 §13.3,
   //    §12.2, §12.7). Transient objects are flushed on every path.
   uint64_t t0 = now_us();
-  tpm::LoadedKey srk = create_srk(tpm_, kind);
-  ScopedHandle srk_h(tpm_, srk.handle);
+  Srk srk_obj(tpm_, spec);
+  const tpm::LoadedKey& srk = srk_obj.key();
   uint64_t t1 = now_us();
   if (!crypto::equal(crypto::span(srk.name), h.destination_name))
     throw MigrationError(Refusal::kWrongDestination, "this TPM's storage key changed since the offer");

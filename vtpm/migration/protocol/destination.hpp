@@ -4,7 +4,7 @@
 //                verify, restore the vTPM instance, consume the nonce,
 //                record the epoch, produce the acknowledgement
 // Local state (one directory per destination host):
-//   offers/<nonce>       outstanding offers (the SRK kind they were made for)
+//   offers/<nonce>       outstanding offers (the SRK they were made for)
 //   epochs/<vm>.<srcname> the last accepted epoch per VM and source TPM
 //   acks/<vm>            the last acknowledgement per VM, so that a lost ack
 //                        can be sent again (the source must not resume a
@@ -38,7 +38,7 @@ class Destination {
  public:
   Destination(tpm::TpmClient& tpm, std::string state_dir);
 
-  Bytes make_offer(SrkKind kind);
+  Bytes make_offer(const SrkSpec& srk);
 
   // Verifies and opens a package; nothing is changed on refusal
   // (throws MigrationError with the reason). `expected_vm` is the VM this

@@ -128,9 +128,7 @@ Bytes Source::export_vtpm(const Bytes& offer_bytes, vtpm::ControlChannel& instan
   //    counter only moves forward (Part 3 §31.8 TPM2_NV_Increment), one
   //    step per migrate-out.
   uint64_t ts = now_us();
-  tpm::LoadedKey own = create_srk(tpm_, opt.source_srk);
-  Bytes source_name = own.name;
-  tpm_.flush(own.handle);
+  Bytes source_name = Srk(tpm_, opt.source_srk).name();
   tpm_.nv_define_counter(opt.nv_index);
   tpm_.nv_increment(opt.nv_index);
   uint64_t epoch = tpm_.nv_read_counter(opt.nv_index);

@@ -20,7 +20,7 @@ namespace mamori::migration {
 struct ExportOptions {
   uint8_t vm_id[kVmIdSize] = {};
   uint32_t nv_index = 0;           // rollback counter in the source TPM
-  SrkKind source_srk = SrkKind::kRsa2048;
+  SrkSpec source_srk;              // whose Name identifies this host
 };
 
 struct ExportTimings {              // microseconds, for the benchmark

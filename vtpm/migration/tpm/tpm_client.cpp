@@ -1,6 +1,8 @@
 #include "vtpm/migration/tpm/tpm_client.hpp"
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "vtpm/migration/host/errors.hpp"
 #include "vtpm/migration/tpm2/constants.hpp"
@@ -14,6 +16,12 @@ namespace {
 constexpr size_t kHeaderSize = 10;
 constexpr size_t kMaxCommand = 4096;
 constexpr uint16_t kMaxRandomPerCall = 32;  // Part 3 §16.1: at most sizeof(TPMU_HA) per call is guaranteed
+constexpr int kMaxRetries = 20;
+constexpr int kRetryDelayMs = 10;
+constexpr uint32_t kRcYielded = 0x908;
+constexpr uint32_t kRcTesting = 0x90A;
+constexpr uint32_t kRcNvRate = 0x920;
+constexpr uint32_t kRcRetry = 0x922;
 constexpr size_t kNvCounterSize = 8;         // Part 2 §13.4: TPM_NT_COUNTER data is a UINT64
 
 // Builds a command: header, handles, optional authorization area, params.
@@ -83,20 +91,34 @@ std::string rc_to_string(uint32_t rc) {
     case 0x14A: return "TPM_RC_NV_UNINITIALIZED";
     case 0x100: return "TPM_RC_INITIALIZE";
     case 0x101: return "TPM_RC_FAILURE";
+    case 0x902: return "TPM_RC_OBJECT_MEMORY: no room for another object (is a resource manager in between?)";
+    case 0x922: return "TPM_RC_RETRY";
   }
   return "see TPM 2.0 Part 2 §6.6";
 }
 
 Bytes TpmClient::run(uint32_t cc, ByteSpan cmd, size_t handles_out, bool sessions, ByteSpan& params,
                      uint32_t* out_handle) {
-  Bytes rsp = t_.transact(cmd);
-  ByteReader r(rsp.data(), rsp.size());
-  uint16_t tag = r.u16();
-  uint32_t size = r.u32();
-  uint32_t rc = r.u32();
-  if (!r.ok() || size != rsp.size()) bad_response("size field does not match");
+  Bytes rsp;
+  uint32_t rc = 0;
+  uint16_t tag = 0;
+  ByteReader r(nullptr, 0);
+  for (int attempt = 0;; ++attempt) {
+    rsp = t_.transact(cmd);
+    r = ByteReader(rsp.data(), rsp.size());
+    tag = r.u16();
+    uint32_t size = r.u32();
+    rc = r.u32();
+    if (!r.ok() || size != rsp.size()) bad_response("size field does not match");
+    // Part 2 §6.6.3: TPM_RC_RETRY, TPM_RC_YIELDED, TPM_RC_TESTING and
+    // TPM_RC_NV_RATE are warnings — the command was not executed and
+    // should be sent again.
+    bool again = rc == kRcRetry || rc == kRcYielded || rc == kRcTesting || rc == kRcNvRate;
+    if (!again || attempt >= kMaxRetries) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(kRetryDelayMs * (attempt + 1)));
+  }
   if (rc != kRcSuccess) {
-    if (tag != kStNoSessions || size != kHeaderSize) bad_response("error response with a body");
+    if (tag != kStNoSessions || rsp.size() != kHeaderSize) bad_response("error response with a body");
     throw TpmError(cc, rc);
   }
   if (tag != (sessions ? kStSessions : kStNoSessions)) bad_response("unexpected tag");
@@ -248,6 +270,17 @@ void TpmClient::flush(uint32_t handle) {
   ByteSpan p;
   Bytes params = run(kCcFlushContext, c.finish(), 0, false, p, nullptr);
   if (!params.empty()) bad_response("FlushContext has parameters");
+}
+
+void TpmClient::evict_control(uint32_t object, uint32_t persistent) {
+  Command c(kCcEvictControl, true);
+  c.w().u32(kRhOwner);
+  c.w().u32(object);
+  c.auth();
+  c.w().u32(persistent);
+  ByteSpan p;
+  Bytes params = run(kCcEvictControl, c.finish(), 0, true, p, nullptr);
+  if (!params.empty()) bad_response("EvictControl has parameters");
 }
 
 uint32_t TpmClient::nv_attributes(uint32_t index) {

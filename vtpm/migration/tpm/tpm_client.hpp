@@ -48,6 +48,9 @@ class TpmClient {
   // TPM2_Unseal with a password session, or with the given policy session.
   Bytes unseal(uint32_t item, uint32_t policy_session = 0);
   void flush(uint32_t handle);
+  // TPM2_EvictControl by the owner (Part 3 §28.5): makes a transient object
+  // persistent at `persistent`, or (object == persistent) evicts it.
+  void evict_control(uint32_t object, uint32_t persistent);
 
   // NV counter (Part 3 §31.8 NV_Increment); owner authorization, empty password.
   // Returns true if it was defined now, false if it already existed as a counter.
