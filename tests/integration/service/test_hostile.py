@@ -78,6 +78,15 @@ def main(binary):
         with socket.create_connection(("127.0.0.1", ctrl)) as c:
             c.sendall(struct.pack(">IB", CMD_SET_LOCALITY, 9))
             check(struct.unpack(">I", recv_exact(c, 4))[0] == TPM_BAD_LOCALITY, "locality 9 accepted")
+        # SET_LOCALITY in both client forms: u8 alone (tcti-swtpm) and the
+        # 4-byte union with padding (QEMU); the stream stays in step.
+        with socket.create_connection(("127.0.0.1", ctrl)) as c:
+            c.sendall(struct.pack(">IB", CMD_SET_LOCALITY, 0))
+            check(struct.unpack(">I", recv_exact(c, 4))[0] == 0, "1-byte SET_LOCALITY")
+            c.sendall(struct.pack(">IB3s", CMD_SET_LOCALITY, 0, b"\xaa\xbb\xcc"))
+            check(struct.unpack(">I", recv_exact(c, 4))[0] == 0, "4-byte SET_LOCALITY")
+            c.sendall(struct.pack(">IB", CMD_SET_LOCALITY, 0))
+            check(struct.unpack(">I", recv_exact(c, 4))[0] == 0, "SET_LOCALITY after a padded one")
         with socket.create_connection(("127.0.0.1", ctrl)) as c:
             c.sendall(struct.pack(">IIII", CMD_SET_STATEBLOB, 0, 1, 0x7FFFFFFF))
             check(struct.unpack(">I", recv_exact(c, 4))[0] == TPM_BAD_PARAMETER, "2 GiB blob accepted")

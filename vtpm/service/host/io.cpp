@@ -71,6 +71,17 @@ IoStatus read_some(int fd, void* buf, size_t cap, const Deadline& d, size_t& got
   }
 }
 
+size_t drain_available(int fd, size_t max) {
+  uint8_t scratch[16];
+  if (max > sizeof(scratch)) max = sizeof(scratch);
+  for (;;) {
+    const ssize_t r = recv(fd, scratch, max, MSG_DONTWAIT);
+    if (r > 0) return static_cast<size_t>(r);
+    if (r < 0 && errno == EINTR) continue;
+    return 0;
+  }
+}
+
 IoStatus write_all(int fd, const void* buf, size_t n, const Deadline& d) {
   const auto* p = static_cast<const uint8_t*>(buf);
   size_t put = 0;

@@ -22,6 +22,9 @@ enum class IoStatus { ok, eof, timeout, error };
 IoStatus read_exact(int fd, void* buf, size_t n, const Deadline& d);
 // Reads between 1 and cap bytes (whatever is available once readable).
 IoStatus read_some(int fd, void* buf, size_t cap, const Deadline& d, size_t& got);
+// Consumes up to max bytes that are already available, without waiting;
+// returns how many were consumed.
+size_t drain_available(int fd, size_t max);
 IoStatus write_all(int fd, const void* buf, size_t n, const Deadline& d);
 // Reads exactly n bytes, the first chunk with recvmsg() so a descriptor sent
 // with SCM_RIGHTS (swtpm CMD_SET_DATAFD) is picked up; *passed_fd is -1 if none.

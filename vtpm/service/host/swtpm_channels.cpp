@@ -118,6 +118,9 @@ Server::Next Server::swtpm_ctrl_message(int fd) {
     send_result(fd, sw::kResBadParameter);
     return Next::close;
   }
+  if (cmd == sw::kSetLocality || cmd == sw::kResetTpmEstablished) {
+    drain_available(fd, sw::kLocalityPaddedSize - sw::kLocalityReqSize);
+  }
   switch (cmd) {
     case sw::kGetCapability: {
       uint8_t out[8];

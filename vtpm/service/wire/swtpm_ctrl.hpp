@@ -52,6 +52,12 @@ enum Cap : uint64_t {
 inline constexpr size_t kInitReqSize = 4;          // u32 init_flags
 inline constexpr size_t kLocalityReqSize = 1;      // u8 loc
 inline constexpr size_t kResetEstReqSize = 1;      // u8 loc
+// ptm_loc and ptm_reset_est are unions with a u32 response, so some clients
+// (QEMU's tpm_emulator) send sizeof(struct) = 4 bytes: the u8 and 3 bytes
+// of padding; others (tcti-swtpm) send the u8 alone. swtpm accepts both
+// because it takes whatever one read() returns; we consume the padding
+// explicitly when it has arrived with the request.
+inline constexpr size_t kLocalityPaddedSize = 4;
 inline constexpr size_t kHashDataHdrSize = 4;      // u32 length, then data
 inline constexpr size_t kHashDataMax = 4096;       // ptm_hdata data[4096]
 inline constexpr size_t kGetStateReqSize = 12;     // u32 state_flags, type, offset
