@@ -308,3 +308,47 @@ TEST_CASE("CRB impossible size waits for an aborted command before answering", "
   CHECK(load_be32(t.read_buffer(10).data() + 6) == kTpmRcCommandSize);
   CHECK(t.backend.submissions.size() == 1);
 }
+
+TEST_CASE("CRB remaining bits: CTRL_EXT, tpmSts, goIdle from Ready, cmdReady in Completion", "[crb][registers]") {
+  CrbFixture t;
+  t.request();
+  CHECK(t.dev.mmio_read(kCtrlExt.offset, 8) == 0);
+  t.dev.mmio_write(kCtrlExt.offset, 8, ~uint64_t{0});
+  CHECK(t.dev.mmio_read(kCtrlExt.offset, 8) == 0);
+  CHECK((t.r32(0, kCtrlSts) & ctrl_sts::kTpmSts) == 0);
+  t.cmd_ready();
+  t.go_idle();  // Ready -> Idle
+  CHECK(t.dev.state() == CrbState::Idle);
+  t.cmd_ready();
+  t.write_buffer(crb_get_random_cmd());
+  t.start();
+  t.backend.finish(0, make_response(0));
+  t.cmd_ready();  // Completion: nothing to do, the response stays
+  CHECK(t.dev.state() == CrbState::Completion);
+  CHECK(load_be32(t.read_buffer(10).data() + 6) == 0);
+  t.w32(0, kCtrlReq, ctrl_req::kCmdReady | ctrl_req::kGoIdle);  // both: dropped
+  CHECK(t.dev.state() == CrbState::Completion);
+  t.w32(0, kCtrlStart, 0);  // writing 0 to START does nothing
+  CHECK(t.backend.submissions.size() == 1);
+  // LOC_CTRL is write-only at every locality; LOC_STATE reads the same everywhere.
+  for (uint8_t l = 0; l < 4; ++l) {
+    CHECK(t.r32(l, kLocCtrl) == 0);
+    CHECK(t.r32(l, kLocState) == t.r32(0, kLocState));
+  }
+}
+
+TEST_CASE("CRB establishmentClear interrupt", "[crb][irq]") {
+  CrbConfig cfg;
+  cfg.established = true;
+  CrbFixture t(cfg);
+  t.request(3);
+  t.w32(3, kIntEnable, intr::kEstablishmentClear | intr::kGlobalEnable);
+  t.w32(3, kLocCtrl, loc_ctrl::kResetEstablishment);
+  CHECK(t.r32(3, kIntSts) == intr::kEstablishmentClear);
+  CHECK(t.irq.level);
+  CHECK((t.r32(3, kLocState) & loc_state::kTpmEstablished) != 0);
+  t.w32(3, kIntSts, intr::kEstablishmentClear);
+  CHECK_FALSE(t.irq.level);
+  t.w32(3, kLocCtrl, loc_ctrl::kResetEstablishment);  // already clear: no new event
+  CHECK(t.r32(3, kIntSts) == 0);
+}

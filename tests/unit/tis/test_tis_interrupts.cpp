@@ -73,3 +73,33 @@ TEST_CASE("commandReady, stsValid and localityChange events", "[tis][irq]") {
   CHECK(int_status(t, 1) == intr::kLocalityChange);
   CHECK(t.irq.level);
 }
+
+TEST_CASE("typePolarity is kept; every status bit clears on its own", "[tis][irq]") {
+  TisFixture t;
+  t.request(0);
+  const uint32_t low_level = 1u << intr::kTypePolarityShift;  // 01: low level
+  enable(t, intr::kGlobalEnable | intr::kEventMask | low_level);
+  CHECK((t.dev.mmio_read(kIntEnable.offset, 4) & intr::kTypePolarityMask) == low_level);
+  // Latch all four events.
+  t.ready();                       // commandReady
+  t.fifo_write(0, get_random_cmd());  // stsValid (Expect fell)
+  t.go();
+  t.backend.finish(0, make_response(0));  // dataAvail
+  t.request(1);
+  t.write_access(0, access::kActiveLocality);  // locality 1 active
+  t.write_access(1, access::kActiveLocality);
+  t.request(0);  // locality 0 active again: localityChange
+  CHECK(int_status(t) == intr::kEventMask);
+  CHECK(t.irq.level);
+  // A locality that is not active cannot clear them.
+  t.request(2);
+  t.dev.mmio_write(TisFixture::at(2, kIntStatus), 4, 0xFFFFFFFFu);
+  CHECK(int_status(t) == intr::kEventMask);
+  for (uint32_t bit : {intr::kDataAvail, intr::kStsValid, intr::kLocalityChange, intr::kCommandReady}) {
+    CAPTURE(bit);
+    const uint32_t before = int_status(t);
+    t.dev.mmio_write(kIntStatus.offset, 4, bit);
+    CHECK(int_status(t) == (before & ~bit));
+  }
+  CHECK_FALSE(t.irq.level);
+}
