@@ -83,6 +83,7 @@ def main(binary):
     # A new process restores from the holder's copy: Startup(STATE) resumes PCR 10.
     b = PartitionClient([binary])
     check(b.result(frame(F_SET_STATE, BLOB_PERMANENT, a.state[BLOB_PERMANENT])) == 0, "set_state failed")
+    check(b.state.get(BLOB_PERMANENT) == a.state[BLOB_PERMANENT], "set_state not confirmed by state_changed")
     check(b.result(frame(F_INIT)) == 0, "init from restored state failed")
     check(rc_of(b.command(startup_cmd(TPM_SU_STATE))) == 0, "Startup(STATE) after restore failed")
     check(pcr_value(b.command(pcr_read_cmd(10))) == pcr10, "PCR10 not resumed in the new process")
