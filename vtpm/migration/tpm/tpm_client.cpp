@@ -16,8 +16,6 @@ namespace {
 constexpr size_t kHeaderSize = 10;
 constexpr size_t kMaxCommand = 4096;
 constexpr uint16_t kMaxRandomPerCall = 32;  // Part 3 §16.1: at most sizeof(TPMU_HA) per call is guaranteed
-constexpr int kMaxRetries = 20;
-constexpr int kRetryDelayMs = 10;
 constexpr uint32_t kRcYielded = 0x908;
 constexpr uint32_t kRcTesting = 0x90A;
 constexpr uint32_t kRcNvRate = 0x920;
@@ -114,8 +112,8 @@ Bytes TpmClient::run(uint32_t cc, ByteSpan cmd, size_t handles_out, bool session
     // TPM_RC_NV_RATE are warnings — the command was not executed and
     // should be sent again.
     bool again = rc == kRcRetry || rc == kRcYielded || rc == kRcTesting || rc == kRcNvRate;
-    if (!again || attempt >= kMaxRetries) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(kRetryDelayMs * (attempt + 1)));
+    if (!again || attempt >= max_retries_) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(retry_delay_ms_ * (attempt + 1)));
   }
   if (rc != kRcSuccess) {
     if (tag != kStNoSessions || rsp.size() != kHeaderSize) bad_response("error response with a body");

@@ -66,10 +66,18 @@ class TpmClient {
   Bytes policy_get_digest(uint32_t session);
 
   Transport& transport() { return t_; }
+  // How often and how patiently a TPM_RC_RETRY-class warning is retried
+  // (the delay grows linearly with the attempt).
+  void set_retry_policy(int max_retries, int delay_ms) {
+    max_retries_ = max_retries;
+    retry_delay_ms_ = delay_ms;
+  }
 
  private:
   Bytes run(uint32_t cc, ByteSpan cmd, size_t handles_out, bool sessions, ByteSpan& params, uint32_t* out_handle);
   Transport& t_;
+  int max_retries_ = 20;
+  int retry_delay_ms_ = 10;
 };
 
 std::string rc_to_string(uint32_t rc);
