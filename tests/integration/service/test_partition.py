@@ -97,6 +97,16 @@ def main(binary):
     c = PartitionClient([binary])
     c.send_raw(FRAME_MAGIC + b"\x01\x01")
     check(c.close() == EXIT_FRAMING, "truncated header did not end with status 3")
+    # H-CRTM: a hash sequence between _TPM_Init and TPM2_Startup sets PCR 0
+    # to SHA-256(0..04 || SHA-256(data)) (TPM 2.0 Part 1 §34.3, PC Client PTP).
+    d = PartitionClient([binary])
+    check(d.result(frame(F_INIT)) == 0, "init failed")
+    check(d.result(frame(F_HASH_START)) == 0 and d.result(frame(F_HASH_DATA, 0, b"h-crtm image")) == 0
+          and d.result(frame(F_HASH_END)) == 0, "hash sequence failed")
+    check(rc_of(d.command(startup_cmd())) == 0, "Startup after H-CRTM failed")
+    expected = hashlib.sha256(bytes(31) + b"\x04" + hashlib.sha256(b"h-crtm image").digest()).digest()
+    check(pcr_value(d.command(pcr_read_cmd(0))) == expected, "PCR 0 does not hold the H-CRTM measurement")
+    check(d.close() == 0, "exit status on EOF")
     log("partition mode ok; %d state_changed frames" % len(a.changes))
 
 
