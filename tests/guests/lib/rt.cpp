@@ -260,6 +260,8 @@ uint32_t option(const char* key, uint32_t fallback) {
       return v;
     // "-keyN" / "_keyN" segments of the VM name (the first word).
     if (first) {
+      for (const char* q = w; q < end; ++q)
+        if (*q == '/' || *q == '\\') w = q + 1;   // QEMU: the kernel's path comes first
       for (const char* q = w; q < end; ++q) {
         if (*q != '-' && *q != '_') continue;
         const char* seg = q + 1;
