@@ -67,7 +67,7 @@ inline constexpr uint32_t kInterruptEdgeRising = 1u << 5;
 inline constexpr uint32_t kInterruptEdgeFalling = 1u << 6;
 inline constexpr uint32_t kCommandReadyIntSupport = 1u << 7;
 inline constexpr uint32_t kBurstCountStatic = 1u << 8;
-inline constexpr uint32_t kDataTransferShift = 9;  // 2 bits: 00 legacy(<=4 B), 01 8 B, 10 32 B, 11 64 B
+inline constexpr uint32_t kDataTransferShift = 9;  // 2 bits: 00 legacy, 01 8 B, 10 32 B, 11 64 B max transfer
 inline constexpr uint32_t kDataTransferLegacy = 0u << kDataTransferShift;
 inline constexpr uint32_t kInterfaceVersionShift = 28;  // 3 bits
 inline constexpr uint32_t kInterfaceVersionPtp = 3u << kInterfaceVersionShift;  // 011: TPM 2.0 FIFO

@@ -53,7 +53,7 @@ TEST_CASE("INTF_CAPABILITY advertises what the model implements", "[tis][registe
   CHECK((caps & cap::kInterruptLevelLow) != 0);
   CHECK((caps & (cap::kInterruptEdgeRising | cap::kInterruptEdgeFalling)) == 0);
   CHECK((caps & cap::kBurstCountStatic) == 0);         // burstCount is dynamic
-  CHECK(((caps >> cap::kDataTransferShift) & 3) == 0);  // legacy: up to 4-byte accesses
+  CHECK(((caps >> cap::kDataTransferShift) & 3) == 0);  // legacy
   CHECK(((caps >> cap::kInterfaceVersionShift) & 7) == 3);  // TPM 2.0 FIFO
   // Read-only: a write changes nothing.
   t.request(0);
