@@ -26,10 +26,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     p.refuse_wx = data[0] & 2;
     p.entry_space = (data[0] & 4) ? ElfEntrySpace::Physical : ElfEntrySpace::Virtual;
     std::vector<uint8_t> img = mamori::test::ElfBuilder::typical().build();
+    // Bit 4: keep the header valid and overlay the program headers only.
+    const size_t at = (data[0] & 0x10) ? 64 : 16;
     size_t n = size - 1;
-    if (n > img.size() - 16) n = img.size() - 16;
-    for (size_t i = 0; i < n; ++i) img[16 + i] = data[1 + i];
-    img.resize(16 + n > 0x200 ? 16 + n : img.size());
+    if (n > img.size() - at) n = img.size() - at;
+    for (size_t i = 0; i < n; ++i) img[at + i] = data[1 + i];
     return check(img.data(), img.size(), p);
   }
   if (size > 0) {  // let the fuzzer flip policy bits too
