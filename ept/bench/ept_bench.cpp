@@ -66,7 +66,8 @@ Figures build(uint64_t guest_ram, const Config& c) {
     fprintf(stderr, "ept_bench: layout check failed\n");
     return f;
   }
-  if (ept.for_each_leaf(0, kLinearSpan, [&](const Leaf& l) { ++f.leaves[l.level]; }) != Status::ok) return f;
+  const LeafCounts counts = count_leaves(ept, 0, kLinearSpan);
+  for (unsigned l = 0; l < 3; ++l) f.leaves[l] = counts.at_level[l];
   f.table_pages = ept.table_pages();
   ept.destroy();
   if (arena.in_use() != 0) f.table_pages = 0;

@@ -466,6 +466,11 @@ TEST_CASE("for_each_leaf reports whole leaves in order", "[ept][engine]") {
   CHECK(seen[2].phys == kMiB2 + kPageSize);
   CHECK(host.for_each_leaf(kernel + 1, kPageSize, [](const Leaf&) {}) == Status::unaligned);
   CHECK(host.for_each_leaf(0x0000'8000'0000'0000ull, kPageSize, [](const Leaf&) {}) == Status::bad_range);
+  const LeafCounts c = count_leaves(host, kernel, kGiB);
+  CHECK(c.at_level[0] == 512);
+  CHECK(c.at_level[1] == 511);
+  CHECK(c.at_level[2] == 0);
+  CHECK(count_leaves(host, kernel + 1, kGiB).at_level[1] == 0);   // unaligned: nothing
   size_t none = 0;
   CHECK(host.for_each_leaf(0, kGiB, [&](const Leaf&) { ++none; }) == Status::ok);
   CHECK(none == 0);
