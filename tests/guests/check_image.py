@@ -12,6 +12,7 @@ checksum, no unsupported required flags) 4-byte aligned in the first 8 KiB
 (section 3.1.1). <name>.elf32, the ELF32 i386 build QEMU boots, gets the
 same checks and must agree on entry and segments.
 """
+import os
 import struct
 import sys
 
@@ -109,7 +110,52 @@ def check_multiboot(path, data, loads):
     fail(path, f"no Multiboot header in the first {MB_SEARCH} bytes")
 
 
+def self_test(path):
+    """Corrupted copies of a good image must each be refused."""
+    import subprocess
+    import tempfile
+    good = open(path, "rb").read()
+    e_entry = struct.unpack_from("<Q", good, 24)[0]
+    phoff = struct.unpack_from("<Q", good, 32)[0]
+    mb = good.find(struct.pack("<I", MB_MAGIC))
+
+    def patched(off, fmt, value):
+        b = bytearray(good)
+        struct.pack_into(fmt, b, off, value)
+        return bytes(b)
+
+    cases = {
+        "ELF32 class": patched(4, "<B", 1),
+        "bad magic": patched(0, "<B", 0),
+        "ET_DYN": patched(16, "<H", 3),
+        "i386 machine": patched(18, "<H", EM_386),
+        "Multiboot checksum": patched(mb + 8, "<I", 0),
+        "no Multiboot magic": patched(mb, "<I", 0),
+        "entry outside": patched(24, "<Q", e_entry + (64 << 20)),
+        "paddr below 1 MiB": patched(phoff + 24, "<Q", 0x1000),
+        "paddr != vaddr": patched(phoff + 16, "<Q", 0x200000),
+        "W+X segment": patched(phoff + 4, "<I", PF_X | PF_W | 4),
+        "truncated": good[:0x1008],
+    }
+    bad = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, data in cases.items():
+            p = os.path.join(tmp, "case.elf")
+            with open(p, "wb") as fh:
+                fh.write(data)
+            r = subprocess.run([sys.executable, __file__, p], capture_output=True, text=True)
+            ok = r.returncode != 0
+            print(f"{'ok' if ok else 'FAIL'} refuses {name}: {r.stdout.strip()}")
+            bad += not ok
+        r = subprocess.run([sys.executable, __file__, path], capture_output=True, text=True)
+        print(f"{'ok' if r.returncode == 0 else 'FAIL'} accepts the original: {r.stdout.strip()}")
+        bad += r.returncode != 0
+    return 1 if bad else 0
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--self-test":
+        return self_test(sys.argv[2])
     if len(sys.argv) not in (2, 3):
         print(__doc__)
         return 2
