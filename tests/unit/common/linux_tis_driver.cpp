@@ -150,7 +150,19 @@ bool LinuxTisDriver::transmit(const std::vector<uint8_t>& cmd, std::vector<uint8
 }
 
 bool LinuxTisDriver::probe(const std::vector<uint8_t>& probe_cmd, std::string& err) {
-  // Take control of the TPM's interrupt hardware and shut it off.
+  did_vid_ = static_cast<uint32_t>(port_.read(kDidVid, 4));  // manufacturer quirks first
+  // wait_startup(chip, 0): ACCESS of locality 0 until tpmRegValidSts.
+  bool valid = false;
+  for (int i = 0; i < kMaxPolls && !valid; ++i) {
+    valid = (port_.read(kAccess, 1) & kAccessValid) != 0;
+    if (!valid) sleep_();
+  }
+  if (!valid) {
+    err = "TPM_ACCESS never valid";
+    return false;
+  }
+  // Take control of the TPM's interrupt hardware and shut it off (the
+  // write is done holding locality 0, or the TPM ignores it).
   uint32_t intmask = static_cast<uint32_t>(port_.read(kIntEnable, 4));
   intmask |= kIntfCmdReady | kIntfLocalityChange | kIntfDataAvail | kIntfStsValid;
   intmask &= ~kGlobalIntEnable;
@@ -158,10 +170,9 @@ bool LinuxTisDriver::probe(const std::vector<uint8_t>& probe_cmd, std::string& e
   port_.write(kIntEnable, 4, intmask);
   relinquish_locality();
   std::vector<uint8_t> rsp;
-  if (!transmit(probe_cmd, rsp, err)) return false;  // tpm2_probe
-  did_vid_ = static_cast<uint32_t>(port_.read(kDidVid, 4));
+  if (!transmit(probe_cmd, rsp, err)) return false;  // tpm_chip_start; tpm2_probe; tpm_chip_stop
   rid_ = static_cast<uint8_t>(port_.read(kRid, 1));
-  intf_caps_ = static_cast<uint32_t>(port_.read(kIntfCaps, 4));
+  intf_caps_ = static_cast<uint32_t>(port_.read(kIntfCaps, 4));  // probe_itpm: no access for non-Intel
   return true;
 }
 

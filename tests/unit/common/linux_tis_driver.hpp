@@ -26,8 +26,9 @@ class LinuxTisDriver {
  public:
   LinuxTisDriver(MmioPort& port, SleepHook sleep) : port_(port), sleep_(std::move(sleep)) {}
 
-  // tpm_tis_core_init: interrupt mask, a TPM2 probe command, then DID_VID,
-  // RID and INTF_CAPABILITY. `probe_cmd` is what tpm2_probe sends.
+  // tpm_tis_core_init: DID_VID, wait_startup (ACCESS valid), interrupt
+  // mask written under locality 0, a TPM2 probe command, RID,
+  // INTF_CAPABILITY. `probe_cmd` is what tpm2_probe sends.
   bool probe(const std::vector<uint8_t>& probe_cmd, std::string& err);
   // tpm_transmit with tpm_chip_start/stop around it.
   bool transmit(const std::vector<uint8_t>& cmd, std::vector<uint8_t>& rsp, std::string& err);

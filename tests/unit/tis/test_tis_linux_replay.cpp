@@ -85,10 +85,25 @@ TEST_CASE("Linux probe: interrupt mask, TPM2 probe, DID_VID, RID, INTF_CAPABILIT
   CHECK((rig.dev.mmio_read(kIntEnable.offset, 4) & intr::kGlobalEnable) == 0);
   CHECK(rig.dev.active_locality() == kNoLocality);
   CHECK(rig.dev.state() == TisState::Idle);
-  // First accesses: INT_ENABLE read, then the locality request.
-  REQUIRE(rig.port.log.size() > 4);
-  CHECK(rig.port.log[0].offset == kIntEnable.offset);
-  CHECK(rig.port.log[1].offset == kAccess.offset);
+  // First accesses: DID_VID, ACCESS (wait_startup), INT_ENABLE read, the
+  // locality request (ACCESS read, requestUse write, ACCESS read), the
+  // INT_ENABLE write, relinquish.
+  REQUIRE(rig.port.log.size() > 8);
+  const uint64_t first[] = {kDidVid.offset, kAccess.offset, kIntEnable.offset, kAccess.offset,
+                            kAccess.offset, kAccess.offset, kIntEnable.offset, kAccess.offset};
+  const bool writes[] = {false, false, false, false, true, false, true, true};
+  for (size_t i = 0; i < 8; ++i) {
+    CAPTURE(i);
+    CHECK(rig.port.log[i].offset == first[i]);
+    CHECK(rig.port.log[i].write == writes[i]);
+  }
+  // The INT_ENABLE write happened while locality 0 was active: it took.
+  CHECK(rig.dev.mmio_read(kIntEnable.offset, 4) ==
+        (intr::kCommandReady | intr::kLocalityChange | intr::kDataAvail | intr::kStsValid));
+  // RID and INTF_CAPABILITY close the probe.
+  const auto& log = rig.port.log;
+  CHECK(log[log.size() - 2].offset == kRid.offset);
+  CHECK(log[log.size() - 1].offset == kIntfCapability.offset);
 }
 
 TEST_CASE("Linux TPM2_GetRandom(32): exact access order and a real answer", "[tis][linux]") {
