@@ -20,6 +20,7 @@
 #include "vtpm/service/host/isolated_validation.hpp"
 #include "vtpm/service/state/blob_check.hpp"
 #include "vtpm/service/state/sealer.hpp"
+#include "vtpm/service/state/swtpm_blob.hpp"
 
 using namespace mamori::vtpm;
 
@@ -82,6 +83,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (back.size() != len) __builtin_trap();
   }
   tpm.set_state(type, nullptr, 0);  // forget it: every input starts from empty
+
+  // swtpm's envelope: what it yields must lie inside the input.
+  const uint8_t* inner = nullptr;
+  size_t inner_len = 0;
+  if (state::unwrap_swtpm_blob(data, size, &inner, &inner_len) == state::SwtpmBlob::unwrapped) {
+    if (inner < data || inner + inner_len > data + size) __builtin_trap();
+  }
 
   state::SealingKey key{};
   key.fill(0x5A);

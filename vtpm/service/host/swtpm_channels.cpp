@@ -10,6 +10,7 @@
 #include "vtpm/service/host/isolated_validation.hpp"
 #include "vtpm/service/host/server.hpp"
 #include "vtpm/service/state/blob_check.hpp"
+#include "vtpm/service/state/swtpm_blob.hpp"
 #include "vtpm/service/wire/byte_order.hpp"
 #include "vtpm/service/wire/swtpm_ctrl.hpp"
 #include "vtpm/service/wire/tpm_header.hpp"
@@ -259,8 +260,29 @@ Server::Next Server::ctrl_set_stateblob(int fd) {
     fprintf(stderr, "vtpm-service: SET_STATEBLOB: swtpm-encrypted blobs are not accepted\n");
     rc = sw::kResBadParameter;
   } else {
+    // A blob exported by swtpm comes in swtpm's envelope: take the libtpms
+    // blob out of it (state/swtpm_blob.hpp).
+    const uint8_t* inner = nullptr;
+    size_t inner_len = 0;
+    switch (state::unwrap_swtpm_blob(blob.data(), blob.size(), &inner, &inner_len)) {
+      case state::SwtpmBlob::unwrapped:
+        blob = std::vector<uint8_t>(inner, inner + inner_len);
+        break;
+      case state::SwtpmBlob::encrypted:
+        fprintf(stderr, "vtpm-service: SET_STATEBLOB: encrypted swtpm blob refused\n");
+        rc = sw::kResBadParameter;
+        break;
+      case state::SwtpmBlob::malformed:
+        fprintf(stderr, "vtpm-service: SET_STATEBLOB: malformed swtpm blob envelope\n");
+        rc = sw::kResBadParameter;
+        break;
+      case state::SwtpmBlob::not_swtpm:
+        break;
+    }
+  }
+  if (rc == sw::kResSuccess && valid_blob_type(type)) {
     const auto bt = static_cast<engine::BlobType>(type);
-    if (length > 0 && !tpm_.running()) {
+    if (!blob.empty() && !tpm_.running()) {
       const state::BlobCheck c = state::check_state_blob(bt, blob.data(), blob.size());
       if (c != state::BlobCheck::ok) {
         fprintf(stderr, "vtpm-service: SET_STATEBLOB refused: %s\n", state::blob_check_name(c));
