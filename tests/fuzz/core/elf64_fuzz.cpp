@@ -1,4 +1,4 @@
-// Fuzz the ELF64 validator: any input must be accepted or refused without
+// Fuzz the ELF64 validator (and the Multiboot1 header parser): any input must be accepted or refused without
 // reading outside the buffer; an accepted image must satisfy the promises
 // the loader relies on (segments inside the file, no overlap, entry in PF_X).
 #include <stddef.h>
@@ -9,6 +9,7 @@
 
 #include "../../unit/core/elf_builder.hpp"
 #include "vmm/core/elf64.hpp"
+#include "vmm/core/multiboot1.hpp"
 
 using namespace mamori::core;
 
@@ -37,6 +38,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     p.allow_dyn = data[0] & 1;
     p.refuse_wx = data[0] & 2;
     p.entry_space = (data[0] & 4) ? ElfEntrySpace::Physical : ElfEntrySpace::Virtual;
+  }
+  // Guest kernel images go through the Multiboot1 header parser too.
+  Multiboot1Header mb;
+  if (multiboot1_parse(data, size, mb, data && size ? data[size - 1] : 0) == Multiboot1Error::None &&
+      mb.has_addresses) {
+    if (mb.file_offset > size || mb.load_size > size - mb.file_offset) abort();
+    const uint64_t end = uint64_t{mb.load_addr} + mb.load_size + mb.bss_size;
+    if (end > (uint64_t{1} << 32) || mb.entry_addr < mb.load_addr || mb.entry_addr >= end) abort();
   }
   return check(data, size, p);
 }
