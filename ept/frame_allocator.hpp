@@ -13,7 +13,8 @@ inline constexpr uint64_t kNoFrame = ~uint64_t{0};
 class FrameAllocator {
  public:
   // A zero-filled, 4 KiB-aligned frame; its physical address, or kNoFrame.
-  // Zero matters: a zero entry is "not present" in both formats.
+  // Zero matters: a zero entry is "not present" in both formats (the engine
+  // clears the frame again before use, so a slip here cannot leak mappings).
   virtual uint64_t alloc_zeroed_frame() = 0;
 
   // Give back a frame from alloc_zeroed_frame(). The engine frees a table
@@ -24,7 +25,8 @@ class FrameAllocator {
   virtual void free_frame(uint64_t phys) = 0;
 
   // Where the engine can read and write the frame at `phys`
-  // (e.g. direct-map base + phys in the VMM).
+  // (e.g. direct-map base + phys in the VMM). nullptr for a frame just
+  // allocated makes the engine refuse it (Status::bad_frame).
   virtual uint64_t* table(uint64_t phys) = 0;
 
  protected:

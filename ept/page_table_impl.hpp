@@ -310,10 +310,15 @@ template <EntryFormat Format>
 Status PageTable<Format>::new_table(uint64_t& phys) {
   const uint64_t p = frames_.alloc_zeroed_frame();
   if (p == kNoFrame) return Status::no_memory;
-  if (!detail::page_aligned(p) || (p >> opt_.phys_bits) != 0) {
+  if (!detail::page_aligned(p) || (p >> opt_.phys_bits) != 0 || frames_.table(p) == nullptr) {
     frames_.free_frame(p);
     return Status::bad_frame;
   }
+  // Defence in depth: a frame that is not really zero would be read as
+  // live translations the moment it is linked. It is not linked yet, so
+  // plain stores suffice; 512 stores are cheap next to a split's 512.
+  uint64_t* t = frames_.table(p);
+  for (unsigned j = 0; j < kEntriesPerTable; ++j) t[j] = 0;
   phys = p;
   ++table_pages_;
   return Status::ok;

@@ -385,25 +385,38 @@ TEST_CASE("out of frames mid-operation changes nothing", "[ept][engine][errors]"
 }
 
 namespace {
-// An allocator that hands out a misaligned frame once.
+// An allocator that misbehaves on request: a misaligned frame, a frame
+// without a mapping, or a frame full of garbage.
 class Crooked final : public FrameAllocator {
  public:
   explicit Crooked(Arena& a) : arena_(a) {}
   uint64_t alloc_zeroed_frame() override {
+    const uint64_t p = arena_.alloc_zeroed_frame();
     if (crooked_next_) {
       crooked_next_ = false;
-      const uint64_t p = arena_.alloc_zeroed_frame();
       handed_ = p + 8;
       return handed_;
     }
-    return arena_.alloc_zeroed_frame();
+    if (dirty_next_) {
+      dirty_next_ = false;
+      uint64_t* t = arena_.table(p);
+      for (unsigned j = 0; j < kEntriesPerTable; ++j) t[j] = Arena::kPoison;
+    }
+    if (unmapped_next_) {
+      unmapped_next_ = false;
+      unmapped_ = p;
+    }
+    return p;
   }
   void free_frame(uint64_t phys) override {
     if (phys == handed_) phys -= 8;
     arena_.free_frame(phys);
   }
-  uint64_t* table(uint64_t phys) override { return arena_.table(phys); }
+  uint64_t* table(uint64_t phys) override { return phys == unmapped_ ? nullptr : arena_.table(phys); }
   bool crooked_next_ = false;
+  bool dirty_next_ = false;
+  bool unmapped_next_ = false;
+  uint64_t unmapped_ = kNoFrame;
 
  private:
   Arena& arena_;
@@ -420,7 +433,24 @@ TEST_CASE("a misaligned frame from the allocator is refused and returned", "[ept
   CHECK(ept.map(0, 0, kPageSize, kRamWb).status == Status::bad_frame);
   CHECK(ept.table_pages() == 1);
   CHECK(arena.in_use() == 1);
+  crooked.unmapped_next_ = true;
+  CHECK(ept.map(0, 0, kPageSize, kRamWb).status == Status::bad_frame);
+  CHECK(ept.table_pages() == 1);
+  CHECK(arena.in_use() == 1);
+  crooked.unmapped_ = kNoFrame;
   CHECK(ept.map(0, 0, kPageSize, kRamWb).ok());
+}
+
+TEST_CASE("a frame handed out dirty is cleared before it is linked", "[ept][engine][errors]") {
+  Arena arena(16);
+  Crooked crooked(arena);
+  Ept ept(crooked, caps(true, true));
+  REQUIRE(ept.init() == Status::ok);
+  crooked.dirty_next_ = true;   // becomes the PDPT under PML4 entry 0
+  REQUIRE(ept.map(kGiB, 0, kGiB, kRamWb).ok());
+  CHECK_FALSE(ept.lookup(0).present);   // garbage would have mapped 0..1 GiB
+  CHECK(ept.lookup(kGiB).present);
+  require_clean(arena, ept);
 }
 
 TEST_CASE("accessed/dirty bits survive a split and a merge", "[ept][engine]") {
