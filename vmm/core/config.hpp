@@ -26,7 +26,7 @@ enum class ConfigPlatformTpm : uint8_t { Hardware, Emulated, None };
 struct VmConfig {
   char name[kConfigNameCap];
   uint64_t memory_bytes;
-  uint64_t cpu_mask;          // bit n: the VM runs on CPU n (MADT order)
+  uint64_t cpu_mask;          // bit n: the VM runs on the VMM's CPU n (0 = bootstrap CPU)
   char image[kConfigImageCap];// file name below \mamori\ on the boot volume
   bool console;               // guest serial output to the console
   bool tpm;                   // the VM gets its own vTPM

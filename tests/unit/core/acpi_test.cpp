@@ -492,6 +492,13 @@ TEST_CASE("captured ACPI tables (tests/unit/core/data/acpi/*)", "[acpi][capture]
     if (!want("root").empty()) CHECK(std::string(root.using_xsdt ? "XSDT" : "RSDT") == want("root"));
 
     AcpiTableRef ref;
+    // Every captured table the root lists must pass the length and checksum checks.
+    for (uint32_t i = 0; i < root.entry_count; ++i) {
+      AcpiError e = acpi_table_at(img.reader(), root, i, ref);
+      if (e == AcpiError::ReadFailed) continue;  // not captured
+      INFO("root entry " << i << " " << ref.signature);
+      CHECK(e == AcpiError::None);
+    }
     REQUIRE(acpi_find_table(img.reader(), root, "APIC", 0, ref) == AcpiError::None);
     std::vector<uint8_t> buf(ref.length);
     REQUIRE(acpi_read_table(img.reader(), ref, buf.data(), buf.size()) == AcpiError::None);
