@@ -20,6 +20,8 @@
 #include "vmm/shell/shell.hpp"
 #include "vmm/smp/smp.hpp"
 #include "vmm/version.hpp"
+#include "vmm/vm/guest_create.hpp"
+#include "vmm/vm/scheduler.hpp"
 
 extern "C" uintptr_t __stack_chk_guard;
 extern "C" char __bss_start[], __bss_end[];
@@ -46,6 +48,8 @@ void reseed_stack_guard() {
   }
   __stack_chk_guard ^= seed;
 }
+
+bool g_guests_ready;
 
 void wait_for_aps() {
   uint64_t end = cpu::rdtsc() + drivers::tsc::hz() / 1000000 * kApVmxWaitUs;
@@ -138,11 +142,16 @@ extern "C" [[noreturn]] __attribute__((optimize("no-stack-protector"))) void vmm
   if (vmx_ready == online) LOG_INFO("mamori: %u CPUs online, all %u entered and left VMX root operation", online, vmx_ready);
   else LOG_WARN("mamori: %u CPUs online, %u VMX-capable: guests cannot run where VMX is missing (see 'cpus')", online, vmx_ready);
 
+  vm::create_guests(bi);
+  __atomic_store_n(&g_guests_ready, true, __ATOMIC_RELEASE);
+  stage("guests");
   shell::commands_init(bi);
-  shell::run(bi);
+  shell::start(bi);
+  vm::cpu_loop(true);
 }
 
 extern "C" [[noreturn]] void ap_main(uint64_t index) {
+  using mamori::g_guests_ready;
   PerCpu& me = g_cpus[index];
   me.index = static_cast<uint32_t>(index);
   mem::load_pat();
@@ -153,7 +162,7 @@ extern "C" [[noreturn]] void ap_main(uint64_t index) {
   __atomic_store_n(&me.state, CpuState::Online, __ATOMIC_RELEASE);
   LOG_INFO("cpu%lu: application processor online, APIC id %u", index, drivers::lapic::id());
   cpu_vmx::bring_up_this_cpu(false);
-  // Parked until guests are scheduled here: interrupts off, only NMI
-  // (panic) or INIT wakes it.
-  cpu::halt_forever();
+  // Wait until the BSP has created the guests, then run those pinned here.
+  while (!__atomic_load_n(&g_guests_ready, __ATOMIC_ACQUIRE)) cpu::pause();
+  vm::cpu_loop(false);
 }

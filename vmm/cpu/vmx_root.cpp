@@ -13,6 +13,8 @@ namespace {
 constexpr uint32_t kCpuidVmxBit = 1u << 5;  // CPUID.1:ECX.VMX (SDM 3C §24.6)
 constexpr uint32_t kCpuidHypervisorBit = 1u << 31;
 constexpr uint64_t kRevisionMask = 0x7FFFFFFF;
+vmx::VmxCapabilities g_caps;
+bool g_caps_valid;
 
 vmx::RawVmxMsrs read_raw() {
   vmx::RawVmxMsrs raw;
@@ -103,6 +105,10 @@ bool bring_up_this_cpu(bool verbose) {
   if (verbose) print_raw(raw);
   vmx::VmxCapabilities caps = vmx::decode(raw);
   vmx::Readiness ready = vmx::evaluate_readiness(caps);
+  if (verbose && ready.ready()) {
+    g_caps = caps;
+    g_caps_valid = true;
+  }
   if (verbose) {
     LOG_INFO("vmx: revision %u, VMCS %u bytes, EPT %s%s%s, unrestricted guest %s, VPID %s, preemption timer %s (TSC/%u)",
              caps.revision_id, caps.vmcs_size, caps.ept.walk_length_4 ? "4-level" : "none",
@@ -151,6 +157,20 @@ bool bring_up_this_cpu(bool verbose) {
   me.state = CpuState::VmxRoot;
   verdict(me, ready.ready(), "cpu%u VMX ready: VMXON/VMXOFF ok%s", me.index,
           ready.ready() ? "" : ", but a required feature is missing (see above)");
+  return true;
+}
+
+const vmx::VmxCapabilities* capabilities() { return g_caps_valid ? &g_caps : nullptr; }
+
+bool enter_root_for_guests() {
+  PerCpu& me = this_cpu();
+  if (!g_caps_valid || me.state != CpuState::VmxRoot || !me.vmxon_region) return false;
+  cpu::write_cr0((cpu::read_cr0() | g_caps.cr0_fixed0) & g_caps.cr0_fixed1);
+  cpu::write_cr4((cpu::read_cr4() | g_caps.cr4_fixed0 | cpu::cr4::kVmxEnable) & g_caps.cr4_fixed1);
+  if (!vmxon(me.vmxon_region)) {
+    LOG_ERROR("vmx: cpu%u: VMXON for guests failed", me.index);
+    return false;
+  }
   return true;
 }
 

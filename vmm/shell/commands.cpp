@@ -86,6 +86,10 @@ bool cmd_poweroff(int argc, const char**) {
   platform::poweroff();
 }
 
+}  // namespace
+bool cmd_vm(int argc, const char** argv);
+namespace {
+
 const Command kCommands[] = {
     {"help", "", "list the commands", cmd_help},
     {"version", "", "mamori and loader versions", cmd_version},
@@ -93,13 +97,14 @@ const Command kCommands[] = {
     {"mem", "", "physical frames free/used, VMM footprint", cmd_mem},
     {"acpi", "", "ACPI tables, CPUs and the TPM2 table", cmd_acpi},
     {"log", "[debug|info|warn|error]", "show or set the log level", cmd_log},
+    {"vm", "list | info|regs|start|stop|console NAME", "guests: list, details, registers, control, attach", cmd_vm},
     {"reboot", "", "reset the machine", cmd_reboot},
     {"poweroff", "", "power the machine off", cmd_poweroff},
 };
 
 bool cmd_help(int argc, const char**) {
   if (argc != 1) return false;
-  for (const Command& c : kCommands) console::printf("  %-9s %-26s %s\n", c.name, c.usage, c.help);
+  for (const Command& c : kCommands) console::printf("  %-9s %-40s %s\n", c.name, c.usage, c.help);
   return true;
 }
 }  // namespace

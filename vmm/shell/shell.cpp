@@ -3,9 +3,11 @@
 #include "vmm/console.hpp"
 #include "vmm/shell/commands.hpp"
 #include "vmm/shell/line_editor.hpp"
+#include "vmm/vm/guest.hpp"
 
 namespace mamori::shell {
 namespace {
+LineEditor g_ed;
 constexpr const char* kPrompt = "mamori> ";
 constexpr size_t kMaxArgs = 16;
 
@@ -30,13 +32,26 @@ void execute(char* line) {
 }
 }  // namespace
 
-void run(const boot::BootInfo&) {
-  LineEditor ed;
-  console::printf("\nmamori shell ready: type 'help'\n%s", kPrompt);
-  for (;;) {
+void start(const boot::BootInfo&) { console::printf("\nmamori shell ready: type 'help'\n%s", kPrompt); }
+
+void attach(int guest_id) { vm::g_attached_guest = guest_id; }
+
+void poll() {
+  LineEditor& ed = g_ed;
+  for (int budget = 0; budget < 64; ++budget) {
     int c = console::try_getc();
-    if (c < 0) {
-      cpu::pause();
+    if (c < 0) return;
+    if (vm::g_attached_guest >= 0) {
+      vm::Guest& g = vm::guest_table()[vm::g_attached_guest];
+      if (c == kDetachByte) {
+        vm::g_attached_guest = -1;
+        console::printf("\n[detached from %s]\n%s", g.name, kPrompt);
+        continue;
+      }
+      if (g.input_tail - g.input_head < vm::Guest::kInputSize) {
+        g.input[g.input_tail % vm::Guest::kInputSize] = static_cast<char>(c);
+        g.input_tail = g.input_tail + 1;
+      }
       continue;
     }
     switch (ed.feed(static_cast<uint8_t>(c))) {

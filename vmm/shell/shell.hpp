@@ -13,6 +13,13 @@ struct Command {
   bool (*run)(int argc, const char** argv);
 };
 
-[[noreturn]] void run(const boot::BootInfo& bi);
+// Prints the banner and the first prompt.
+void start(const boot::BootInfo& bi);
+// Handles whatever bytes the console has received; never blocks. Called
+// by the bootstrap processor between guest slices (vm/scheduler.cpp).
+void poll();
+// `vm console NAME`: bytes go to that guest until the escape byte (Ctrl-]).
+void attach(int guest_id);
+inline constexpr char kDetachByte = 0x1D;
 
 }  // namespace mamori::shell

@@ -1,0 +1,92 @@
+// `vm ...`: the guests from the shell (docs/console.md).
+#include "vmm/console.hpp"
+#include "vmm/shell/commands.hpp"
+#include "vmm/shell/shell.hpp"
+#include "vmm/vm/guest.hpp"
+#include "vmm/vm/scheduler.hpp"
+#include "vmx/exit_reason.hpp"
+#include "drivers/timer/tsc.hpp"
+
+namespace mamori::shell {
+namespace {
+using vm::Guest;
+using vm::GuestState;
+
+bool str_eq(const char* a, const char* b) {
+  while (*a && *a == *b) { ++a; ++b; }
+  return *a == *b;
+}
+
+Guest* named(const char* name) {
+  Guest* g = vm::find_guest(name);
+  if (!g) console::printf("no guest named '%s' (see 'vm list')\n", name);
+  return g;
+}
+
+void list() {
+  if (vm::guest_count() == 0) {
+    console::printf("no guests (add [vm NAME] sections to mamori.cfg, see docs/config.md)\n");
+    return;
+  }
+  console::printf("  %-12s %-8s %-4s %8s %10s %s\n", "name", "state", "cpu", "memory", "exits", "image");
+  for (unsigned i = 0; i < vm::kMaxGuests; ++i) {
+    const Guest& g = vm::guest_table()[i];
+    if (g.state == GuestState::Empty) continue;
+    console::printf("  %-12s %-8s cpu%-1u %6lu M %10lu %s\n", g.name, vm::state_name(g.state), g.cpu, g.ram_bytes >> 20,
+                    g.exits, g.image);
+  }
+}
+
+void info(const Guest& g) {
+  console::printf("%s: id %u, %s on cpu%u, image %s, entry 0x%lx\n", g.name, g.id, vm::state_name(g.state), g.cpu,
+                  g.image, g.entry);
+  console::printf("  memory: %lu MiB guest-physical [0, 0x%lx) at host 0x%lx; EPT %lu table pages\n", g.ram_bytes >> 20,
+                  g.ram_bytes, g.ram_phys, g.ept_table_pages);
+  uint64_t hz = drivers::tsc::hz() ? drivers::tsc::hz() : 1;
+  console::printf("  ran %lu slices, %lu ms in the guest, %lu exits\n", g.slices, g.run_tsc * 1000 / hz, g.exits);
+  if (g.stop_reason[0]) console::printf("  stopped: %s\n", g.stop_reason);
+  for (unsigned r = 0; r < vm::kExitReasonSlots; ++r)
+    if (g.exit_counts[r]) console::printf("    %-22s %lu\n", vmx::exit_reason_name(r), g.exit_counts[r]);
+}
+
+void regs(const Guest& g) {
+  const vm::GuestRegs& r = g.regs;
+  console::printf("%s (saved at its last exit; RIP/RSP/RFLAGS live in its VMCS)\n", g.name);
+  console::printf("  rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx\n", r.rax, r.rbx, r.rcx, r.rdx);
+  console::printf("  rsi=%016lx rdi=%016lx rbp=%016lx cr2=%016lx\n", r.rsi, r.rdi, r.rbp, r.cr2);
+  console::printf("  r8 =%016lx r9 =%016lx r10=%016lx r11=%016lx\n", r.r8, r.r9, r.r10, r.r11);
+  console::printf("  r12=%016lx r13=%016lx r14=%016lx r15=%016lx\n", r.r12, r.r13, r.r14, r.r15);
+}
+}  // namespace
+
+bool cmd_vm(int argc, const char** argv) {
+  if (argc == 2 && str_eq(argv[1], "list")) {
+    list();
+    return true;
+  }
+  if (argc != 3) return false;
+  const char* sub = argv[1];
+  Guest* g = nullptr;
+  const char* why = nullptr;
+  if (str_eq(sub, "info")) {
+    if ((g = named(argv[2]))) info(*g);
+  } else if (str_eq(sub, "regs")) {
+    if ((g = named(argv[2]))) regs(*g);
+  } else if (str_eq(sub, "start")) {
+    if (vm::request_start(argv[2], &why)) console::printf("%s: starting\n", argv[2]);
+    else console::printf("cannot start %s: %s\n", argv[2], why);
+  } else if (str_eq(sub, "stop")) {
+    if (vm::request_stop(argv[2], &why)) console::printf("%s: stopping\n", argv[2]);
+    else console::printf("cannot stop %s: %s\n", argv[2], why);
+  } else if (str_eq(sub, "console")) {
+    if ((g = named(argv[2]))) {
+      console::printf("attached to %s's console; Ctrl-] returns to the shell\n", g->name);
+      attach(static_cast<int>(g->id));
+    }
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace mamori::shell

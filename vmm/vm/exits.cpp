@@ -1,0 +1,340 @@
+#include "exits.hpp"
+#include <stdarg.h>
+#include "drivers/lapic/lapic.hpp"
+#include "vmm/arch/cpu.hpp"
+#include "vmm/console.hpp"
+#include "vmm/cpu/vmx_root.hpp"
+#include "vmm/lib/format.hpp"
+#include "vmm/log.hpp"
+#include "vmm/mem/frames.hpp"
+#include "vmm/panic_internal.hpp"
+#include "vmm/vm/vmx_insn.hpp"
+#include "vmx/cr_shadow.hpp"
+
+namespace mamori::vm {
+namespace {
+using vmx::ExitInfo;
+using vmx::ExitReason;
+using vmx::InterruptionInfo;
+using vmx::VmcsField;
+
+// The guest ABI (docs/guest-abi.md).
+constexpr uint32_t kCpuidHvBase = 0x40000000, kCpuidHvInfo = 0x40000001, kCpuidHvLast = 0x4FFFFFFF;
+constexpr uint32_t kAbiVersion = 1;
+constexpr char kSignature[] = "mamoriVMMabi";  // EBX:ECX:EDX of leaf 0x40000000
+constexpr uint32_t signature_word(unsigned i) {
+  return static_cast<uint32_t>(static_cast<uint8_t>(kSignature[4 * i])) |
+         static_cast<uint32_t>(static_cast<uint8_t>(kSignature[4 * i + 1])) << 8 |
+         static_cast<uint32_t>(static_cast<uint8_t>(kSignature[4 * i + 2])) << 16 |
+         static_cast<uint32_t>(static_cast<uint8_t>(kSignature[4 * i + 3])) << 24;
+}
+static_assert(signature_word(0) == 0x6f6d616d);  // "mamo" as CPUID returns it in EBX
+constexpr uint32_t kAbiError = 0xFFFFFFFF;
+constexpr uint32_t kConsoleWriteMax = 4096;
+enum Hypercall : uint32_t { kHcVersion = 0, kHcConsoleWrite = 1, kHcGuestId = 2, kHcExit = 3 };
+constexpr uint16_t kUartBase = 0x3F8, kUartLast = 0x3FF, kUartLsr = kUartBase + 5;
+constexpr uint8_t kLsrTransmitterEmpty = 0x60;  // THRE | TEMT (PC16550D §8.4)
+constexpr uint8_t kLsrDataReady = 0x01;
+constexpr uint64_t kTpmWindow = 0xFED40000, kTpmWindowEnd = 0xFED45000;
+
+// Exception vectors (SDM 3A Table 6-1).
+constexpr uint8_t kVectorUd = 6, kVectorGp = 13;
+constexpr uint64_t kRflagsIf = 1ull << 9;
+constexpr uint32_t kCpuid1EcxVmx = 1u << 5, kCpuid1EcxOsxsave = 1u << 27, kCpuid1EcxHypervisor = 1u << 31;
+constexpr uint32_t kCpuid6EcxAperfMperf = 1u << 0;
+constexpr uint64_t kCr4Osxsave = 1ull << 18;
+
+void advance_rip(const ExitInfo& e) { vmwrite(VmcsField::guest_rip, vmread(VmcsField::guest_rip) + e.instruction_length); }
+
+// Event injection on the next entry (SDM 3C §27.6).
+void inject_hw_exception(uint8_t vector, bool error_code) {
+  vmwrite(VmcsField::entry_interruption_info,
+          InterruptionInfo::make(vector, InterruptionInfo::Type::hardware_exception, error_code).raw);
+  if (error_code) vmwrite(VmcsField::entry_exception_error_code, 0);
+}
+
+uint64_t& gpr(Guest& g, unsigned index, uint64_t& rsp_slot) {
+  switch (index) {
+    case 0: return g.regs.rax;
+    case 1: return g.regs.rcx;
+    case 2: return g.regs.rdx;
+    case 3: return g.regs.rbx;
+    case 4: return rsp_slot;
+    case 5: return g.regs.rbp;
+    case 6: return g.regs.rsi;
+    case 7: return g.regs.rdi;
+    case 8: return g.regs.r8;
+    case 9: return g.regs.r9;
+    case 10: return g.regs.r10;
+    case 11: return g.regs.r11;
+    case 12: return g.regs.r12;
+    case 13: return g.regs.r13;
+    case 14: return g.regs.r14;
+    default: return g.regs.r15;
+  }
+}
+
+uint32_t lo32(uint64_t v) { return static_cast<uint32_t>(v); }
+
+ExitAction on_cpuid(Guest& g, const ExitInfo& e) {
+  uint32_t leaf = lo32(g.regs.rax), sub = lo32(g.regs.rcx);
+  cpu::CpuidResult r{};
+  if (leaf == kCpuidHvBase) {
+    r = {kCpuidHvInfo, signature_word(0), signature_word(1), signature_word(2)};
+  } else if (leaf == kCpuidHvInfo) {
+    r = {kAbiVersion, g.id, 0, 0};
+  } else if (leaf > kCpuidHvInfo && leaf <= kCpuidHvLast) {
+    r = {};
+  } else {
+    r = cpu::cpuid(leaf, sub);
+    if (leaf == 1) {
+      // No nested VT-x; say there is a hypervisor; OSXSAVE mirrors the guest's CR4.
+      r.ecx &= ~kCpuid1EcxVmx;
+      r.ecx |= kCpuid1EcxHypervisor;
+      r.ecx &= ~kCpuid1EcxOsxsave;
+      if (vmread(VmcsField::cr4_read_shadow) & kCr4Osxsave) r.ecx |= kCpuid1EcxOsxsave;
+    } else if (leaf == 6) {
+      r.ecx &= ~kCpuid6EcxAperfMperf;  // APERF/MPERF are not virtualised
+    }
+  }
+  g.regs.rax = r.eax;
+  g.regs.rbx = r.ebx;
+  g.regs.rcx = r.ecx;
+  g.regs.rdx = r.edx;
+  advance_rip(e);
+  return ExitAction::Resume;
+}
+
+ExitAction on_vmcall(Guest& g, const ExitInfo& e) {
+  uint32_t fn = lo32(g.regs.rax);
+  uint64_t result = kAbiError;
+  switch (fn) {
+    case kHcVersion: result = kAbiVersion; break;
+    case kHcGuestId: result = g.id; break;
+    case kHcConsoleWrite: {
+      uint64_t addr = lo32(g.regs.rbx), len = lo32(g.regs.rcx);
+      if (len <= kConsoleWriteMax && addr < g.ram_bytes && len <= g.ram_bytes - addr) {
+        const auto* p = mem::phys_to_virt<const char>(g.ram_phys + addr);
+        for (uint64_t i = 0; i < len; ++i) guest_console_put(g, p[i]);
+        result = len;
+      }
+      break;
+    }
+    case kHcExit:
+      g.exit_status = static_cast<int>(lo32(g.regs.rbx));
+      return stop_guest(g, GuestState::Stopped, "exited with status %d", g.exit_status);
+    default: break;
+  }
+  g.regs.rax = result;
+  advance_rip(e);
+  return ExitAction::Resume;
+}
+
+bool first_access(Guest& g, uint16_t port) {
+  uint8_t& b = g.ports_seen[port / 8];
+  uint8_t bit = static_cast<uint8_t>(1u << (port % 8));
+  bool first = !(b & bit);
+  b |= bit;
+  return first;
+}
+
+ExitAction on_io(Guest& g, const ExitInfo& e) {
+  vmx::IoQualification q = e.io();
+  uint16_t port = q.port();
+  unsigned size = q.size_bytes();
+  if (q.string())
+    return stop_guest(g, GuestState::Faulted, "string I/O (INS/OUTS) on port 0x%x is not emulated", port);
+  uint32_t value = 0xFFFFFFFFu;
+  if (port >= kUartBase && port <= kUartLast) {
+    bool have_input = g.input_head != g.input_tail;
+    if (!q.in() && port == kUartBase) guest_console_put(g, static_cast<char>(g.regs.rax));
+    if (q.in() && port == kUartBase && have_input) {  // RBR: a byte typed at `vm console`
+      value = static_cast<uint8_t>(g.input[g.input_head % Guest::kInputSize]);
+      g.input_head = g.input_head + 1;
+    } else {
+      value = port == kUartLsr ? (kLsrTransmitterEmpty | (have_input ? kLsrDataReady : 0)) : 0;
+    }
+  } else if (first_access(g, port)) {
+    LOG_INFO("vm %s: %s port 0x%x (%u bytes): no device there, %s (I/O policy)", g.name, q.in() ? "IN from" : "OUT to",
+             port, size, q.in() ? "reads all ones" : "write ignored");
+  }
+  if (q.in()) {
+    uint64_t mask = size == 4 ? 0xFFFFFFFFull : size == 2 ? 0xFFFFull : 0xFFull;
+    // A 32-bit destination zero-extends to 64 bits (SDM 1 §3.4.1.1).
+    g.regs.rax = size == 4 ? value : (g.regs.rax & ~mask) | (value & mask);
+  }
+  advance_rip(e);
+  return ExitAction::Resume;
+}
+
+ExitAction on_rdmsr(Guest& g, const ExitInfo& e) {
+  uint32_t msr = lo32(g.regs.rcx);
+  uint64_t v = 0;
+  switch (msr) {
+    case 0x10: v = cpu::rdtsc(); break;           // IA32_TIME_STAMP_COUNTER
+    case 0x1B: v = 0xFEE00000; break;             // IA32_APIC_BASE: no local APIC for guests (enable bit 0)
+    case 0x8B: v = 0; break;                      // IA32_BIOS_SIGN_ID: no microcode
+    case 0xFE: v = 0; break;                      // IA32_MTRRCAP: no MTRRs
+    case 0x2FF: v = 0; break;                     // IA32_MTRR_DEF_TYPE: MTRRs off (EPT decides)
+    case 0x1A0: v = 1; break;                     // IA32_MISC_ENABLE: fast strings only
+    default:
+      LOG_INFO("vm %s: RDMSR 0x%x is not on the allowlist: #GP injected", g.name, msr);
+      inject_hw_exception(kVectorGp, true);
+      return ExitAction::Resume;
+  }
+  g.regs.rax = lo32(v);
+  g.regs.rdx = v >> 32;
+  advance_rip(e);
+  return ExitAction::Resume;
+}
+
+ExitAction on_wrmsr(Guest& g, const ExitInfo&) {
+  LOG_INFO("vm %s: WRMSR 0x%x is not allowed: #GP injected", g.name, lo32(g.regs.rcx));
+  inject_hw_exception(kVectorGp, true);
+  return ExitAction::Resume;
+}
+
+ExitAction on_cr_access(Guest& g, const ExitInfo& e) {
+  const vmx::VmxCapabilities& caps = *cpu_vmx::capabilities();
+  vmx::CrAccessQualification q = e.cr_access();
+  uint64_t rsp = vmread(VmcsField::guest_rsp);
+  uint64_t cr0 = vmread(VmcsField::cr0_read_shadow);
+  uint64_t value = 0;
+  unsigned cr = q.cr();
+  switch (q.access()) {
+    case vmx::CrAccessQualification::Access::mov_to_cr: value = gpr(g, q.gpr(), rsp); break;
+    case vmx::CrAccessQualification::Access::clts: cr = 0; value = cr0 & ~(1ull << 3); break;  // CR0.TS
+    case vmx::CrAccessQualification::Access::lmsw: cr = 0; value = (cr0 & ~0xEull) | (q.lmsw_source_data() & 0xF) | (cr0 & 1); break;
+    case vmx::CrAccessQualification::Access::mov_from_cr:
+      return stop_guest(g, GuestState::Faulted, "unexpected MOV from CR%u exit", cr);
+  }
+  vmx::CrUpdate u;
+  if (cr == 0) u = vmx::cr0_write(caps, true, value);
+  else if (cr == 4) u = vmx::cr4_write(caps, value);
+  else return stop_guest(g, GuestState::Faulted, "unexpected MOV to CR%u exit", cr);
+  if (u.inject_gp) {
+    inject_hw_exception(kVectorGp, true);
+    return ExitAction::Resume;
+  }
+  vmwrite(cr == 0 ? VmcsField::guest_cr0 : VmcsField::guest_cr4, u.guest_value);
+  vmwrite(cr == 0 ? VmcsField::cr0_read_shadow : VmcsField::cr4_read_shadow, u.read_shadow);
+  advance_rip(e);
+  return ExitAction::Resume;
+}
+
+ExitAction on_xsetbv(Guest& g, const ExitInfo& e) {
+  // SDM 2 XSETBV: #GP if ECX != 0, bit 0 clear, AVX without SSE, or a bit
+  // the processor does not support in XCR0 (CPUID.(0DH,0):EDX:EAX).
+  uint64_t value = (g.regs.rdx << 32) | lo32(g.regs.rax);
+  cpu::CpuidResult d = cpu::cpuid(0xD, 0);
+  uint64_t supported = (static_cast<uint64_t>(d.edx) << 32) | d.eax;
+  bool ok = lo32(g.regs.rcx) == 0 && (value & 1) && !((value & 4) && !(value & 2)) && !(value & ~supported) &&
+            (cpu::read_cr4() & kCr4Osxsave);
+  if (!ok) {
+    inject_hw_exception(kVectorGp, true);
+    return ExitAction::Resume;
+  }
+  asm volatile("xsetbv" ::"c"(0), "a"(lo32(value)), "d"(static_cast<uint32_t>(value >> 32)));
+  g.xcr0 = value;
+  advance_rip(e);
+  return ExitAction::Resume;
+}
+
+ExitAction on_ept_violation(Guest& g, const ExitInfo& e) {
+  vmx::EptViolationQualification q = e.ept_violation();
+  uint64_t gpa = e.guest_physical_address;
+  const char* what = q.fetch() ? "instruction fetch" : q.write() ? "write" : "read";
+  const char* where = gpa >= kTpmWindow && gpa < kTpmWindowEnd ? "the TPM window (no vTPM attached to this guest yet)"
+                      : gpa < g.ram_bytes                        ? "its RAM (EPT rights)"
+                                                                 : "outside its RAM";
+  return stop_guest(g, GuestState::Faulted, "EPT violation: %s at guest-physical 0x%lx, %s (rip 0x%lx)", what, gpa,
+                    where, vmread(VmcsField::guest_rip));
+}
+
+ExitAction on_vmx_instruction(Guest& g, const ExitInfo& e) {
+  LOG_INFO("vm %s: %s executed in the guest (no nested VT-x): #UD injected", g.name, vmx::exit_reason_name(e.basic()));
+  inject_hw_exception(kVectorUd, false);
+  return ExitAction::Resume;
+}
+}  // namespace
+
+ExitAction stop_guest(Guest& g, GuestState s, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  struct Ctx { char* b; size_t len; } ctx{g.stop_reason, 0};
+  lib::vformat(lib::Sink{[](void* c, char ch) {
+                           auto* x = static_cast<Ctx*>(c);
+                           if (x->len + 1 < sizeof(Guest::stop_reason)) x->b[x->len++] = ch;
+                         },
+                         &ctx},
+               fmt, ap);
+  g.stop_reason[ctx.len] = 0;
+  va_end(ap);
+  if (g.line_len) guest_console_put(g, '\n');
+  g.state = s;
+  if (s == GuestState::Stopped) LOG_INFO("vm %s: stopped: %s", g.name, g.stop_reason);
+  else LOG_WARN("vm %s: contained and stopped: %s", g.name, g.stop_reason);
+  return ExitAction::Stop;
+}
+
+void guest_console_put(Guest& g, char c) {
+  bool end = c == '\n';
+  if (!end && c != '\r') g.line[g.line_len++] = (c >= 0x20 && c < 0x7F) || c == '\t' ? c : '?';
+  if (end || g.line_len == kConsoleLineMax) {
+    g.line[g.line_len] = 0;
+    if (g.console && (g_attached_guest < 0 || g_attached_guest == static_cast<int>(g.id)))
+      console::printf("[%s] %s\n", g.name, g.line);
+    g.line_len = 0;
+  }
+}
+
+ExitAction handle_exit(Guest& g, const ExitInfo& e) {
+  unsigned reason = static_cast<unsigned>(e.basic());
+  ++g.exits;
+  if (reason < kExitReasonSlots) ++g.exit_counts[reason];
+  switch (e.basic()) {
+    case ExitReason::cpuid: return on_cpuid(g, e);
+    case ExitReason::vmcall: return on_vmcall(g, e);
+    case ExitReason::io_instruction: return on_io(g, e);
+    case ExitReason::rdmsr: return on_rdmsr(g, e);
+    case ExitReason::wrmsr: return on_wrmsr(g, e);
+    case ExitReason::cr_access: return on_cr_access(g, e);
+    case ExitReason::xsetbv: return on_xsetbv(g, e);
+    case ExitReason::ept_violation: return on_ept_violation(g, e);
+    case ExitReason::preemption_timer: return ExitAction::Yield;
+    case ExitReason::external_interrupt:
+      drivers::lapic::eoi();  // acknowledged on exit; the VMM has no interrupt sources of its own yet
+      return ExitAction::Resume;
+    case ExitReason::exception_or_nmi:
+      if (e.interruption.type() == InterruptionInfo::Type::nmi) {
+        if (panic_detail::stop_requested()) panic_detail::park_this_cpu();
+        return ExitAction::Resume;
+      }
+      return stop_guest(g, GuestState::Faulted, "unexpected exception %u in the guest", e.interruption.vector());
+    case ExitReason::hlt:
+      return stop_guest(g, GuestState::Halted, "HLT with %s: nothing can wake it (no virtual interrupts yet)",
+                        (vmread(VmcsField::guest_rflags) & kRflagsIf) ? "interrupts enabled" : "interrupts disabled");
+    case ExitReason::triple_fault:
+      return stop_guest(g, GuestState::Faulted, "triple fault (rip 0x%lx)", vmread(VmcsField::guest_rip));
+    case ExitReason::init_signal: return stop_guest(g, GuestState::Faulted, "INIT signal");
+    case ExitReason::ept_misconfiguration:
+      return stop_guest(g, GuestState::Faulted, "EPT misconfiguration at 0x%lx (a VMM bug)", e.guest_physical_address);
+    case ExitReason::vmclear:
+    case ExitReason::vmlaunch:
+    case ExitReason::vmptrld:
+    case ExitReason::vmptrst:
+    case ExitReason::vmread:
+    case ExitReason::vmresume:
+    case ExitReason::vmwrite:
+    case ExitReason::vmxoff:
+    case ExitReason::vmxon:
+    case ExitReason::invept:
+    case ExitReason::invvpid:
+    case ExitReason::vmfunc:
+      return on_vmx_instruction(g, e);
+    default:
+      return stop_guest(g, GuestState::Faulted, "unhandled exit reason %u (%s)", reason, vmx::exit_reason_name(reason));
+  }
+}
+
+}  // namespace mamori::vm

@@ -1,0 +1,40 @@
+#include "guest.hpp"
+
+namespace mamori::vm {
+volatile int g_attached_guest = -1;
+namespace {
+Guest g_guests[kMaxGuests];
+
+bool str_eq(const char* a, const char* b) {
+  while (*a && *a == *b) { ++a; ++b; }
+  return *a == *b;
+}
+}  // namespace
+
+const char* state_name(GuestState s) {
+  switch (s) {
+    case GuestState::Empty: return "empty";
+    case GuestState::Created: return "created";
+    case GuestState::Runnable: return "running";
+    case GuestState::Stopped: return "stopped";
+    case GuestState::Halted: return "halted";
+    case GuestState::Faulted: return "faulted";
+  }
+  return "?";
+}
+
+Guest* guest_table() { return g_guests; }
+
+Guest* find_guest(const char* name) {
+  for (Guest& g : g_guests)
+    if (g.state != GuestState::Empty && str_eq(g.name, name)) return &g;
+  return nullptr;
+}
+
+unsigned guest_count() {
+  unsigned n = 0;
+  for (Guest& g : g_guests) n += g.state != GuestState::Empty;
+  return n;
+}
+
+}  // namespace mamori::vm

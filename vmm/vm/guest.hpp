@@ -1,0 +1,75 @@
+// A guest: its RAM, EPT, VMCS, bitmaps, registers, console and statistics.
+// Guests live in a fixed table (no allocation on exit paths); each is
+// pinned to one CPU because its VMCS host state is that CPU's (GDT, TSS,
+// GS base).
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include "vmm/vm/guest_regs.hpp"
+
+namespace mamori::vm {
+
+inline constexpr unsigned kMaxGuests = 8;
+inline constexpr unsigned kExitReasonSlots = 80;   // SDM App. C: basic reasons < 80
+inline constexpr unsigned kConsoleLineMax = 160;
+
+enum class GuestState : uint8_t {
+  Empty,      // slot unused
+  Created,    // loaded, never launched
+  Runnable,
+  Stopped,    // by the shell (`vm stop`) or by the guest's exit hypercall
+  Halted,     // HLT with nothing to wake it
+  Faulted,    // contained: a violation or a failure stopped it
+};
+const char* state_name(GuestState s);
+
+struct Guest {
+  GuestState state = GuestState::Empty;
+  unsigned id = 0;
+  char name[32] = {};
+  char image[64] = {};
+  unsigned cpu = 0;              // the CPU it runs on
+  bool console = true;
+
+  // Memory: guest-physical [0, ram_bytes) -> host-physical ram_phys.
+  uint64_t ram_phys = 0;
+  uint64_t ram_bytes = 0;
+  uint64_t entry = 0;
+
+  // VMX structures (physical addresses of their frames).
+  uint64_t vmcs = 0, msr_bitmap = 0, io_bitmap_a = 0, io_bitmap_b = 0, xsave_area = 0;
+  uint64_t eptp = 0;
+  uint64_t ept_table_pages = 0;
+  bool launched = false;
+  bool vmcs_ready = false;       // set up on its CPU (vm/scheduler.cpp)
+  GuestRegs regs = {};
+  uint64_t xcr0 = 1;             // x87 only until the guest's XSETBV
+
+  // Accounting.
+  uint64_t exits = 0;
+  uint64_t exit_counts[kExitReasonSlots] = {};
+  uint64_t run_tsc = 0;          // TSC ticks spent in the guest (entry to exit)
+  uint64_t slices = 0;
+  int exit_status = -1;          // from the exit hypercall
+  char stop_reason[160] = {};
+
+  // Virtual 16550: one output line being assembled.
+  char line[kConsoleLineMax + 1] = {};
+  size_t line_len = 0;
+  uint8_t ports_seen[65536 / 8] = {};  // I/O policy: log the first access per port
+
+  // Console input while attached (`vm console`): the virtual UART's RBR.
+  static constexpr unsigned kInputSize = 64;
+  char input[kInputSize] = {};
+  volatile unsigned input_head = 0, input_tail = 0;  // head: next to read (guest CPU); tail: next to write (BSP)
+};
+
+// The guest whose console the shell is attached to (-1: none). While
+// attached, only that guest's output is shown and typed bytes go to it.
+extern volatile int g_attached_guest;
+
+Guest* guest_table();
+Guest* find_guest(const char* name);
+unsigned guest_count();
+
+}  // namespace mamori::vm

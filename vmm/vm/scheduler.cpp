@@ -1,0 +1,259 @@
+#include "scheduler.hpp"
+#include "drivers/timer/tsc.hpp"
+#include "vmm/arch/cpu.hpp"
+#include "vmm/arch/descriptors.hpp"
+#include "vmm/cpu/vmx_root.hpp"
+#include "vmm/lib/spinlock.hpp"
+#include "vmm/log.hpp"
+#include "vmm/vm/guest_create.hpp"
+#include "vmm/mem/frames.hpp"
+#include "vmm/percpu.hpp"
+#include "vmm/shell/shell.hpp"
+#include "vmm/vm/exits.hpp"
+#include "vmm/vm/guest.hpp"
+#include "vmm/vm/vmx_insn.hpp"
+#include "vmx/control_compute.hpp"
+#include "vmx/entry_check.hpp"
+#include "vmx/exit_info.hpp"
+#include "vmx/field_support.hpp"
+#include "vmx/format.hpp"
+#include "vmx/vmcs_setup.hpp"
+
+extern "C" void vmx_exit_entry();
+
+namespace mamori::vm {
+namespace {
+using vmx::VmcsField;
+
+constexpr uint64_t kSliceUs = 10000;          // 10 ms per slice
+constexpr uint32_t kPatMsr = 0x277;
+constexpr uint32_t kCpuid1EcxXsave = 1u << 26;
+constexpr uint64_t kCr4Osxsave = 1ull << 18;
+constexpr uint64_t kStopPending = 1;
+
+struct CpuSched {
+  unsigned next = 0;                 // round-robin cursor over the guest table
+  Guest* fpu_owner = nullptr;        // whose FPU/SSE/AVX state is in the registers
+  bool in_root = false;
+  bool xsave = false;
+};
+lib::Spinlock g_setup_lock;  // the VMCS images below are shared scratch space
+CpuSched g_sched[kMaxCpus];
+volatile uint8_t g_stop_request[kMaxGuests];
+
+// ---- extended state: each guest's FPU/SSE/AVX registers are its own ----
+void save_fpu(Guest& g, bool xsave) {
+  void* area = mem::phys_to_virt<void>(g.xsave_area);
+  if (xsave) asm volatile("xsave64 (%0)" ::"r"(area), "a"(0xFFFFFFFFu), "d"(0xFFFFFFFFu) : "memory");
+  else asm volatile("fxsave64 (%0)" ::"r"(area) : "memory");
+}
+void load_fpu(Guest& g, bool xsave, bool first) {
+  void* area = mem::phys_to_virt<void>(g.xsave_area);
+  if (xsave) asm volatile("xsetbv" ::"c"(0), "a"(static_cast<uint32_t>(g.xcr0)), "d"(static_cast<uint32_t>(g.xcr0 >> 32)));
+  if (first) {
+    asm volatile("fninit");  // the guest starts from the reset state (SDM 3A §9.1.1)
+    return;
+  }
+  if (xsave) asm volatile("xrstor64 (%0)" ::"r"(area), "a"(0xFFFFFFFFu), "d"(0xFFFFFFFFu) : "memory");
+  else asm volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
+}
+
+// ---- VMCS set-up on the guest's own CPU ----
+bool init_vmcs(Guest& g, unsigned cpu) {
+  const vmx::VmxCapabilities& caps = *cpu_vmx::capabilities();
+  *mem::phys_to_virt<uint32_t>(g.vmcs) = caps.revision_id;  // SDM 3C §25.2
+  if (!vmclear(g.vmcs) || !vmptrld(g.vmcs)) {
+    stop_guest(g, GuestState::Faulted, "VMCLEAR/VMPTRLD of its VMCS failed");
+    return false;
+  }
+  static vmx::ComputedControls ctl;
+  static bool ctl_done;
+  if (!ctl_done) {
+    ctl = vmx::compute_controls(caps, vmx::mamori_control_request());
+    ctl_done = true;
+  }
+  static vmx::VmcsImage img;  // one CPU at a time sets up (guarded by the caller's lock)
+  img = vmx::VmcsImage{};
+  vmx::ControlSetup cs;
+  cs.io_bitmap_a = g.io_bitmap_a;
+  cs.io_bitmap_b = g.io_bitmap_b;
+  cs.msr_bitmap = g.msr_bitmap;
+  cs.eptp = g.eptp;
+  cs.vpid = static_cast<uint16_t>(g.id + 1);
+  vmx::setup_controls(img, caps, ctl, cs);
+  vmx::HostState h;
+  h.cr0 = cpu::read_cr0();
+  h.cr3 = cpu::read_cr3();
+  h.cr4 = cpu::read_cr4();
+  h.cs = arch::kKernelCs;
+  h.ss = h.ds = h.es = arch::kKernelDs;
+  h.fs = h.gs = 0;
+  h.tr = arch::kTss;
+  h.gs_base = cpu::rdmsr(cpu::msr::kGsBase);
+  h.tr_base = arch::tss_base(cpu);
+  h.gdtr_base = arch::gdt_base(cpu);
+  h.idtr_base = arch::idt_base();
+  h.rip = reinterpret_cast<uint64_t>(&vmx_exit_entry);
+  h.efer = cpu::rdmsr(cpu::msr::kEfer);
+  h.pat = cpu::rdmsr(kPatMsr);
+  vmx::setup_host(img, h);
+  vmx::GuestStart start;
+  start.rip = g.entry;
+  vmx::setup_guest_flat_protected(img, caps, start);
+  // The entry checker runs before the first launch: on real hardware a
+  // VM-entry failure is otherwise just an error number.
+  static vmx::EntryCheckReport rep;
+  rep = vmx::EntryCheckReport{};
+  vmx::EntryCheckContext ctx;
+  ctx.caps = &caps;
+  ctx.maxphyaddr = cpu::cpuid(0x80000008).eax & 0xFF;
+  vmx::check_vm_entry(img, ctx, rep);
+  if (!rep.ok()) {
+    vmx::EntryFailure f;
+    vmx::print_entry_failure(f, rep, [&](const char* l) { LOG_ERROR("vm %s: %s", g.name, l); });
+    stop_guest(g, GuestState::Faulted, "its VMCS breaks %d VM-entry rule(s) (listed above)", rep.count);
+    return false;
+  }
+  if (vmx::write_image(img, caps, [](VmcsField f, uint64_t v) { return vmwrite(f, v); }) < 0) {
+    stop_guest(g, GuestState::Faulted, "VMWRITE of its VMCS failed");
+    return false;
+  }
+  return true;
+}
+
+void report_entry_failure(Guest& g, EnterResult r, const vmx::ExitInfo* e) {
+  const vmx::VmxCapabilities& caps = *cpu_vmx::capabilities();
+  static vmx::VmcsImage img;
+  img = vmx::VmcsImage{};
+  vmx::read_image(img, caps, [](VmcsField f, uint64_t* v) { return vmread(f, v); });
+  static vmx::EntryCheckReport rep;
+  rep = vmx::EntryCheckReport{};
+  vmx::EntryCheckContext ctx;
+  ctx.caps = &caps;
+  ctx.maxphyaddr = cpu::cpuid(0x80000008).eax & 0xFF;
+  vmx::check_vm_entry(img, ctx, rep);
+  vmx::EntryFailure f;
+  if (r == EnterResult::FailValid) {
+    f.vm_fail_valid = true;
+    f.vm_instruction_error = static_cast<uint32_t>(vmread(VmcsField::vm_instruction_error));
+  } else if (e) {
+    f.exit_reason = e->reason;
+    f.exit_qualification = e->qualification;
+  }
+  vmx::print_entry_failure(f, rep, [&](const char* l) { LOG_ERROR("vm %s: %s", g.name, l); });
+  stop_guest(g, GuestState::Faulted, "VM entry failed (%s)",
+             r == EnterResult::FailInvalid ? "VMfailInvalid: no current VMCS" : "diagnosis above");
+}
+
+bool is_entry_failure(const vmx::ExitInfo& e) {
+  return e.reason.entry_failure();
+}
+
+// One slice of `g` on this CPU.
+void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
+  if (!g.vmcs_ready) {
+    bool ok;
+    {
+      lib::LockGuard lock(g_setup_lock);
+      ok = init_vmcs(g, cpu);
+    }
+    if (!ok) return;
+    g.vmcs_ready = true;
+    LOG_INFO("vm %s: starting on cpu%u at 0x%lx", g.name, cpu, g.entry);
+  } else if (!vmptrld(g.vmcs)) {
+    stop_guest(g, GuestState::Faulted, "VMPTRLD of its VMCS failed");
+    return;
+  }
+  if (s.fpu_owner != &g || g.slices == 0) {
+    if (s.fpu_owner && s.fpu_owner != &g) save_fpu(*s.fpu_owner, s.xsave);
+    load_fpu(g, s.xsave, g.slices == 0);
+    s.fpu_owner = &g;
+  }
+  ++g.slices;
+  uint64_t shift = cpu_vmx::capabilities()->misc.preemption_timer_shift;
+  uint64_t ticks = drivers::tsc::hz() / 1000000 * kSliceUs;
+  for (;;) {
+    if (g_stop_request[g.id]) {
+      g_stop_request[g.id] = 0;
+      stop_guest(g, GuestState::Stopped, "stopped from the shell");
+      return;
+    }
+    vmwrite(VmcsField::guest_preemption_timer, (ticks >> shift) ? (ticks >> shift) : 1);
+    uint64_t t0 = cpu::rdtsc();
+    EnterResult r = vmx_enter(&g.regs, g.launched);
+    g.run_tsc += cpu::rdtsc() - t0;
+    if (r != EnterResult::Exited) {
+      lib::LockGuard lock(g_setup_lock);
+      report_entry_failure(g, r, nullptr);
+      return;
+    }
+    g.launched = true;
+    vmx::ExitInfo e = vmx::read_exit_info([](VmcsField f) { return vmread(f); });
+    if (is_entry_failure(e)) {
+      lib::LockGuard lock(g_setup_lock);
+      report_entry_failure(g, r, &e);
+      return;
+    }
+    switch (handle_exit(g, e)) {
+      case ExitAction::Resume: continue;
+      case ExitAction::Yield: return;
+      case ExitAction::Stop: return;
+    }
+  }
+}
+}  // namespace
+
+bool request_start(const char* name, const char** why) {
+  Guest* g = find_guest(name);
+  if (!g) { *why = "no such guest (see 'vm list')"; return false; }
+  if (g->state == GuestState::Runnable) { *why = "it is already running"; return false; }
+  if (g->launched && !reload_guest(*g)) {
+    *why = "its image could not be loaded again (see the log)";
+    return false;
+  }
+  g->state = GuestState::Runnable;
+  return true;
+}
+
+bool request_stop(const char* name, const char** why) {
+  Guest* g = find_guest(name);
+  if (!g) { *why = "no such guest (see 'vm list')"; return false; }
+  if (g->state != GuestState::Runnable) { *why = "it is not running"; return false; }
+  g_stop_request[g->id] = kStopPending;
+  return true;
+}
+
+void cpu_loop(bool bsp) {
+  unsigned cpu = this_cpu_index();
+  CpuSched& s = g_sched[cpu];
+  bool have_guests = false;
+  for (unsigned i = 0; i < kMaxGuests; ++i) {
+    Guest& g = guest_table()[i];
+    if (g.state != GuestState::Empty && g.cpu == cpu) have_guests = true;
+  }
+  if (have_guests) {
+    s.in_root = cpu_vmx::enter_root_for_guests();
+    if (s.in_root && (cpu::cpuid(1).ecx & kCpuid1EcxXsave)) {
+      cpu::write_cr4(cpu::read_cr4() | kCr4Osxsave);  // guests may use XSAVE/AVX; we switch their state
+      s.xsave = true;
+    }
+  }
+  for (;;) {
+    if (bsp) shell::poll();
+    bool ran = false;
+    if (s.in_root) {
+      for (unsigned n = 0; n < kMaxGuests; ++n) {
+        unsigned i = (s.next + n) % kMaxGuests;
+        Guest& g = guest_table()[i];
+        if (g.cpu != cpu || g.state != GuestState::Runnable) continue;
+        s.next = i + 1;
+        run_slice(g, s, cpu);
+        ran = true;
+        break;
+      }
+    }
+    if (!ran) cpu::pause();
+  }
+}
+
+}  // namespace mamori::vm

@@ -1,0 +1,17 @@
+// Running guests (docs/scheduling.md): every CPU runs the guests pinned to
+// it round-robin, one slice each, a slice ending at the VMX-preemption
+// timer (10 ms of TSC) or when the guest stops. The BSP also serves the
+// shell between slices. A guest that spins cannot keep the others from
+// their turn: the timer exit ends its slice whatever it does.
+#pragma once
+
+namespace mamori::vm {
+
+// Never returns. bsp: also poll the shell.
+[[noreturn]] void cpu_loop(bool bsp);
+
+// Shell actions (take effect at the guest's next scheduling point).
+bool request_start(const char* name, const char** why);
+bool request_stop(const char* name, const char** why);
+
+}  // namespace mamori::vm

@@ -1,0 +1,59 @@
+// VMX instructions as typed functions (SDM 3C ch. 31). Failures are
+// reported through RFLAGS: CF = VMfailInvalid, ZF = VMfailValid (§31.2).
+#pragma once
+#include <stdint.h>
+#include "vmx/vmcs_field.hpp"
+
+namespace mamori::vm {
+
+inline bool vmx_ok(uint8_t cf, uint8_t zf) { return !cf && !zf; }
+
+inline bool vmclear(uint64_t phys) {
+  uint8_t cf, zf;
+  asm volatile("vmclear %2; setc %0; setz %1" : "=r"(cf), "=r"(zf) : "m"(phys) : "cc", "memory");
+  return vmx_ok(cf, zf);
+}
+inline bool vmptrld(uint64_t phys) {
+  uint8_t cf, zf;
+  asm volatile("vmptrld %2; setc %0; setz %1" : "=r"(cf), "=r"(zf) : "m"(phys) : "cc", "memory");
+  return vmx_ok(cf, zf);
+}
+inline bool vmwrite(vmx::VmcsField f, uint64_t v) {
+  uint8_t cf, zf;
+  asm volatile("vmwrite %3, %2; setc %0; setz %1"
+               : "=r"(cf), "=r"(zf)
+               : "r"(static_cast<uint64_t>(f)), "rm"(v)
+               : "cc", "memory");
+  return vmx_ok(cf, zf);
+}
+inline bool vmread(vmx::VmcsField f, uint64_t* v) {
+  uint8_t cf, zf;
+  uint64_t out = 0;
+  asm volatile("vmread %3, %2; setc %0; setz %1"
+               : "=r"(cf), "=r"(zf), "=rm"(out)
+               : "r"(static_cast<uint64_t>(f))
+               : "cc", "memory");
+  *v = out;
+  return vmx_ok(cf, zf);
+}
+inline uint64_t vmread(vmx::VmcsField f) {
+  uint64_t v = 0;
+  vmread(f, &v);
+  return v;
+}
+inline bool vmxon(uint64_t phys) {
+  uint8_t cf, zf;
+  asm volatile("vmxon %2; setc %0; setz %1" : "=r"(cf), "=r"(zf) : "m"(phys) : "cc", "memory");
+  return vmx_ok(cf, zf);
+}
+
+struct InveptDescriptor {
+  uint64_t eptp, reserved;
+};
+inline bool invept(uint64_t type, const InveptDescriptor& d) {
+  uint8_t cf, zf;
+  asm volatile("invept %2, %3; setc %0; setz %1" : "=r"(cf), "=r"(zf) : "m"(d), "r"(type) : "cc", "memory");
+  return vmx_ok(cf, zf);
+}
+
+}  // namespace mamori::vm
