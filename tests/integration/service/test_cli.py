@@ -46,6 +46,14 @@ def main(binary):
         r = run(binary, "--server", "tcp:3000", "--state", os.path.join(work, "s"), "--key", "file:" + bad_key)
         check(r.returncode != 0 and b"32 raw bytes or 64 hex digits" in r.stderr, "short key accepted")
 
+        # unix:PATH never deletes a file that is not a socket.
+        victim = os.path.join(work, "precious.txt")
+        with open(victim, "w") as f:
+            f.write("keep")
+        r = run(binary, "--server", "unix:" + victim)
+        check(r.returncode != 0 and b"not a socket" in r.stderr, "unix:FILE not refused")
+        check(open(victim).read() == "keep", "unix:FILE deleted a file")
+
         svc = Service(binary).start()
         busy = svc.ports["tcp"]
         r = run(binary, "--server", "tcp:%d" % busy)

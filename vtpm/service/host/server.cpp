@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -120,7 +121,17 @@ bool Server::listen_unix(const std::string& path, Role role, std::string& err) {
   memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) { err = std::string("socket: ") + strerror(errno); return false; }
-  unlink(path.c_str());  // a stale socket from a previous run
+  // Remove a stale socket from a previous run, and nothing else: a
+  // mistyped path must not delete somebody's file.
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      err = "unix:" + path + " exists and is not a socket";
+      close(fd);
+      return false;
+    }
+    unlink(path.c_str());
+  }
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, kListenBacklog) != 0) {
     err = "cannot listen on unix:" + path + ": " + strerror(errno);
     close(fd);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <vector>
@@ -57,7 +58,7 @@ class FrameWriter {
     out_.resize(wire::kFrameHeaderSize + len);
     const FrameHeader h{type, arg, static_cast<uint32_t>(len)};
     wire::encode_frame_header(h, out_.data(), out_.size());
-    for (size_t i = 0; i < len; ++i) out_[wire::kFrameHeaderSize + i] = payload[i];
+    if (len > 0) memcpy(out_.data() + wire::kFrameHeaderSize, payload, len);
     ok_ = ok_ && write_full(fd_, out_.data(), out_.size());
     return ok_;
   }
