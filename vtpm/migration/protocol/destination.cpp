@@ -1,5 +1,6 @@
 #include "vtpm/migration/protocol/destination.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -143,7 +144,12 @@ ImportedState Destination::open_package(const Bytes& package, const uint8_t expe
   if (file_exists(epoch_file)) {
     Bytes rec = read_file(epoch_file, kEpochRecordLimit);
     std::string s(rec.begin(), rec.end());
-    uint64_t last = std::strtoull(s.c_str(), nullptr, 10);
+    char* end = nullptr;
+    errno = 0;
+    uint64_t last = std::strtoull(s.c_str(), &end, 10);
+    // A damaged record must not silently reopen rollback for this VM.
+    if (s.empty() || errno != 0 || end != s.c_str() + s.size())
+      throw MigrationError(Refusal::kState, "corrupt epoch record " + epoch_file);
     if (h.epoch <= last)
       throw MigrationError(Refusal::kStaleEpoch, "epoch " + std::to_string(h.epoch) +
                                                      " is not newer than the last accepted epoch " + std::to_string(last));
