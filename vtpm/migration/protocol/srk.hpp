@@ -2,8 +2,9 @@
 // identifies a host (source). Either
 //  * a primary key created in the owner hierarchy from a standard SRK
 //    template (tpm2/public_area.hpp) — deterministic for a given TPM
-//    (Part 1 §27.2: primary keys derive from the hierarchy seed and the
-//    template), so it need not be persisted; or
+//    (Part 3 §24.1 TPM2_CreatePrimary: a primary key derives from the
+//    hierarchy's primary seed and the template), so it need not be
+//    persisted; or
 //  * a persistent key already provisioned at a handle such as 0x81000001
 //    (TCG Provisioning Guidance's SRK handle), read with TPM2_ReadPublic —
 //    what a hardware TPM should use: RSA key generation there takes seconds.
