@@ -2,12 +2,14 @@
 // guests with the policy a guest image gets (entry is physical, segments at
 // or above 1 MiB and inside the smallest RAM mamori.cfg allows, no W+X), so
 // a guest that mamori would refuse fails here first (ctest
-// guests_vmm_loader_accepts, label unit).
+// guests_vmm_loader_accepts, label unit). The VMM's Multiboot1 header
+// parser must find the header and load the image as ELF (no flag 16).
 #include <stdio.h>
 
 #include <vector>
 
 #include "vmm/core/elf64.hpp"
+#include "vmm/core/multiboot1.hpp"
 
 namespace {
 constexpr uint64_t kGuestImageMinGpa = 0x100000;  // vmm: lowest guest image address (1 MiB)
@@ -41,7 +43,15 @@ int main(int argc, char** argv) {
       ++failed;
       continue;
     }
-    printf("ok %s: entry 0x%llx, %zu segments, paddr [0x%llx, 0x%llx)\n", argv[i],
+    mamori::core::Multiboot1Header mb;
+    const mamori::core::Multiboot1Error me = mamori::core::multiboot1_parse(data.data(), data.size(), mb);
+    if (me != mamori::core::Multiboot1Error::None || mb.has_addresses) {
+      printf("FAIL %s: Multiboot header: %s%s\n", argv[i], mamori::core::describe(me),
+             mb.has_addresses ? " (address fields: the guests load as ELF)" : "");
+      ++failed;
+      continue;
+    }
+    printf("ok %s: Multiboot header at 0x%zx flags 0x%x; entry 0x%llx, %zu segments, paddr [0x%llx, 0x%llx)\n", argv[i], mb.offset, mb.flags,
            static_cast<unsigned long long>(img.entry), img.segment_count,
            static_cast<unsigned long long>(img.paddr_low), static_cast<unsigned long long>(img.paddr_high));
   }
