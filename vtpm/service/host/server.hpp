@@ -30,6 +30,9 @@ bool parse_endpoint(const std::string& text, Endpoint& out, std::string& err);
 
 class Server {
  public:
+  // After a message: keep the connection, or close it.
+  enum class Next { keep, close };
+
   Server(engine::TpmEngine& tpm, std::string bind_address, bool has_key);
   ~Server();
   bool listen(const Endpoint& e, std::string& err);
@@ -47,7 +50,6 @@ class Server {
     bool is_data_fd = false;    // passed by CMD_SET_DATAFD
     std::vector<uint8_t> in;    // data channel: bytes read ahead of the current command
   };
-  enum class Next { keep, close };
 
   bool listen_tcp(uint16_t port, Role role, std::string& err);
   bool listen_unix(const std::string& path, Role role, std::string& err);

@@ -36,6 +36,14 @@ bool send_result(int fd, uint32_t result) {
   return write_all(fd, out, sizeof(out), Deadline::after_ms(kMessageTimeoutMs)) == IoStatus::ok;
 }
 
+// The answer of a control command; a peer we cannot answer is dropped.
+Server::Next reply_bytes(int fd, const uint8_t* out, size_t len) {
+  return write_all(fd, out, len, Deadline::after_ms(kMessageTimeoutMs)) == IoStatus::ok ? Server::Next::keep
+                                                                                       : Server::Next::close;
+}
+
+Server::Next reply(int fd, uint32_t result) { return send_result(fd, result) ? Server::Next::keep : Server::Next::close; }
+
 bool valid_blob_type(uint32_t t) { return t <= 0xff && wire::is_blob_type(static_cast<uint8_t>(t)); }
 
 }  // namespace
@@ -126,13 +134,13 @@ Server::Next Server::swtpm_ctrl_message(int fd) {
     case sw::kGetCapability: {
       uint8_t out[8];
       wire::store_be64(out, kCapabilities);
-      return write_all(fd, out, sizeof(out), d) == IoStatus::ok ? Next::keep : Next::close;
+      return reply_bytes(fd, out, sizeof(out));
     }
     case sw::kInit: {
       const uint32_t flags = wire::load_be32(req);
       const uint32_t rc = tpm_.init((flags & sw::kInitFlagDeleteVolatile) != 0);
       if (rc != 0) fprintf(stderr, "vtpm-service: TPM init failed: 0x%x\n", rc);
-      return send_result(fd, rc) ? Next::keep : Next::close;
+      return reply(fd, rc);
     }
     case sw::kShutdown:
       tpm_.stop();
@@ -141,60 +149,60 @@ Server::Next Server::swtpm_ctrl_message(int fd) {
       return Next::close;
     case sw::kStop:
       tpm_.stop();
-      return send_result(fd, sw::kResSuccess) ? Next::keep : Next::close;
+      return reply(fd, sw::kResSuccess);
     case sw::kGetTpmEstablished: {
       bool bit = false;
       const uint32_t rc = tpm_.get_established(bit);
       uint8_t out[8] = {};  // ptm_est resp: result, bit, 3 bytes padding
       wire::store_be32(out, rc);
       out[4] = bit ? 1 : 0;
-      return write_all(fd, out, sizeof(out), d) == IoStatus::ok ? Next::keep : Next::close;
+      return reply_bytes(fd, out, sizeof(out));
     }
     case sw::kResetTpmEstablished:
-      return send_result(fd, tpm_.reset_established(req[0])) ? Next::keep : Next::close;
+      return reply(fd, tpm_.reset_established(req[0]));
     case sw::kSetLocality: {
       uint32_t rc = sw::kResSuccess;
       if (req[0] > wire::kMaxLocality) rc = sw::kResBadLocality;
       else locality_ = req[0];
-      return send_result(fd, rc) ? Next::keep : Next::close;
+      return reply(fd, rc);
     }
-    case sw::kHashStart: return send_result(fd, tpm_.hash_start()) ? Next::keep : Next::close;
-    case sw::kHashEnd: return send_result(fd, tpm_.hash_end()) ? Next::keep : Next::close;
-    case sw::kCancelTpmCmd: return send_result(fd, tpm_.cancel()) ? Next::keep : Next::close;
+    case sw::kHashStart: return reply(fd, tpm_.hash_start());
+    case sw::kHashEnd: return reply(fd, tpm_.hash_end());
+    case sw::kCancelTpmCmd: return reply(fd, tpm_.cancel());
     case sw::kStoreVolatile: {
-      if (!tpm_.running()) return send_result(fd, sw::kResBadOrdinal) ? Next::keep : Next::close;
+      if (!tpm_.running()) return reply(fd, sw::kResBadOrdinal);
       std::vector<uint8_t> blob;
       uint32_t rc = tpm_.get_state(engine::BlobType::volatile_state, blob);
       if (rc == 0) rc = tpm_.cb_store(engine::BlobType::volatile_state, blob.data(), static_cast<uint32_t>(blob.size()));
-      return send_result(fd, rc) ? Next::keep : Next::close;
+      return reply(fd, rc);
     }
     case sw::kGetConfig: {
       uint8_t out[8];
       wire::store_be32(out, sw::kResSuccess);
       wire::store_be32(out + 4, has_key_ ? sw::kConfigFlagFileKey : 0);
-      return write_all(fd, out, sizeof(out), d) == IoStatus::ok ? Next::keep : Next::close;
+      return reply_bytes(fd, out, sizeof(out));
     }
     case sw::kSetDataFd: {
       if (data_fd_set_) {
         if (passed_fd >= 0) close(passed_fd);
-        return send_result(fd, sw::kResIoError) ? Next::keep : Next::close;
+        return reply(fd, sw::kResIoError);
       }
-      if (passed_fd < 0) return send_result(fd, sw::kResBadParameter) ? Next::keep : Next::close;
+      if (passed_fd < 0) return reply(fd, sw::kResBadParameter);
       set_nonblocking(passed_fd);
       add_sock(passed_fd, Role::swtpm_data, true);
       data_fd_set_ = true;
-      return send_result(fd, sw::kResSuccess) ? Next::keep : Next::close;
+      return reply(fd, sw::kResSuccess);
     }
     case sw::kSetBufferSize: {
       uint32_t size = 0, min_size = 0, max_size = 0;
       const uint32_t rc = tpm_.buffer_size(wire::load_be32(req), size, min_size, max_size);
-      if (rc != 0) return send_result(fd, rc) ? Next::keep : Next::close;
+      if (rc != 0) return reply(fd, rc);
       uint8_t out[16];
       wire::store_be32(out, sw::kResSuccess);
       wire::store_be32(out + 4, size);
       wire::store_be32(out + 8, min_size);
       wire::store_be32(out + 12, max_size);
-      return write_all(fd, out, sizeof(out), d) == IoStatus::ok ? Next::keep : Next::close;
+      return reply_bytes(fd, out, sizeof(out));
     }
     default:
       send_result(fd, sw::kResBadOrdinal);
@@ -297,7 +305,7 @@ Server::Next Server::ctrl_set_stateblob(int fd) {
     }
     if (rc == sw::kResSuccess) rc = tpm_.set_state(bt, blob.data(), blob.size());
   }
-  return send_result(fd, rc) ? Next::keep : Next::close;
+  return reply(fd, rc);
 }
 
 // CMD_HASH_DATA: req {length} then length bytes, hashed in chunks.
@@ -324,7 +332,7 @@ Server::Next Server::ctrl_hash_data(int fd) {
     if (rc == sw::kResSuccess) rc = tpm_.hash_data(chunk, n);
     remain -= n;
   }
-  return send_result(fd, rc) ? Next::keep : Next::close;
+  return reply(fd, rc);
 }
 
 // CMD_GET_INFO: req {u64 flags, u32 offset, u32 pad}; resp {result,
@@ -339,11 +347,11 @@ Server::Next Server::ctrl_get_info(int fd) {
   const uint64_t flags = wire::load_be64(req);
   const uint32_t offset = wire::load_be32(req + 8);
   char* info = TPMLIB_GetInfo(static_cast<TPMLIB_InfoFlags>(flags));
-  if (info == nullptr) return send_result(fd, sw::kResSize) ? Next::keep : Next::close;
+  if (info == nullptr) return reply(fd, sw::kResSize);
   const size_t total = strlen(info) + 1;
   if (offset >= total - 1) {
     free(info);
-    return send_result(fd, sw::kResBadParameter) ? Next::keep : Next::close;
+    return reply(fd, sw::kResBadParameter);
   }
   size_t len = total - offset;
   if (len > sw::kGetInfoSize) len = sw::kGetInfoSize;
@@ -353,7 +361,7 @@ Server::Next Server::ctrl_get_info(int fd) {
   wire::store_be32(out.data() + 8, static_cast<uint32_t>(len));
   memcpy(out.data() + 12, info + offset, len);
   free(info);
-  return write_all(fd, out.data(), out.size(), d) == IoStatus::ok ? Next::keep : Next::close;
+  return reply_bytes(fd, out.data(), out.size());
 }
 
 }  // namespace mamori::vtpm::host
