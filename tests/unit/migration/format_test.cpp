@@ -110,6 +110,17 @@ TEST_CASE("bad magic, unknown version and reserved flags are refused") {
   CHECK(parse_package(flags.data(), flags.size(), v) == ParseError::kMalformed);
 }
 
+TEST_CASE("a wrapped-key size over its structure's maximum is malformed, not truncated") {
+  auto p = test::build_package();
+  // dup_public's TPM2B size follows the header: magic..iv = 160 bytes
+  size_t at = 4 + 2 + 2 + kVmIdSize + kNonceSize + 2 * 36 + 8 + 12 + kGcmIvSize;
+  REQUIRE(p.bytes[at] == 0x00);
+  REQUIRE(p.bytes[at + 1] == 46);
+  p.bytes[at] = 0x7F;  // 32558 bytes > TPM2B_PUBLIC's maximum
+  PackageView v;
+  CHECK(parse_package(p.bytes.data(), p.bytes.size(), v) == ParseError::kMalformed);
+}
+
 TEST_CASE("a package without permanent state is malformed") {
   auto p = test::build_package(0, 10, 0);
   PackageView v;

@@ -1,5 +1,8 @@
 #include "vtpm/migration/package/package.hpp"
 
+#include <initializer_list>
+#include <utility>
+
 #include "vtpm/migration/tpm2/constants.hpp"
 
 namespace mamori::migration {
@@ -8,6 +11,16 @@ namespace {
 constexpr uint16_t kNoFlags = 0;  // reserved for later versions; must be 0 in v1
 // A TPM2B_NAME of a SHA-256 object: nameAlg (2) || digest (32), Part 1 §16.
 constexpr size_t kSha256NameSize = 2 + tpm2::kSha256DigestSize;
+
+// Reads a TPM2B, telling a size field over the structure's maximum
+// (malformed) apart from running out of input (truncated).
+ParseError read_2b(ByteReader& r, size_t max, ByteSpan& out) {
+  uint16_t n = r.u16();
+  if (!r.ok()) return ParseError::kTruncated;
+  if (n > max) return ParseError::kMalformed;
+  out = r.bytes(n);
+  return r.ok() ? ParseError::kOk : ParseError::kTruncated;
+}
 
 void copy(uint8_t* dst, ByteSpan src) {
   for (size_t i = 0; i < src.size; ++i) dst[i] = src.data[i];
@@ -47,12 +60,10 @@ ParseError parse_package(const uint8_t* data, size_t size, PackageView& out) {
   copy(h.nonce, nonce);
   copy(h.gcm_iv, iv);
 
-  out.wrap.dup_public = r.tpm2b(tpm2::kMaxPublicSize);
-  out.wrap.dup_private = r.tpm2b(tpm2::kMaxPrivateSize);
-  out.wrap.in_sym_seed = r.tpm2b(tpm2::kMaxEncryptedSecret);
-  if (!r.ok()) {
-    // distinguish "ran out of bytes" from "a size field over its maximum"
-    return ParseError::kTruncated;
+  for (auto [field, max] : {std::pair{&out.wrap.dup_public, size_t{tpm2::kMaxPublicSize}},
+                             std::pair{&out.wrap.dup_private, size_t{tpm2::kMaxPrivateSize}},
+                             std::pair{&out.wrap.in_sym_seed, size_t{tpm2::kMaxEncryptedSecret}}}) {
+    if (ParseError e = read_2b(r, max, *field); e != ParseError::kOk) return e;
   }
   if (out.wrap.dup_public.size == 0 || out.wrap.dup_private.size == 0 || out.wrap.in_sym_seed.size == 0)
     return ParseError::kMalformed;
