@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <memory>
 #include <string>
 
 #include "vtpm/service/engine/tpm_engine.hpp"
@@ -13,8 +14,6 @@
 #include "vtpm/service/partition/partition_loop.hpp"
 #include "vtpm/service/state/key_source.hpp"
 #include "vtpm/service/state/state_dir.hpp"
-
-#include <memory>
 
 using namespace mamori::vtpm;
 

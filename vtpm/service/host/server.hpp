@@ -35,11 +35,14 @@ class Server {
 
   Server(engine::TpmEngine& tpm, std::string bind_address, bool has_key);
   ~Server();
+  Server(const Server&) = delete;  // owns sockets
+  Server& operator=(const Server&) = delete;
   bool listen(const Endpoint& e, std::string& err);
   // Serves until CMD_SHUTDOWN; returns the process exit status.
   int run();
 
  private:
+  // Listening roles come first: `role < Role::swtpm_data` means "accept".
   enum class Role {
     swtpm_data_listener, swtpm_ctrl_listener, mssim_cmd_listener, mssim_platform_listener,
     swtpm_data, swtpm_ctrl, mssim_cmd, mssim_platform,
