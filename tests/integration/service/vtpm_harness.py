@@ -387,13 +387,24 @@ class PartitionBridge:
         self.lock = threading.Lock()
         self.codes = set()
         self.errors = []
-        self.port = free_port_pair()
         self.listeners = []
-        for p, handler in ((self.port, self._serve_data), (self.port + 1, self._serve_ctrl)):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("127.0.0.1", p))
-            s.listen(8)
+        for _ in range(20):  # another test may take the pair between check and bind
+            self.port = free_port_pair()
+            try:
+                socks = []
+                for p in (self.port, self.port + 1):
+                    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                    socks.append(s)
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    s.bind(("127.0.0.1", p))
+                    s.listen(8)
+                break
+            except OSError:
+                for s in socks:
+                    s.close()
+        else:
+            raise TestFailure("bridge found no free port pair")
+        for s, handler in zip(socks, (self._serve_data, self._serve_ctrl)):
             self.listeners.append(s)
             threading.Thread(target=self._accept, args=(s, handler), daemon=True).start()
 
