@@ -499,6 +499,12 @@ TEST_CASE("captured ACPI tables (tests/unit/core/data/acpi/*)", "[acpi][capture]
       INFO("root entry " << i << " " << ref.signature);
       CHECK(e == AcpiError::None);
     }
+    if (want("madt") == "none") {
+      // A platform without a MADT (OVMF under Bochs): the VMM must cope.
+      CHECK(acpi_find_table(img.reader(), root, "APIC", 0, ref) == AcpiError::TableNotFound);
+      CHECK(acpi_find_table(img.reader(), root, "TPM2", 0, ref) == AcpiError::TableNotFound);
+      continue;
+    }
     REQUIRE(acpi_find_table(img.reader(), root, "APIC", 0, ref) == AcpiError::None);
     std::vector<uint8_t> buf(ref.length);
     REQUIRE(acpi_read_table(img.reader(), ref, buf.data(), buf.size()) == AcpiError::None);

@@ -19,18 +19,26 @@ def main():
             raise ValueError(f"0x{addr:x}+{n} outside the dump")
         return mem[off:off + n]
 
-    rsdp = None
-    # ACPI 6.4 §5.2.5.1: on UEFI systems the RSDP is found through the
-    # configuration table; in a dump we search for it (16-byte aligned).
-    for off in range(0, len(mem) - 36, 16):
-        if mem[off:off + 8] == b"RSD PTR " and sum(mem[off:off + 20]) & 0xff == 0:
-            rev = mem[off + 15]
-            if rev >= 2 and sum(mem[off:off + 36]) & 0xff != 0:
-                continue
-            rsdp = base + off
-            break
-    if rsdp is None:
+    # ACPI 6.4 §5.2.5.2: on UEFI systems the RSDP is found through the
+    # configuration table, and it need not be 16-byte aligned (OVMF puts its
+    # ACPI 1.0 RSDP at ...000 and the ACPI 2.0 one at ...014). In a dump,
+    # search every offset; prefer a revision-2 RSDP (the ACPI 2.0 table,
+    # what the loader hands over) over a revision-0 one.
+    candidates = []
+    i = mem.find(b"RSD PTR ")
+    while i != -1:
+        if i + 20 <= len(mem) and sum(mem[i:i + 20]) & 0xff == 0:
+            rev = mem[i + 15]
+            if rev < 2:
+                candidates.append((0, base + i))
+            elif i + 36 <= len(mem) and sum(mem[i:i + 36]) & 0xff == 0:
+                candidates.append((1, base + i))
+        i = mem.find(b"RSD PTR ", i + 1)
+    if not candidates:
         sys.exit("no RSDP in the dump")
+    rsdp = max(candidates, key=lambda c: (c[0], -c[1]))[1]
+    for _, a in candidates:
+        print(f"RSDP candidate at 0x{a:x}" + (" (chosen)" if a == rsdp else ""))
     os.makedirs(out, exist_ok=True)
     r = at(rsdp, 36)
     rev = r[15]
@@ -56,6 +64,9 @@ def main():
             if e not in entries:
                 entries.append(e)
     for e in entries:
+        if e == 0:
+            print("root entry 0 (null) skipped")
+            continue
         t = table(e)
         sig = t[:4].decode()
         files[(sig, e)] = t
