@@ -3,7 +3,8 @@
 QEMU connects to the unix control socket and hands over the data channel
 with CMD_SET_DATAFD. The same process also serves swtpm TCP, through which
 the test reads PCRs 0-7 while the firmware boots: OVMF must have extended
-every one of them (they start at zero)."""
+every one of them (they start at zero). The QEMU TPM front-end is the
+second argument: tpm-tis (default) or tpm-crb."""
 import os
 import shutil
 import subprocess
@@ -37,6 +38,7 @@ def main(binary):
     if not qemu or not os.path.exists(OVMF_CODE):
         log("SKIP: qemu-system-x86_64 or OVMF missing")
         sys.exit(77)
+    device = sys.argv[2] if len(sys.argv) > 2 else "tpm-tis"
     with tempfile.TemporaryDirectory() as work:
         ctrl = os.path.join(work, "vtpm.ctrl")
         svc = Service(binary, kinds=("tcp",), extra=["--server", "unix:" + ctrl]).start()
@@ -49,7 +51,7 @@ def main(binary):
                 "-drive", "if=pflash,format=raw,file=" + vars_copy,
                 "-chardev", "socket,id=chrtpm,path=" + ctrl,
                 "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
-                "-device", "tpm-tis,tpmdev=tpm0"]
+                "-device", device + ",tpmdev=tpm0"]
         qemu_log = open(os.path.join(work, "qemu.log"), "w")
         vm = subprocess.Popen(args, stdout=qemu_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         t = svc.tcti()
@@ -66,7 +68,7 @@ def main(binary):
                 extended = pcrs_extended(r.stdout.decode())
                 if extended == set(range(8)):
                     break
-            log("after %.0fs, PCRs extended by OVMF: %s" % (time.time() - t0, sorted(extended)))
+            log("%s: after %.0fs, PCRs extended by OVMF: %s" % (device, time.time() - t0, sorted(extended)))
             log(tpm2(t, "pcrread", "sha256:0,1,2,3,4,5,6,7").decode())
             check(extended == set(range(8)), "PCRs 0-7 not all extended by OVMF: %s" % sorted(extended))
         finally:
