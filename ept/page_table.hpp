@@ -8,7 +8,8 @@
 //  * every range is mapped with the largest leaves the alignment of its
 //    address, its physical address, its length and Options allow;
 //  * no table is empty and no table could be replaced by one larger leaf
-//    (512 contiguous, aligned, equal leaves are merged and the table freed);
+//    (512 contiguous, aligned, equal leaves are merged and the table freed)
+//    -- with Options::defer_merge, only after merge() over the changed range;
 //  * table_pages() == number of tables reachable from the root, root included;
 //  * an operation that fails leaves every translation as it was (it first
 //    allocates all tables it needs, then changes leaves, then merges).
@@ -65,6 +66,21 @@ class PageTable {
   // keeping its frame and memory type; holes stay holes.
   Result protect(uint64_t va, uint64_t len, Perm perm);
 
+  // Page-size changes in two steps, for callers that must never let the
+  // processor see a page-size change and an attribute change before one
+  // invalidation (SDM 3A §4.10.4 "Invalidation of TLBs and Paging-Structure
+  // Caches": TLB entries of several sizes may coexist for one address; on
+  // some CPUs conflicting ones for instruction fetch cause a machine check,
+  // the "iTLB multihit" erratum). With Options::defer_merge:
+  //   split(r) -> flush -> protect/unmap(r) -> flush -> merge(r) -> flush
+  // split() only breaks the large leaves that straddle the ends of [va,
+  // va+len) into equal smaller ones (no translation changes); merge() merges
+  // uniform tables in the range (and frees empty ones). Without
+  // defer_merge, map/unmap/protect do both themselves and merge() finds
+  // nothing to do.
+  Result split(uint64_t va, uint64_t len);
+  Result merge(uint64_t va, uint64_t len);
+
   Translation lookup(uint64_t va) const;
 
   // Calls fn(const Leaf&) for every leaf that maps part of [va, va+len), in
@@ -83,7 +99,7 @@ class PageTable {
   template <class Fn>
   void leaves_in(uint64_t table, unsigned level, uint64_t s, uint64_t t, uint64_t sign, Fn& fn) const;
 
-  enum class Kind : uint8_t { map, unmap, protect };
+  enum class Kind : uint8_t { map, unmap, protect, split };
   struct Op {
     Kind kind;
     uint64_t start;   // linear (48-bit) range [start, end)
@@ -98,7 +114,7 @@ class PageTable {
 
   Status prepare(const Op& op, uint64_t table, unsigned level, uint64_t s, uint64_t t, bool& flush);
   void apply(const Op& op, uint64_t table, unsigned level, uint64_t s, uint64_t t, bool& flush);
-  void collapse(uint64_t table, unsigned level, uint64_t s, uint64_t t, bool& flush);
+  void collapse(uint64_t table, unsigned level, uint64_t s, uint64_t t, bool merge_uniform, bool& flush);
   bool mergeable(uint64_t child, unsigned child_level, uint64_t& leaf) const;
   bool all_empty(uint64_t child) const;
   void free_subtree(uint64_t table, unsigned level);

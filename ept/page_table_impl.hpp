@@ -107,13 +107,37 @@ Result PageTable<Format>::protect(uint64_t va, uint64_t len, Perm perm) {
   return run(op);
 }
 
+template <EntryFormat Format>
+Result PageTable<Format>::split(uint64_t va, uint64_t len) {
+  if (!initialized()) return {Status::not_initialized, false};
+  if (!detail::page_aligned(va) || !detail::page_aligned(len)) return {Status::unaligned, false};
+  if (len == 0) return {};
+  Op op{Kind::split, 0, 0, 0, Attr{}};
+  if (!to_linear(va, len, op.start, op.end)) return {Status::bad_range, false};
+  return run(op);
+}
+
+template <EntryFormat Format>
+Result PageTable<Format>::merge(uint64_t va, uint64_t len) {
+  if (!initialized()) return {Status::not_initialized, false};
+  if (!detail::page_aligned(va) || !detail::page_aligned(len)) return {Status::unaligned, false};
+  if (len == 0) return {};
+  uint64_t start = 0;
+  uint64_t end = 0;
+  if (!to_linear(va, len, start, end)) return {Status::bad_range, false};
+  bool flush = false;
+  collapse(root_, kTopLevel, start, end, true, flush);
+  return {Status::ok, flush};
+}
+
 // ---- the three passes ------------------------------------------------------
 //
 // 1. prepare: make every entry the operation touches only in part a table
 //    (split large leaves into 512 equal smaller ones, create tables under
 //    holes being mapped). This allocates, but changes no translation.
 // 2. apply: rewrite/remove leaves; never allocates, so it cannot fail.
-// 3. collapse: free tables that became empty, merge uniform ones.
+// 3. collapse: free tables that became empty, merge uniform ones (unless
+//    Options::defer_merge: then merge() does that after the caller's flush).
 // If pass 1 runs out of frames, pass 3 undoes it: what it split is uniform
 // and merges back, what it created is empty and is freed.
 
@@ -121,8 +145,15 @@ template <EntryFormat Format>
 Result PageTable<Format>::run(const Op& op) {
   bool flush = false;
   const Status s = prepare(op, root_, kTopLevel, op.start, op.end, flush);
-  if (s == Status::ok) apply(op, root_, kTopLevel, op.start, op.end, flush);
-  collapse(root_, kTopLevel, op.start, op.end, flush);
+  if (s != Status::ok) {
+    // Roll back: everything prepare() split is uniform again, everything it
+    // created is empty. No translation changed, so merging is safe here.
+    collapse(root_, kTopLevel, op.start, op.end, true, flush);
+    return {s, flush};
+  }
+  if (op.kind == Kind::split) return {s, flush};   // leave the splits for the next call
+  apply(op, root_, kTopLevel, op.start, op.end, flush);
+  collapse(root_, kTopLevel, op.start, op.end, !opt_.defer_merge, flush);
   return {s, flush};
 }
 
@@ -131,7 +162,7 @@ Result PageTable<Format>::run(const Op& op) {
 template <EntryFormat Format>
 bool PageTable<Format>::handled_here(const Op& op, unsigned level, uint64_t e_start, uint64_t e_end) const {
   if (e_start < op.start || e_end > op.end) return false;
-  if (op.kind != Kind::map) return true;
+  if (op.kind != Kind::map) return true;   // unmap/protect/split: whole entries need no split
   const uint64_t pa = op.pa + (e_start - op.start);
   return Format::leaf_allowed(level, opt_) && (pa & (level_size(level) - 1)) == 0;
 }
@@ -211,22 +242,25 @@ void PageTable<Format>::apply(const Op& op, uint64_t table, unsigned level, uint
         flush = true;
         return;
       }
+      case Kind::split:
+        return;   // run() never applies a split
     }
   });
 }
 
 template <EntryFormat Format>
-void PageTable<Format>::collapse(uint64_t table, unsigned level, uint64_t s, uint64_t t, bool& flush) {
+void PageTable<Format>::collapse(uint64_t table, unsigned level, uint64_t s, uint64_t t, bool merge_uniform,
+                                 bool& flush) {
   if (level == 0) return;
   detail::for_each_entry(level, s, t, [&](unsigned i, uint64_t, uint64_t, uint64_t cs, uint64_t ct) {
     const uint64_t e = load(table, i);
     if (!Format::present(e) || Format::is_leaf(e, level)) return;
     const uint64_t child = Format::table_phys(e);
-    collapse(child, level - 1, cs, ct, flush);
+    collapse(child, level - 1, cs, ct, merge_uniform, flush);
     uint64_t leaf = 0;
     if (all_empty(child)) {
       store(table, i, 0);
-    } else if (Format::leaf_allowed(level, opt_) && mergeable(child, level - 1, leaf)) {
+    } else if (merge_uniform && Format::leaf_allowed(level, opt_) && mergeable(child, level - 1, leaf)) {
       store(table, i, leaf);
     } else {
       return;

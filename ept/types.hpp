@@ -86,6 +86,7 @@ struct Options {
   bool page_1g = false;      // EPT: EPT_VPID_CAP bit 17; paging: CPUID.80000001H:EDX[26]
   bool exec_only = false;    // EPT: EPT_VPID_CAP bit 0 (execute-only translations allowed)
   bool enforce_wx = false;   // refuse any mapping that is both writable and executable
+  bool defer_merge = false;  // map/unmap/protect do not merge; the caller calls merge() after its flush
   unsigned phys_bits = kMaxPhysBits;   // MAXPHYADDR: CPUID.80000008H:EAX[7:0]
 };
 

@@ -505,3 +505,88 @@ TEST_CASE("for_each_leaf reports whole leaves in order", "[ept][engine]") {
   CHECK(host.for_each_leaf(0, kGiB, [&](const Leaf&) { ++none; }) == Status::ok);
   CHECK(none == 0);
 }
+
+TEST_CASE("split, then protect, then merge: page size and rights change in separate steps",
+          "[ept][engine][deferred]") {
+  Arena arena(32);
+  Options o = caps(true, true);
+  o.defer_merge = true;
+  Ept ept(arena, o);
+  REQUIRE(ept.init() == Status::ok);
+  REQUIRE(ept.map(0, 0, kGiB, kRamWb).ok());
+  const uint64_t page = 5 * kMiB2 + 3 * kPageSize;
+
+  // A range that covers whole leaves, or only holes, splits nothing.
+  Result r = ept.split(0, kGiB);
+  CHECK(r.ok());
+  CHECK_FALSE(r.flush);
+  CHECK(ept.split(kGiB, kGiB).ok());
+  CHECK(ept.table_pages() == 2);
+
+  // split: same translations, smaller pages.
+  r = ept.split(page, kPageSize);
+  CHECK(r.ok());
+  CHECK(r.flush);
+  CHECK(ept.table_pages() == 4);
+  CHECK(ept.lookup(page).page_size == kSize4K);
+  CHECK(ept.lookup(page).attr == kRamWb);
+  CHECK(ept.lookup(page).phys == page);
+
+  // protect: no table appears or disappears, only the leaf changes.
+  r = ept.protect(page, kPageSize, kR);
+  CHECK(r.ok());
+  CHECK(r.flush);
+  CHECK(ept.table_pages() == 4);
+  r = ept.protect(page, kPageSize, kRW);
+  CHECK(r.ok());
+  CHECK(ept.table_pages() == 4);   // uniform again, but the merge waits
+  {
+    const auto rep = Auditor<EptFormat>(arena, o).run(ept.root_phys());
+    CHECK(rep.mergeable_tables == 1);   // the PT; its PD only once the PT is a leaf
+  }
+
+  // merge: back to one 1 GiB leaf.
+  r = ept.merge(page, kPageSize);
+  CHECK(r.ok());
+  CHECK(r.flush);
+  CHECK(ept.table_pages() == 2);
+  CHECK(ept.lookup(page).page_size == kSize1G);
+  r = ept.merge(0, kGiB);
+  CHECK(r.ok());
+  CHECK_FALSE(r.flush);
+  require_clean(arena, ept);
+
+  // Empty tables are still freed at once: they hold no translation.
+  REQUIRE(ept.map(2 * kGiB, 0, kPageSize, kRamWb).ok());
+  CHECK(ept.table_pages() == 4);   // + PD + PT under the existing PDPT
+  REQUIRE(ept.unmap(2 * kGiB, kPageSize).ok());
+  CHECK(ept.table_pages() == 2);
+
+  // A split that runs out of frames changes nothing.
+  arena.set_budget(1);
+  r = ept.split(page, kPageSize);
+  arena.set_budget(-1);
+  CHECK(r.status == Status::no_memory);
+  CHECK(ept.table_pages() == 2);
+  CHECK(ept.lookup(page).page_size == kSize1G);
+  require_clean(arena, ept);
+
+  CHECK(ept.split(1, kPageSize).status == Status::unaligned);
+  CHECK(ept.merge(0, 1).status == Status::unaligned);
+  CHECK(ept.split(kLinearSpan, kPageSize).status == Status::bad_range);
+  CHECK(ept.merge(kLinearSpan, kPageSize).status == Status::bad_range);
+}
+
+TEST_CASE("merge() has nothing to do without defer_merge", "[ept][engine][deferred]") {
+  Arena arena(16);
+  Ept ept(arena, caps(true, false));
+  REQUIRE(ept.init() == Status::ok);
+  REQUIRE(ept.map(0, 0, kMiB2, kRamWb).ok());
+  REQUIRE(ept.protect(kPageSize, kPageSize, kR).ok());
+  REQUIRE(ept.protect(kPageSize, kPageSize, kRW).ok());
+  CHECK(ept.table_pages() == 3);
+  const Result r = ept.merge(0, kGiB);
+  CHECK(r.ok());
+  CHECK_FALSE(r.flush);
+  CHECK(ept.table_pages() == 3);
+}

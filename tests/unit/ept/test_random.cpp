@@ -118,13 +118,44 @@ struct Sequence {
       INFO("seed " << seed << " step " << step << ": " << what.str());
 
       // --- run it on the engine ---
-      const uint64_t tables_before = pt.table_pages();
-      arena.set_budget(budget);
+      // With defer_merge, the careful sequence: split (no translation
+      // changes), the operation (must not change any page size for
+      // unmap/protect), merge.
+      uint64_t tables_before = pt.table_pages();
+      bool split_failed = false;
+      if (opt.defer_merge) {
+        arena.set_budget(budget);
+        const Result rs = pt.split(va_base + off, len);
+        arena.set_budget(-1);
+        if (rs.status == Status::no_memory) {
+          REQUIRE(budget >= 0);
+          ++stats.oom_refusals;
+          split_failed = true;
+        } else {
+          REQUIRE(rs.ok());
+        }
+        auditor.run(pt.root_phys(), rep);
+        INFO("after split: " << rep.problems);
+        REQUIRE(rep.problems.empty());
+        REQUIRE(rep.empty_tables == 0);
+        REQUIRE(rep.tables == pt.table_pages());
+        const std::string diff = compare(rep, ref);   // nothing may have changed
+        INFO("after split: " << diff);
+        REQUIRE(diff.empty());
+        if (pt.table_pages() > tables_before) ++stats.splits;
+        tables_before = pt.table_pages();
+      }
+      arena.set_budget(split_failed ? -1 : budget);
       Result r;
-      if (kind < 45) r = pt.map(va_base + off, pa, len, attr);
+      if (split_failed) r = Result{Status::no_memory, false};
+      else if (kind < 45) r = pt.map(va_base + off, pa, len, attr);
       else if (kind < 70) r = pt.unmap(va_base + off, len);
       else r = pt.protect(va_base + off, len, attr.perm);
       arena.set_budget(-1);
+      if (opt.defer_merge && !split_failed) {
+        if (kind >= 70) REQUIRE(pt.table_pages() == tables_before);   // no split, no merge
+        if (kind >= 45 && kind < 70) REQUIRE(pt.table_pages() <= tables_before);
+      }
 
       const bool wx = opt.enforce_wx && kind != 45 && has(attr.perm, Perm::write) && has(attr.perm, Perm::exec) &&
                       (kind < 45 || kind >= 70);
@@ -151,6 +182,11 @@ struct Sequence {
         if (changed_present) REQUIRE(r.flush);
         if ((kind < 45 || kind >= 70) && pt.table_pages() < tables_before) ++stats.merges;
         if (kind >= 45 && pt.table_pages() > tables_before) ++stats.splits;
+      }
+      if (opt.defer_merge) {
+        const uint64_t before_merge = pt.table_pages();
+        REQUIRE(pt.merge(va_base + off, len).ok());
+        if (pt.table_pages() < before_merge) ++stats.merges;
       }
 
       // --- audit everything ---
@@ -256,6 +292,12 @@ TEST_CASE("random EPT sequences, with 1 GiB pages", "[ept][random]") {
 TEST_CASE("random EPT sequences running out of frames", "[ept][random][errors]") {
   run_config<EptFormat>("ept 2M+1G oom", options(true), true, kWindowLinear);
   run_config<EptFormat>("ept 2M oom", options(false), true, kWindowLinear);
+}
+
+TEST_CASE("random EPT sequences, split / operate / merge in separate steps", "[ept][random]") {
+  Options o = options(true);
+  o.defer_merge = true;
+  run_config<EptFormat>("ept 2M+1G deferred merge oom", o, true, kWindowLinear);
 }
 
 TEST_CASE("random host page-table sequences in the upper half", "[ept][random][host]") {
