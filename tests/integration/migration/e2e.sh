@@ -284,5 +284,28 @@ t2 VB3 tpm2_pcrread sha256:16 >pcr4.after || fail "pcrread VB3"
 cmp -s pcr2.before pcr4.after && echo "ok: migrated under the persistent SRK" || fail "state differs after pkg4"
 "$MIG" complete --state-dir src-rolled --ack ack4 --vtpm "$(ctrl VA2)" || fail "complete 4"
 
+log "TPMs whose owner hierarchy has a password (--owner-auth-file)"
+printf 'owner-secret-A' >owner-a.pw
+printf 'owner-secret-B\n' >owner-b.pw   # a trailing newline is ignored
+t2 PA tpm2_changeauth -c o owner-secret-A || fail "changeauth PA"
+t2 PB tpm2_changeauth -c o owner-secret-B || fail "changeauth PB"
+if "$MIG" offer --tpm "$(tpmspec PB)" --state-dir dst --key ecc --out offer5 >/dev/null 2>&1; then
+  fail "offer without the owner password succeeded"
+else
+  echo "ok: offer without the owner password fails"
+fi
+"$MIG" offer --tpm "$(tpmspec PB)" --state-dir dst --key ecc --owner-auth-file owner-b.pw --out offer5 || fail "offer5"
+start_tpm VA3 vtpm
+start_tpm VB4 vtpm
+t2 VA3 tpm2_pcrextend 16:sha256=0x$(printf '%064x' 5) || fail "pcrextend VA3"
+t2 VA3 tpm2_pcrread sha256:16 >pcr5.before
+"$MIG" export --tpm "$(tpmspec PA)" --state-dir src-rolled --offer offer5 --vtpm "$(ctrl VA3)" --vm-id $VM \
+  --nv-index $NV_EPOCH --key ecc --owner-auth-file owner-a.pw --out pkg5 || fail "export 5"
+"$MIG" import --tpm "$(tpmspec PB)" --state-dir dst --package pkg5 --vtpm "$(ctrl VB4)" --vm-id $VM \
+  --owner-auth-file owner-b.pw --ack-out ack5 || fail "import 5"
+t2 VB4 tpm2_pcrread sha256:16 >pcr5.after
+cmp -s pcr5.before pcr5.after && echo "ok: migrated between password-protected TPMs" || fail "state differs after pkg5"
+"$MIG" complete --state-dir src-rolled --ack ack5 --vtpm "$(ctrl VA3)" || fail "complete 5"
+
 if [ $FAILS -ne 0 ]; then echo "$FAILS failure(s)"; exit 1; fi
 echo "all migration end-to-end checks passed"

@@ -163,3 +163,25 @@ TEST_CASE("GetRandom returns what was asked, across several calls") {
   CHECK(r.size() == 100);
   CHECK(r != Bytes(100, 0));
 }
+
+TEST_CASE("owner authorization: a TPM whose owner hierarchy has a password") {
+  test::SwtpmProcess sw("owner");
+  auto t = tpm::open_transport(sw.data_spec());
+  tpm::TpmClient tpm(*t);
+  const std::string pw = "mamori-owner";
+  tpm.change_owner_auth(span(pw));
+  {
+    tpm::TpmClient no_auth(*t);  // same TPM, no password configured
+    try {
+      Srk srk(no_auth, SrkSpec{SrkKind::kEccP256, 0});
+      FAIL("CreatePrimary without the owner password succeeded");
+    } catch (const tpm::TpmError& e) {
+      CHECK(e.base() == 0x0A2);  // TPM_RC_BAD_AUTH (noDA owner) — Part 2 §6.6.3
+    }
+  }
+  Srk srk(tpm, SrkSpec{SrkKind::kEccP256, 0});
+  CHECK(srk.name().size() == 34);
+  CHECK(tpm.nv_define_counter(0x01500200));
+  tpm.nv_increment(0x01500200);
+  CHECK(tpm.nv_read_counter(0x01500200) > 0);
+}

@@ -14,6 +14,8 @@
 //                (swtpm's own state transfer, for comparison: with a
 //                --migration-key swtpm encrypts the blobs itself)
 //
+// offer, export and import take --owner-auth-file FILE when the TPM's owner
+// hierarchy has an authValue.
 // T is swtpm:HOST:PORT or device:/dev/tpmrm0; CTRL is HOST:PORT or
 // unix:PATH of the vTPM's control channel. Exit status: 0 done, 2 refused
 // (the reason on stderr, prefixed "refused: <code>:"), 1 other failure,
@@ -45,6 +47,7 @@ constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 64;
 constexpr size_t kOfferFileLimit = 4096;
 constexpr size_t kAckFileLimit = 4096;
+constexpr size_t kMaxOwnerAuth = 32;  // TPM2B_AUTH: at most the size of the owner's nameAlg digest
 
 using Args = std::map<std::string, std::string>;
 
@@ -62,7 +65,8 @@ int usage() {
                "  vtpm-migrate inspect  FILE\n"
                "  vtpm-migrate raw-export --vtpm CTRL --out FILE\n"
                "  vtpm-migrate raw-import --vtpm CTRL --in FILE\n"
-               "T: swtpm:HOST:PORT | device:/dev/tpmrm0   CTRL: HOST:PORT | unix:PATH\n");
+               "T: swtpm:HOST:PORT | device:/dev/tpmrm0   CTRL: HOST:PORT | unix:PATH\n"
+               "offer/export/import accept --owner-auth-file FILE (the owner hierarchy's authValue)\n");
   return kExitUsage;
 }
 
@@ -88,9 +92,21 @@ uint64_t now_us() {
                                    .count());
 }
 
+// The owner hierarchy's authValue, if the TPM has one: read from a file
+// (never from the command line, where other users could see it).
+void apply_owner_auth(const Args& a, tpm::TpmClient& tpm) {
+  auto it = a.find("owner-auth-file");
+  if (it == a.end()) return;
+  Bytes auth = read_file(it->second, kMaxOwnerAuth + 1);
+  while (!auth.empty() && (auth.back() == '\n' || auth.back() == '\r')) auth.pop_back();
+  if (auth.size() > kMaxOwnerAuth) throw MigrationError(Refusal::kUsage, "owner authValue longer than a SHA-256 digest");
+  tpm.set_owner_auth(std::move(auth));
+}
+
 int cmd_offer(const Args& a) {
   auto t = tpm::open_transport(need(a, "tpm"));
   tpm::TpmClient tpm(*t);
+  apply_owner_auth(a, tpm);
   Destination d(tpm, need(a, "state-dir"));
   Bytes offer = d.make_offer(parse_srk_spec(opt(a, "key", "rsa")));
   write_file_atomic(need(a, "out"), offer);
@@ -109,6 +125,7 @@ int cmd_export(const Args& a) {
   Bytes offer = read_file(need(a, "offer"), kOfferFileLimit);
   auto t = tpm::open_transport(need(a, "tpm"));
   tpm::TpmClient tpm(*t);
+  apply_owner_auth(a, tpm);
   Source s(tpm, need(a, "state-dir"));
   vtpm::ControlChannel inst(need(a, "vtpm"));
   ExportTimings tm;
@@ -130,6 +147,7 @@ int cmd_import(const Args& a) {
   Bytes pkg = read_file(need(a, "package"), kMaxPackageSize);
   auto t = tpm::open_transport(need(a, "tpm"));
   tpm::TpmClient tpm(*t);
+  apply_owner_auth(a, tpm);
   Destination d(tpm, need(a, "state-dir"));
   std::string ack_out = need(a, "ack-out");
   vtpm::ControlChannel inst(need(a, "vtpm"));

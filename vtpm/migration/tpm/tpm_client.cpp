@@ -33,13 +33,15 @@ class Command {
   ByteWriter& w() { return w_; }
   // Authorization area with one session (Part 1 §18.6 / Part 2 §10.13.2):
   // a password session (TPM_RS_PW, empty password) or a policy session.
-  void auth(uint32_t session_handle = kRsPw, uint8_t attributes = 0) {
-    w_.u32(4 + 2 + 1 + 2);  // authorizationSize
+  void auth(uint32_t session_handle = kRsPw, uint8_t attributes = 0, ByteSpan password = {}) {
+    w_.u32(static_cast<uint32_t>(4 + 2 + 1 + 2 + password.size));  // authorizationSize
     w_.u32(session_handle);
     w_.u16(0);              // nonceCaller (empty)
     w_.u8(attributes);
-    w_.u16(0);              // hmac / password (empty)
+    w_.tpm2b(password);     // hmac: for TPM_RS_PW the password itself (Part 1, password authorizations)
   }
+  // A password session carrying the owner hierarchy's authValue.
+  void owner_auth(const Bytes& owner) { auth(kRsPw, 0, ByteSpan{owner.data(), owner.size()}); }
   ByteSpan finish() {
     w_.patch_u32(2, static_cast<uint32_t>(w_.size()));
     if (!w_.ok()) throw MigrationError(Refusal::kUsage, "TPM command too large");
@@ -165,7 +167,7 @@ Bytes TpmClient::get_random(size_t n) {
 LoadedKey TpmClient::create_primary(const tpm2::PublicArea& tmpl) {
   Command c(kCcCreatePrimary, true);
   c.w().u32(kRhOwner);
-  c.auth();
+  c.owner_auth(owner_auth_);
   // inSensitive: TPM2B_SENSITIVE_CREATE { userAuth empty, data empty }
   c.w().u16(4);
   c.w().u16(0);
@@ -270,11 +272,22 @@ void TpmClient::flush(uint32_t handle) {
   if (!params.empty()) bad_response("FlushContext has parameters");
 }
 
+void TpmClient::change_owner_auth(ByteSpan new_auth) {
+  Command c(kCcHierarchyChangeAuth, true);
+  c.w().u32(kRhOwner);
+  c.owner_auth(owner_auth_);
+  c.w().tpm2b(new_auth);
+  ByteSpan p;
+  Bytes params = run(kCcHierarchyChangeAuth, c.finish(), 0, true, p, nullptr);
+  if (!params.empty()) bad_response("HierarchyChangeAuth has parameters");
+  owner_auth_.assign(new_auth.data, new_auth.data + new_auth.size);
+}
+
 void TpmClient::evict_control(uint32_t object, uint32_t persistent) {
   Command c(kCcEvictControl, true);
   c.w().u32(kRhOwner);
   c.w().u32(object);
-  c.auth();
+  c.owner_auth(owner_auth_);
   c.w().u32(persistent);
   ByteSpan p;
   Bytes params = run(kCcEvictControl, c.finish(), 0, true, p, nullptr);
@@ -307,7 +320,7 @@ bool TpmClient::nv_define_counter(uint32_t index) {
   if (index < kNvIndexFirst || index > kNvIndexLast) throw MigrationError(Refusal::kUsage, "not an NV index handle");
   Command c(kCcNvDefineSpace, true);
   c.w().u32(kRhOwner);
-  c.auth();
+  c.owner_auth(owner_auth_);
   c.w().u16(0);  // auth: empty
   size_t at = c.w().reserve_u16();
   size_t start = c.w().size();
@@ -336,7 +349,7 @@ void TpmClient::nv_increment(uint32_t index) {
   Command c(kCcNvIncrement, true);
   c.w().u32(kRhOwner);  // authHandle: owner (TPMA_NV_OWNERWRITE)
   c.w().u32(index);
-  c.auth();
+  c.owner_auth(owner_auth_);
   ByteSpan p;
   run(kCcNvIncrement, c.finish(), 0, true, p, nullptr);
 }

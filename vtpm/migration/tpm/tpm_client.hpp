@@ -65,6 +65,14 @@ class TpmClient {
   void policy_command_code(uint32_t session, uint32_t command_code);
   Bytes policy_get_digest(uint32_t session);
 
+  // The owner hierarchy's authValue, sent as the password for commands
+  // authorized by TPM_RH_OWNER (CreatePrimary, NV_DefineSpace,
+  // NV_Increment, EvictControl). Empty by default.
+  void set_owner_auth(Bytes auth) { owner_auth_ = std::move(auth); }
+  // TPM2_HierarchyChangeAuth of the owner hierarchy (Part 3 §24.8);
+  // remembers the new value.
+  void change_owner_auth(ByteSpan new_auth);
+
   Transport& transport() { return t_; }
   // How often and how patiently a TPM_RC_RETRY-class warning is retried
   // (the delay grows linearly with the attempt).
@@ -76,6 +84,7 @@ class TpmClient {
  private:
   Bytes run(uint32_t cc, ByteSpan cmd, size_t handles_out, bool sessions, ByteSpan& params, uint32_t* out_handle);
   Transport& t_;
+  Bytes owner_auth_;
   int max_retries_ = 20;
   int retry_delay_ms_ = 10;
 };

@@ -27,6 +27,7 @@ inline constexpr uint16_t kEccNistP256 = 0x0003;
 
 // Part 2 §6.5.2 TPM_CC
 inline constexpr uint32_t kCcEvictControl = 0x00000120;
+inline constexpr uint32_t kCcHierarchyChangeAuth = 0x00000129;
 inline constexpr uint32_t kCcNvDefineSpace = 0x0000012A;
 inline constexpr uint32_t kCcNvIncrement = 0x00000134;
 inline constexpr uint32_t kCcCreatePrimary = 0x00000131;
