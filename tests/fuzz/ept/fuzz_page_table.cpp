@@ -53,6 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   opt.page_2m = (flags & 1) == 0;
   opt.page_1g = (flags & 2) != 0;
   opt.exec_only = (flags & 4) != 0;
+  opt.defer_merge = (flags & 8) != 0;   // split -> operation -> merge
   Ept ept(arena, opt);
   if (ept.init() != Status::ok) fail("init", "", 0);
   Auditor<EptFormat> auditor(arena, opt);
@@ -78,6 +79,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     touched_lo = off < touched_lo ? off : touched_lo;
     touched_hi = off + len > touched_hi ? off + len : touched_hi;
+    if (opt.defer_merge) {
+      const uint64_t before = ept.table_pages();
+      const Result rs = ept.split(kBase + off, len);
+      if (!rs.ok()) fail("split", to_string(rs.status), step);
+      auditor.run(ept.root_phys(), rep);
+      const std::string diff = compare(rep, *ref);
+      if (!diff.empty()) fail("split changed a translation", diff, step);
+      if (ept.table_pages() < before) fail("split freed tables", "", step);
+    }
+    const uint64_t tables_before = ept.table_pages();
     arena.set_budget(budget);
     Result r;
     if (kind == 0) r = ept.map(kBase + off, pa, len, attr);
@@ -103,7 +114,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       else if (kind == 1) ref->unmap(kBase + off, len);
       else ref->protect(kBase + off, len, attr.perm);
       if (changed && !r.flush) fail("missing flush", "", step);
+      if (opt.defer_merge && kind == 2 && ept.table_pages() != tables_before)
+        fail("protect after split changed a page size", "", step);
     }
+    if (opt.defer_merge && !ept.merge(kBase + off, len).ok()) fail("merge", "", step);
 
     auditor.run(ept.root_phys(), rep);
     if (!rep.clean()) fail("audit", rep.problems + " empty/mergeable tables", step);
