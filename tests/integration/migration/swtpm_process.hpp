@@ -41,7 +41,8 @@ inline bool can_connect(uint16_t port) {
 
 class SwtpmProcess {
  public:
-  explicit SwtpmProcess(const std::string& name) {
+  // unix_ctrl: the control channel on a unix socket (QEMU's way) instead of TCP.
+  explicit SwtpmProcess(const std::string& name, bool unix_ctrl = false) : unix_ctrl_(unix_ctrl) {
     dir_ = std::filesystem::temp_directory_path() / ("mamori-mig-" + name + "-" + std::to_string(getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
@@ -68,7 +69,9 @@ class SwtpmProcess {
   SwtpmProcess& operator=(const SwtpmProcess&) = delete;
 
   std::string data_spec() const { return "swtpm:127.0.0.1:" + std::to_string(port_); }
-  std::string ctrl_endpoint() const { return "127.0.0.1:" + std::to_string(port_ + 1); }
+  std::string ctrl_endpoint() const {
+    return unix_ctrl_ ? "unix:" + ctrl_path() : "127.0.0.1:" + std::to_string(port_ + 1);
+  }
   uint16_t port() const { return port_; }
 
  private:
@@ -78,7 +81,8 @@ class SwtpmProcess {
 
   bool start() {
     std::string server = "type=tcp,port=" + std::to_string(port_) + ",bindaddr=127.0.0.1";
-    std::string ctrl = "type=tcp,port=" + std::to_string(port_ + 1) + ",bindaddr=127.0.0.1";
+    std::string ctrl = unix_ctrl_ ? "type=unixio,path=" + ctrl_path()
+                                  : "type=tcp,port=" + std::to_string(port_ + 1) + ",bindaddr=127.0.0.1";
     std::string state = "dir=" + dir_.string();
     pid_ = fork();
     if (pid_ == 0) {
@@ -87,7 +91,9 @@ class SwtpmProcess {
       _exit(127);
     }
     for (int i = 0; i < 200; ++i) {
-      if (can_connect(static_cast<uint16_t>(port_ + 1))) return true;
+      if (unix_ctrl_ ? std::filesystem::exists(ctrl_path()) && can_connect(port_)
+                     : can_connect(static_cast<uint16_t>(port_ + 1)))
+        return true;
       int st;
       if (waitpid(pid_, &st, WNOHANG) == pid_) {
         pid_ = -1;
@@ -101,6 +107,9 @@ class SwtpmProcess {
     return false;
   }
 
+  std::string ctrl_path() const { return (dir_ / "ctrl.sock").string(); }
+
+  bool unix_ctrl_ = false;
   std::filesystem::path dir_;
   uint16_t port_ = 0;
   pid_t pid_ = -1;
