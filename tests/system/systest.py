@@ -62,6 +62,16 @@ def run(name, body, emulator_factory, **image_args):
     sys.exit(0)
 
 
+def seen(e, pattern, timeout=60):
+    """Waits until `pattern` appears anywhere in the log (order-free)."""
+    import re
+    deadline = time.monotonic() + timeout
+    while not re.search(pattern, e.log()):
+        if time.monotonic() > deadline:
+            raise Failure("not seen within %d s: %r" % (timeout, pattern))
+        time.sleep(0.5)
+
+
 def shell(e, command, expect, timeout=60):
     """Types a command on the serial console and waits for `expect`, then the prompt."""
     e.send(command + "\r")

@@ -76,6 +76,13 @@ uint64_t& gpr(Guest& g, unsigned index, uint64_t& rsp_slot) {
 
 uint32_t lo32(uint64_t v) { return static_cast<uint32_t>(v); }
 
+// CR4 as the guest reads it: host-owned bits (guest/host mask) from the
+// read shadow, the rest from the real guest CR4 (SDM 3C §25.6.6).
+uint64_t guest_visible_cr4() {
+  uint64_t mask = vmread(VmcsField::cr4_guest_host_mask);
+  return (vmread(VmcsField::guest_cr4) & ~mask) | (vmread(VmcsField::cr4_read_shadow) & mask);
+}
+
 ExitAction on_cpuid(Guest& g, const ExitInfo& e) {
   uint32_t leaf = lo32(g.regs.rax), sub = lo32(g.regs.rcx);
   cpu::CpuidResult r{};
@@ -92,7 +99,7 @@ ExitAction on_cpuid(Guest& g, const ExitInfo& e) {
       r.ecx &= ~kCpuid1EcxVmx;
       r.ecx |= kCpuid1EcxHypervisor;
       r.ecx &= ~kCpuid1EcxOsxsave;
-      if (vmread(VmcsField::cr4_read_shadow) & kCr4Osxsave) r.ecx |= kCpuid1EcxOsxsave;
+      if (guest_visible_cr4() & kCr4Osxsave) r.ecx |= kCpuid1EcxOsxsave;
     } else if (leaf == 6) {
       r.ecx &= ~kCpuid6EcxAperfMperf;  // APERF/MPERF are not virtualised
     }

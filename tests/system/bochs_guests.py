@@ -1,0 +1,88 @@
+"""Guests under VT-x in Bochs (argv[1] = CPU model): hello, exits, spin and
+hostile at once, each hostile attempt in its own VM where the attempt stops
+the guest (docs/guests.md, "Boot plan"). Asserts every guest's output, the
+VMM's containment reports, that hello and exits finish while spin keeps
+running, and that nothing hostile got through."""
+import re
+import sys
+import time
+
+from systest import check, emu, run, seen, shell
+
+model = sys.argv[1] if len(sys.argv) > 1 else "corei7_skylake_x"
+
+GUESTS = [  # (VM name, image, CPU)
+    ("hello", "hello", 0),
+    ("exits", "exits", 1),
+    ("spin", "spin", 1),
+    ("hostile-step1", "hostile", 1),
+    ("hostile-step3", "hostile", 1),
+    ("hostile-step5", "hostile", 0),
+    ("hostile-step6", "hostile", 1),
+    ("hostile-step7", "hostile", 1),
+]
+
+
+def config():
+    text = "console = com1\nlog = info\n"
+    for name, img, cpu in GUESTS:
+        text += "\n[vm %s]\nmemory = 16M\ncpus = %d\nimage = %s.elf\nconsole = on\ntpm = off\n" % (name, cpu, img)
+    return text
+
+
+def files():
+    import os
+    from mamori_tools import image
+    from systest import build_dir
+    f = image.default_files()
+    for img in ("hello", "exits", "spin", "hostile"):
+        f[img + ".elf"] = os.path.join(build_dir(), "tests", "guests", img + ".elf")
+    return f
+
+
+def body(e):
+    e.expect(r"mamori: 2 CPUs online, all 2 entered and left VMX root operation", 300)
+    for name, _, cpu in GUESTS:
+        e.expect(r"vm %s: created: 16 MiB .* cpu%d" % (re.escape(name), cpu), 60)
+    log = lambda: e.log()
+    deadline = time.monotonic() + 240
+    need = [
+        r"\[hello\] hello: bye",
+        r"vm hello: stopped: exited with status 0",
+        r"\[exits\] exits: DONE \d+ passed, 0 failed",
+        r"vm exits: stopped: exited with status 0",
+        r"vm hostile-step1: contained and stopped: EPT violation: read at guest-physical 0x5000000, outside its RAM",
+        r"vm hostile-step3: contained and stopped: EPT violation: write at guest-physical 0x2000000, outside its RAM",
+        r"vm hostile-step5: contained and stopped: EPT violation: write at guest-physical 0x1001000, outside its RAM",
+        r"vm hostile-step6: contained and stopped: EPT violation: read at guest-physical 0xfed40f00, the TPM window",
+        r"vm hostile-step7: OUT to port 0x64 \(1 bytes\): no device there, write ignored",
+        r"vm hostile-step7: WRMSR 0x3a is not allowed: #GP injected",
+        r"vm hostile-step7: vmxon executed in the guest \(no nested VT-x\): #UD injected",
+        r"vm hostile-step7: vmread executed in the guest \(no nested VT-x\): #UD injected",
+        r"vm hostile-step7: contained and stopped: triple fault",
+    ]
+    while True:
+        text = log()
+        missing = [p for p in need if not re.search(p, text)]
+        if not missing:
+            break
+        check(time.monotonic() < deadline, "not seen in time: %s" % missing)
+        time.sleep(2)
+    check("NOT CONTAINED" not in log(), "a hostile attempt was not contained")
+    # spin keeps running after the others are done: new heartbeats arrive.
+    beats = len(re.findall(r"\[spin\] spin: heartbeat", log()))
+    e.expect(r"\[spin\] spin: heartbeat", 60)
+    e.expect(r"\[spin\] spin: heartbeat", 60)
+    check(len(re.findall(r"\[spin\] spin: heartbeat", log())) >= beats + 2, "spin stopped making progress")
+    shell(e, "vm list", r"spin\s+running\s+cpu1")
+    shell(e, "vm info exits", r"io_instruction\s+\d+")
+    shell(e, "vm info hostile-step7", r"stopped: triple fault")
+    shell(e, "vm stop spin", r"spin: stopping")
+    seen(e, r"vm spin: stopped: stopped from the shell", 30)
+    shell(e, "vm start hello", r"hello: starting")
+    seen(e, r"(?s)hello: starting.*\[hello\] hello: bye", 60)
+    shell(e, "vm info nosuch", r"no guest named 'nosuch'")
+
+
+run("bochs_guests_" + model, body, lambda img: emu.Bochs(img, cpus=2, model=model, megs=512, timeout=700),
+    files=files(), config_text=config())
