@@ -248,7 +248,7 @@ ConfigError parse_section(Str s, Config& c) {
   for (size_t i = 0; i < c.vm_count; ++i)
     if (name.eq(c.vms[i].name)) return ConfigError::DuplicateVmName;
   vm.cpu_mask = 1;   // CPU 0 unless `cpus` says otherwise
-  vm.console = false;
+  vm.console = true;  // a guest's serial output is shown unless told otherwise
   vm.tpm = true;     // every guest gets its own TPM unless told not to
   ++c.vm_count;
   return ConfigError::None;

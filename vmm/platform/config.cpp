@@ -26,7 +26,10 @@ const char* config_load(const boot::BootInfo& bi, Config& cfg) {
     if (r.error != core::ConfigError::None) {
       // A refused config changes nothing: every setting keeps its default.
       core::config_defaults(g_parsed);
-      lib::snformat(g_error, sizeof g_error, "mamori.cfg line %u: %s", r.line, core::describe(r.error));
+      if (r.line)
+        lib::snformat(g_error, sizeof g_error, "mamori.cfg line %u: %s", r.line, core::describe(r.error));
+      else
+        lib::snformat(g_error, sizeof g_error, "mamori.cfg: %s", core::describe(r.error));
       cfg = Config{};
       return g_error;
     }

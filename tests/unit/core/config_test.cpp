@@ -64,7 +64,7 @@ TEST_CASE("the documented example parses", "[config]") {
   CHECK(std::string(c.vms[1].name) == "linux");
   CHECK(c.vms[1].memory_bytes == 1ull << 30);
   CHECK(c.vms[1].cpu_mask == 0xe);
-  CHECK_FALSE(c.vms[1].console);  // default off
+  CHECK(c.vms[1].console);  // default on
   CHECK(c.vms[1].tpm);            // default on
 }
 

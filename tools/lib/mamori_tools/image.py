@@ -29,6 +29,11 @@ def default_files():
     svc = paths.build_file("vtpm", "service", "vtpm-service")
     if os.path.exists(svc):
         files["vtpm-service"] = svc
+    # The test guests the demo configuration runs (tests/guests/).
+    for guest in ("hello", "exits", "spin", "hostile"):
+        p = paths.build_file("tests", "guests", guest + ".elf")
+        if os.path.exists(p):
+            files[guest + ".elf"] = p
     return files
 
 
