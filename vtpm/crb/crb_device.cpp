@@ -19,6 +19,28 @@ bool is_locality_register(uint16_t base) {
          base == kIntfId.offset;
 }
 
+// Where an access of `size` bytes at `reg` (offset in a locality page) lands.
+struct Target {
+  enum Kind { Register, Reserved, Buffer, Crossing } kind;
+  uint16_t base;  // Register: the register's offset
+  uint8_t width;  // Register: its width
+};
+
+Target classify(uint16_t reg, uint8_t size) {
+  const uint32_t end = uint32_t{reg} + size;
+  if (end > kLocalityStride) return {Target::Crossing, 0, 0};  // into the next page
+  if (reg >= kDataBuffer) return {Target::Buffer, 0, 0};
+  if (end > kDataBuffer) return {Target::Crossing, 0, 0};  // control area into buffer
+  for (const Reg& r : kRegs) {
+    if (reg >= r.offset && reg < r.offset + r.width) {
+      if (end > uint32_t{r.offset} + r.width) return {Target::Crossing, 0, 0};
+      return {Target::Register, r.offset, r.width};
+    }
+    if (reg < r.offset && end > r.offset) return {Target::Crossing, 0, 0};  // reserved into a register
+  }
+  return {Target::Reserved, 0, 0};
+}
+
 }  // namespace
 
 CrbDevice::CrbDevice(TpmBackend& backend, InterruptSink* irq, const CrbConfig& config)
@@ -44,37 +66,30 @@ uint64_t CrbDevice::mmio_read(uint64_t offset, uint8_t size) {
   }
   const uint8_t loc = static_cast<uint8_t>(offset / kLocalityStride);
   const uint16_t reg = static_cast<uint16_t>(offset & kRegMask);
-  if (reg + size > kLocalityStride) {  // crosses into the next locality page
+  const Target t = classify(reg, size);
+  if (t.kind == Target::Crossing) {
     ++stats_.rejected;
     return all_ones(size);
   }
   if (!reachable(loc)) return all_ones(size);
-  if (reg >= kDataBuffer) {
-    if (separate_buffer()) return 0;  // reserved: the buffer lives in its own page
-    // The buffer is valid only for the active locality and outside Idle
-    // (PTP: in Idle the TPM may power the buffer down).
-    if (!arbiter_.is_active(loc) || state_ == CrbState::Idle) return all_ones(size);
-    uint64_t v = 0;
-    memcpy(&v, page_ + (reg - kDataBuffer), size);  // little-endian guest view
-    return v;
-  }
-  for (const Reg& r : kRegs) {
-    if (reg >= r.offset && reg < r.offset + r.width) {
-      if (reg + size > r.offset + r.width) break;  // crosses a register
-      if (!is_locality_register(r.offset) && !arbiter_.is_active(loc)) return all_ones(size);
-      const uint64_t v = read_register(loc, r.offset) >> (8 * (reg - r.offset));
+  switch (t.kind) {
+    case Target::Reserved:
+      return 0;  // reserved control-area space reads 0 (as QEMU)
+    case Target::Buffer: {
+      if (separate_buffer()) return 0;  // reserved: the buffer lives in its own page
+      // The buffer is valid only for the active locality and outside Idle
+      // (PTP: in Idle the TPM may power the buffer down).
+      if (!arbiter_.is_active(loc) || state_ == CrbState::Idle) return all_ones(size);
+      uint64_t v = 0;
+      memcpy(&v, page_ + (reg - kDataBuffer), size);  // little-endian guest view
+      return v;
+    }
+    default: {
+      if (!is_locality_register(t.base) && !arbiter_.is_active(loc)) return all_ones(size);
+      const uint64_t v = read_register(loc, t.base) >> (8 * (reg - t.base));
       return v & size_mask(size);
     }
   }
-  if (reg < kDataBuffer) {
-    bool reserved = true;
-    for (const Reg& r : kRegs) {
-      if (reg < r.offset + r.width && reg + size > r.offset) reserved = false;
-    }
-    if (reserved) return 0;  // PTP: reserved registers read as zero
-  }
-  ++stats_.rejected;
-  return all_ones(size);
 }
 
 void CrbDevice::mmio_write(uint64_t offset, uint8_t size, uint64_t value) {
@@ -85,12 +100,13 @@ void CrbDevice::mmio_write(uint64_t offset, uint8_t size, uint64_t value) {
   }
   const uint8_t loc = static_cast<uint8_t>(offset / kLocalityStride);
   const uint16_t reg = static_cast<uint16_t>(offset & kRegMask);
-  if (reg + size > kLocalityStride) {
+  const Target t = classify(reg, size);
+  if (t.kind == Target::Crossing) {
     ++stats_.rejected;
     return;
   }
-  if (!reachable(loc)) return;
-  if (reg >= kDataBuffer) {
+  if (!reachable(loc) || t.kind == Target::Reserved) return;
+  if (t.kind == Target::Buffer) {
     // The command may be written in Ready and Completion (the next command
     // overwrites the last response); never while the engine reads it.
     if (separate_buffer() || !arbiter_.is_active(loc) || state_ == CrbState::Idle ||
@@ -100,24 +116,13 @@ void CrbDevice::mmio_write(uint64_t offset, uint8_t size, uint64_t value) {
     memcpy(page_ + (reg - kDataBuffer), &value, size);
     return;
   }
-  for (const Reg& r : kRegs) {
-    if (reg >= r.offset && reg < r.offset + r.width) {
-      if (reg + size > r.offset + r.width) break;
-      if (r.width == 8) return;  // 64-bit registers (INTF_ID, CTRL_EXT, RSP_ADDR) are read-only here
-      const uint32_t lanes = static_cast<uint32_t>((value & size_mask(size)) << (8 * (reg - r.offset)));
-      if (r.offset == kLocCtrl.offset) {
-        write_loc_ctrl(loc, lanes);
-      } else if (arbiter_.is_active(loc)) {
-        write_register(loc, r.offset, lanes);
-      }
-      return;
-    }
+  if (t.width == 8) return;  // 64-bit registers (INTF_ID, CTRL_EXT, RSP_ADDR) are read-only here
+  const uint32_t lanes = static_cast<uint32_t>((value & size_mask(size)) << (8 * (reg - t.base)));
+  if (t.base == kLocCtrl.offset) {
+    write_loc_ctrl(loc, lanes);
+  } else if (arbiter_.is_active(loc)) {
+    write_register(loc, t.base, lanes);
   }
-  bool reserved = true;
-  for (const Reg& r : kRegs) {
-    if (reg < r.offset + r.width && reg + size > r.offset) reserved = false;
-  }
-  if (!reserved) ++stats_.rejected;  // crosses registers
 }
 
 uint64_t CrbDevice::read_register(uint8_t loc, uint16_t base) const {

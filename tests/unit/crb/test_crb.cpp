@@ -352,3 +352,17 @@ TEST_CASE("CRB establishmentClear interrupt", "[crb][irq]") {
   t.w32(3, kLocCtrl, loc_ctrl::kResetEstablishment);  // already clear: no new event
   CHECK(t.r32(3, kIntSts) == 0);
 }
+
+TEST_CASE("CRB accesses crossing from the control area into the buffer are rejected", "[crb][registers]") {
+  CrbFixture t;
+  t.request();
+  t.cmd_ready();
+  const uint64_t before = t.dev.stats().rejected;
+  CHECK(t.dev.mmio_read(kDataBuffer - 4, 8) == ~uint64_t{0});
+  t.dev.mmio_write(kDataBuffer - 2, 4, 0x12345678);
+  CHECK(t.dev.stats().rejected == before + 2);
+  CHECK(t.read_buffer(2) == std::vector<uint8_t>{0, 0});
+  CHECK(t.dev.mmio_read(0x6C, 4) == ((kCrbBaseGpa + kDataBuffer) >> 32));  // upper half of RSP_ADDR
+  CHECK(t.dev.mmio_read(0x1C, 8) == 0);  // reserved
+  CHECK(t.dev.mmio_read(0x2C, 8) == ~uint64_t{0});  // reserved into INTF_ID: crossing
+}
