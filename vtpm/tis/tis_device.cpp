@@ -7,22 +7,30 @@ namespace {
 
 constexpr uint16_t kRegMask = static_cast<uint16_t>(kLocalityStride - 1);
 
-// An access is served when it lies inside one register (PTP: software uses
-// 1-, 2- or 4-byte accesses that do not cross a register). `reg` is the
-// offset inside the locality page; `base` receives the register's offset.
-bool find_register(uint16_t reg, uint8_t size, uint16_t& base, bool& known) {
+// Where an access of `size` bytes at `reg` (offset in a locality page)
+// lands. It is served when it lies inside one register (PTP: software uses
+// 1-, 2- or 4-byte accesses that do not cross a register) or inside
+// reserved/vendor space; anything that straddles a register boundary or the
+// page end is a Crossing.
+struct Target {
+  enum Kind { Register, Reserved, Crossing } kind;
+  uint16_t base;  // Register: the register's offset
+};
+
+Target classify(uint16_t reg, uint8_t size) {
   static constexpr Reg kRegs[] = {kAccess,    kIntEnable,  kIntVector, kIntStatus,
                                   kIntfCapability, kSts, kDataFifo,  kInterfaceId,
                                   kXDataFifo, kDidVid,     kRid};
+  const uint32_t end = uint32_t{reg} + size;
+  if (end > kLocalityStride) return {Target::Crossing, 0};
   for (const Reg& r : kRegs) {
     if (reg >= r.offset && reg < r.offset + r.width) {
-      known = true;
-      base = r.offset;
-      return reg + size <= r.offset + r.width;
+      if (end > uint32_t{r.offset} + r.width) return {Target::Crossing, 0};
+      return {Target::Register, r.offset};
     }
+    if (reg < r.offset && end > r.offset) return {Target::Crossing, 0};  // reserved into a register
   }
-  known = false;  // reserved / vendor space
-  return true;
+  return {Target::Reserved, 0};
 }
 
 bool is_fifo(uint16_t base) { return base == kDataFifo.offset || base == kXDataFifo.offset; }
@@ -63,13 +71,13 @@ uint64_t TisDevice::mmio_read(uint64_t offset, uint8_t size) {
   }
   const uint8_t loc = static_cast<uint8_t>(offset / kLocalityStride);
   const uint16_t reg = static_cast<uint16_t>(offset & kRegMask);
-  uint16_t base = 0;
-  bool known = false;
-  if (!find_register(reg, size, base, known)) {
+  const Target t = classify(reg, size);
+  if (t.kind == Target::Crossing) {
     ++stats_.rejected;
     return all_ones(size);
   }
-  if (!known || !reachable(loc)) return all_ones(size);  // reserved space / locality 4 float
+  if (t.kind == Target::Reserved || !reachable(loc)) return all_ones(size);  // reserved / locality 4 float
+  const uint16_t base = t.base;
 
   if (is_fifo(base)) {
     // PTP: FIFO reads of a non-active locality, or with no data, give FFh.
@@ -93,13 +101,13 @@ void TisDevice::mmio_write(uint64_t offset, uint8_t size, uint64_t value) {
   }
   const uint8_t loc = static_cast<uint8_t>(offset / kLocalityStride);
   const uint16_t reg = static_cast<uint16_t>(offset & kRegMask);
-  uint16_t base = 0;
-  bool known = false;
-  if (!find_register(reg, size, base, known)) {
+  const Target t = classify(reg, size);
+  if (t.kind == Target::Crossing) {
     ++stats_.rejected;
     return;
   }
-  if (!known || !reachable(loc)) return;  // writes to reserved space / locality 4 are dropped
+  if (t.kind == Target::Reserved || !reachable(loc)) return;  // reserved / locality 4: dropped
+  const uint16_t base = t.base;
 
   if (is_fifo(base)) {
     for (uint8_t i = 0; i < size; ++i) {

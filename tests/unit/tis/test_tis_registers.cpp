@@ -161,3 +161,14 @@ TEST_CASE("INT_ENABLE keeps only defined bits; INT_VECTOR 4 bits", "[tis][regist
   t.dev.mmio_write(TisFixture::at(0, kIntEnable), 4, intr::kGlobalEnable);
   CHECK(t.dev.mmio_read(TisFixture::at(0, kIntEnable), 4) == 0);
 }
+
+TEST_CASE("accesses from reserved space into a register or the next page are rejected", "[tis][registers]") {
+  TisFixture t;
+  t.request(0);
+  t.ready();
+  const uint64_t before = t.dev.stats().rejected;
+  t.dev.mmio_write(0x22, 4, 0x11223344);  // 0x22-0x25: reserved into DATA_FIFO
+  CHECK(t.dev.command_received() == 0);
+  CHECK(t.dev.mmio_read(0xFFE, 4) == 0xFFFFFFFFu);  // page end into locality 1's ACCESS
+  CHECK(t.dev.stats().rejected == before + 2);
+}
