@@ -129,7 +129,7 @@ TEST_CASE("NV counter: define once, increments only move forward") {
   constexpr uint32_t kIndex = 0x01500123;
   CHECK(tpm.nv_define_counter(kIndex));
   CHECK_FALSE(tpm.nv_define_counter(kIndex));  // already there: reused
-  CHECK((tpm.nv_attributes(kIndex) & 0xF0) == tpm2::kNvTypeCounter);
+  CHECK((tpm.nv_attributes(kIndex) & tpm2::kNvTypeMask) == tpm2::kNvTypeCounter);
   tpm.nv_increment(kIndex);
   uint64_t a = tpm.nv_read_counter(kIndex);
   tpm.nv_increment(kIndex);

@@ -312,7 +312,7 @@ uint32_t TpmClient::nv_attributes(uint32_t index) {
   uint16_t data_size = n.u16();
   expect_end(n, "TPMS_NV_PUBLIC");
   if (idx != index) bad_response("NV_ReadPublic index mismatch");
-  if ((attrs & 0xF0) == kNvTypeCounter && data_size != kNvCounterSize) bad_response("counter size");
+  if ((attrs & kNvTypeMask) == kNvTypeCounter && data_size != kNvCounterSize) bad_response("counter size");
   return attrs;
 }
 
@@ -340,7 +340,7 @@ bool TpmClient::nv_define_counter(uint32_t index) {
     if (e.base() != kRcNvDefined) throw;
   }
   uint32_t attrs = nv_attributes(index);
-  if ((attrs & 0xF0) != kNvTypeCounter)
+  if ((attrs & kNvTypeMask) != kNvTypeCounter)
     throw MigrationError(Refusal::kState, "NV index exists but is not a counter");
   return false;
 }

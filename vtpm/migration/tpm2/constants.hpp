@@ -74,6 +74,7 @@ inline constexpr uint32_t kObjSign = 1u << 18;
 // Part 2 §13.4 TPMA_NV
 inline constexpr uint32_t kNvOwnerWrite = 1u << 1;
 inline constexpr uint32_t kNvAuthWrite = 1u << 2;
+inline constexpr uint32_t kNvTypeMask = 0xF0;        // TPMA_NV.TPM_NT, bits 7:4
 inline constexpr uint32_t kNvTypeCounter = 1u << 4;  // TPM_NT_COUNTER in bits 7:4
 inline constexpr uint32_t kNvNoDa = 1u << 25;
 inline constexpr uint32_t kNvOwnerRead = 1u << 17;
