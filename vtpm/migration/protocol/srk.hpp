@@ -18,7 +18,7 @@ namespace mamori::migration {
 enum class SrkKind : uint8_t { kRsa2048 = 1, kEccP256 = 2, kPersistent = 3 };
 
 struct SrkSpec {
-  SrkKind kind = SrkKind::kRsa2048;
+  SrkKind kind = SrkKind::kEccP256;  // fast to create on any TPM
   uint32_t handle = 0;  // kPersistent only
 };
 

@@ -1,8 +1,8 @@
 // vtpm-migrate: the migration protocol on a Linux host (docs/migration.md).
 //
-//   destination: vtpm-migrate offer    --tpm T --state-dir D [--key rsa|ecc|0x81xxxxxx] --out OFFER
+//   destination: vtpm-migrate offer    --tpm T --state-dir D [--key ecc|rsa|0x81xxxxxx] --out OFFER
 //   source:      vtpm-migrate export   --tpm T --state-dir S --offer OFFER --vtpm CTRL
-//                                      --vm-id UUID --nv-index IDX [--key rsa|ecc|0x81xxxxxx] --out PKG
+//                                      --vm-id UUID --nv-index IDX [--key ecc|rsa|0x81xxxxxx] --out PKG
 //   destination: vtpm-migrate import   --tpm T --state-dir D --package PKG --vtpm CTRL
 //                                      --vm-id UUID --ack-out ACK
 //   destination: vtpm-migrate ack      --state-dir D --vm-id UUID --out ACK   (send a lost ack again)
@@ -54,9 +54,9 @@ using Args = std::map<std::string, std::string>;
 int usage() {
   std::fprintf(stderr,
                "usage:\n"
-               "  vtpm-migrate offer    --tpm T --state-dir D [--key rsa|ecc|0x81xxxxxx] --out OFFER\n"
+               "  vtpm-migrate offer    --tpm T --state-dir D [--key ecc|rsa|0x81xxxxxx] --out OFFER\n"
                "  vtpm-migrate export   --tpm T --state-dir S --offer OFFER --vtpm CTRL --vm-id UUID\n"
-               "                        --nv-index IDX [--key rsa|ecc|0x81xxxxxx] --out PKG [--timing]\n"
+               "                        --nv-index IDX [--key ecc|rsa|0x81xxxxxx] --out PKG [--timing]\n"
                "  vtpm-migrate import   --tpm T --state-dir D --package PKG --vtpm CTRL --vm-id UUID\n"
                "                        --ack-out ACK [--timing]\n"
                "  vtpm-migrate ack      --state-dir D --vm-id UUID --out ACK\n"
@@ -108,7 +108,7 @@ int cmd_offer(const Args& a) {
   tpm::TpmClient tpm(*t);
   apply_owner_auth(a, tpm);
   Destination d(tpm, need(a, "state-dir"));
-  Bytes offer = d.make_offer(parse_srk_spec(opt(a, "key", "rsa")));
+  Bytes offer = d.make_offer(parse_srk_spec(opt(a, "key", "ecc")));
   write_file_atomic(need(a, "out"), offer);
   std::printf("offer written: %zu bytes\n", offer.size());
   return 0;
@@ -121,7 +121,7 @@ int cmd_export(const Args& a) {
   if (idx < tpm2::kNvIndexFirst || idx > tpm2::kNvIndexLast)
     throw MigrationError(Refusal::kUsage, "--nv-index must be an NV index handle (0x01000000..0x01FFFFFF)");
   o.nv_index = static_cast<uint32_t>(idx);
-  o.source_srk = parse_srk_spec(opt(a, "key", "rsa"));
+  o.source_srk = parse_srk_spec(opt(a, "key", "ecc"));
   Bytes offer = read_file(need(a, "offer"), kOfferFileLimit);
   auto t = tpm::open_transport(need(a, "tpm"));
   tpm::TpmClient tpm(*t);
