@@ -248,7 +248,7 @@ void main() {
     // Without mamori (QEMU smoke test) only the checks whose answers the
     // SDM fixes run: they prove the checking code itself on a real CPU model.
     // (QEMU's TCG answers unknown MSRs with 0 instead of #GP: no MSR checks.)
-    report_skip("cpuid vmcall io msr", "not under mamori");
+    report_skip("cpuid vmcall io msr", "bare=1: no VMM");
   }
   cr_checks();
   xsetbv_checks();

@@ -204,7 +204,7 @@ void main() {
   const uint32_t first = option("step", 1);
   print("hostile: RAM ends at 0x%llx; %u attempts, starting at %u\n", ram_end(), kAttemptCount, first);
   if (!mamori_present())
-    print("hostile: not under mamori: nothing contains these attempts, only the harmless ones run\n");
+    print("hostile: bare=1: nothing contains these attempts, only the harmless ones run\n");
   for (uint32_t i = first; i >= 1 && i <= kAttemptCount; ++i) {
     const Attempt& a = kAttempts[i - 1];
     if (!mamori_present() && a.bare == Bare::Unsafe) {

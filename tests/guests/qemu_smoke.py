@@ -2,9 +2,11 @@
 """Boots the ELF32 test guests under QEMU's Multiboot loader (ctest
 guests_qemu_smoke, label integration).
 
-There is no mamori here: CPUID 0x40000000 has no signature, so the guest
-runtime writes only to the UART and ends through isa-debug-exit (port 0xf4,
-QEMU exit code = status * 2 + 1). This proves the guest code boots and runs
+There is no mamori here, so every boot passes the option bare=1: the guest
+runtime then writes only to the UART and ends through isa-debug-exit (port
+0xf4, QEMU exit code = status * 2 + 1). One boot leaves bare=1 out to show
+that a guest without a VMM fails loudly (#UD on the first VMCALL) rather
+than passing quietly. This proves the guest code boots and runs
 on a real CPU model (entry, GDT, IDT, #GP/#UD recording, printing, option
 parsing, the triple fault); the ABI checks themselves need mamori.
 
@@ -69,13 +71,13 @@ def main():
     args = ap.parse_args()
     elf = lambda n: os.path.join(args.dir, f"{n}.elf32")
 
-    rc, out = qemu(args, elf("hello"), "vm-hello")
+    rc, out = qemu(args, elf("hello"), "vm-hello bare=1")
     expect("hello: greets via the UART", "hello from hello.elf32 (guest id 0) via the UART" in out, out)
     expect("hello: greets via the console path", "via the console hypercall" in out, out)
     expect("hello: prints the memory map", re.search(r"hello:   0x0+100000-0x[0-9a-f]+ type 1 \(available\)", out), out)
     expect("hello: exits with status 0", rc == 1 and "hello: bye" in out, out)
 
-    rc, out = qemu(args, elf("exits"), "vm-exits")
+    rc, out = qemu(args, elf("exits"), "vm-exits bare=1")
     m = re.search(r"exits: DONE (\d+) passed, (\d+) failed", out)
     expect("exits: SDM-defined checks pass on QEMU", m and int(m.group(1)) > 0 and m.group(2) == "0", out)
     expect("exits: exit status 0", rc == 1, out)
@@ -84,13 +86,13 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         named = os.path.join(tmp, "vm-spin200000")
         shutil.copy(elf("spin"), named)
-        rc, out = qemu(args, named, "", until=r"heartbeat 3 ")
+        rc, out = qemu(args, named, "bare=1", until=r"heartbeat 3 ")
     expect("spin: option from the VM name", "spin: 200000 iterations per heartbeat" in out, out)
     expect("spin: heartbeats and never exits", rc is None and "spin: heartbeat 3 " in out, out)
-    rc, out = qemu(args, elf("spin"), "x spin=300000", until=r"heartbeat 2 ")
+    rc, out = qemu(args, elf("spin"), "x spin=300000 bare=1", until=r"heartbeat 2 ")
     expect("spin: option spin=N", "spin: 300000 iterations per heartbeat" in out, out)
 
-    rc, out = qemu(args, elf("hostile"), "vm-hostile step=1")
+    rc, out = qemu(args, elf("hostile"), "vm-hostile step=1 bare=1")
     expect("hostile: survives the harmless attempts",
            all(s in out for s in ["survived read of guest-physical 0x1000", "survived VMXON: #UD",
                                   "survived VMREAD: #UD"]), out)
@@ -98,9 +100,17 @@ def main():
     # -no-reboot: a triple fault (shutdown) ends QEMU with status 0, and the
     # guest never reaches its "DONE" line.
     expect("hostile: triple fault ends the machine", rc == 0 and "hostile: DONE" not in out, out)
-    rc, out = qemu(args, elf("hostile"), "vm-hostile step=16")
+    rc, out = qemu(args, elf("hostile"), "vm-hostile step=16 bare=1")
     expect("hostile: step=16 starts at the triple fault",
            "attempting 1 " not in out and "attempting 16 " in out and rc == 0, out)
+
+    # Without bare=1 the ABI is assumed: QEMU has no VMCALL, so hello's
+    # first hypercall is #UD, reported, and the exit falls back to port 0xf4
+    # with status 0x80 | 6.
+    rc, out = qemu(args, elf("hello"), "vm-hello")
+    expect("no VMM without bare=1: warns about the signature", "not mamori's signature" in out, out)
+    expect("no VMM without bare=1: VMCALL is #UD and reported",
+           "FAIL unexpected exception 6" in out and rc == ((0x86 << 1) | 1) & 0xFF, out)
 
     print(f"{'FAIL' if failures else 'OK'}: {len(failures)} failed")
     return 1 if failures else 0

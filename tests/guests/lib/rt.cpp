@@ -169,7 +169,7 @@ uint32_t signature_word(uint32_t i) {
 
 // ---- output ------------------------------------------------------------------
 
-bool mamori_present() { return g_mamori; }
+bool mamori_present() { return g_mamori; }   // false only with bare=1
 
 void putc(char c) {
   // A real 16550 (QEMU) needs THR empty before the next byte; mamori's LSR
@@ -207,16 +207,25 @@ uint32_t console_write(const void* data, uint32_t len) {
   return len;
 }
 
-[[noreturn]] void exit(uint32_t status) {
-  if (g_mamori) {
-    vmcall(kHcExit, status);
-    print("%s: ERROR exit hypercall returned\n", kProgram);
-  } else {
-    outb(kQemuDebugExitPort, static_cast<uint8_t>(status));
-  }
-  // Not reached under either; HLT with interrupts off stops the guest
-  // under mamori too ("halted").
+namespace {
+bool g_exiting = false;
+
+[[noreturn]] void bare_exit(uint32_t status) {
+  outb(kQemuDebugExitPort, static_cast<uint8_t>(status));
+  // Not reached under QEMU; under mamori HLT with interrupts off stops the
+  // guest ("halted"), the last resort when the exit hypercall failed.
   for (;;) asm volatile("cli; hlt");
+}
+}  // namespace
+
+[[noreturn]] void exit(uint32_t status) {
+  // A second call means the exit hypercall itself faulted (#UD: no VMM):
+  // end the bare way instead of faulting forever.
+  if (!g_mamori || g_exiting) bare_exit(status);
+  g_exiting = true;
+  vmcall(kHcExit, status);
+  print("%s: ERROR exit hypercall returned\n", kProgram);
+  bare_exit(status);
 }
 
 // ---- Multiboot -------------------------------------------------------------------
@@ -387,12 +396,23 @@ uint32_t failures() { return g_failed; }
 extern "C" [[noreturn]] void guest_start(uint32_t magic, uint32_t info) {
   if (magic == multiboot::kLoaderMagic) g_info = reinterpret_cast<const multiboot::Info*>(info);
   install_idt();
+  // These guests are built for mamori, so its ABI is assumed unless the
+  // command line says `bare=1` (the QEMU smoke test): a VMM whose CPUID
+  // signature is wrong must fail exits' cpuid-signature check, not turn
+  // the guests into their bare-metal variant.
   const CpuidResult sig = cpuid(kCpuidHvBase);
-  g_mamori = sig.ebx == signature_word(0) && sig.ecx == signature_word(1) &&
-             sig.edx == signature_word(2);
+  const bool signature = sig.ebx == signature_word(0) && sig.ecx == signature_word(1) &&
+                         sig.edx == signature_word(2);
+  g_mamori = option("bare", 0) == 0;
   if (magic != multiboot::kLoaderMagic)
     print("%s: WARN entered with EAX 0x%x, not the Multiboot magic\n", kProgram, magic);
-  if (!g_mamori) print("%s: no mamori (CPUID 0x40000000 signature absent): UART only\n", kProgram);
+  if (!g_mamori)
+    print("%s: bare=1: no VMM assumed, UART output only, exit through port 0x%x\n", kProgram,
+          kQemuDebugExitPort);
+  else if (!signature)
+    print("%s: WARN CPUID 0x40000000 is %08x:%08x:%08x, not mamori's signature; "
+          "using its ABI anyway (bare=1 runs without a VMM)\n",
+          kProgram, sig.ebx, sig.ecx, sig.edx);
   main();
   if (g_reported) finish();
   exit(0);

@@ -3,9 +3,11 @@
 // line, an exception table, and the PASS/FAIL reporter.
 //
 // Every guest also runs without mamori (QEMU's Multiboot loader, for the
-// smoke test): when CPUID 0x40000000 does not carry mamori's signature the
-// runtime writes only to the UART and ends through QEMU's isa-debug-exit
-// port instead of the exit hypercall (a VMCALL there would be #UD).
+// smoke test) when given the option bare=1: the runtime then writes only to
+// the UART and ends through QEMU's isa-debug-exit port instead of the exit
+// hypercall (a VMCALL there would be #UD). Without bare=1 mamori's ABI is
+// assumed even if the CPUID signature is wrong (a warning is printed), so a
+// VMM bug shows up as failed checks rather than a silently reduced run.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -103,7 +105,7 @@ inline void poke32(uint32_t addr, uint32_t v) { *reinterpret_cast<volatile uint3
 uint32_t signature_word(uint32_t i);
 
 // ---- runtime --------------------------------------------------------------
-// True when CPUID 0x40000000 carries mamori's signature (decided at start).
+// True unless the command line has bare=1 (decided at start).
 bool mamori_present();
 
 void putc(char c);                 // UART, LSR-polled
