@@ -3,6 +3,7 @@
 #include "vmm/console.hpp"
 #include "vmm/log.hpp"
 #include "vmm/mem/frames.hpp"
+#include "vmm/panic.hpp"
 #include "vmm/percpu.hpp"
 #include "vmm/platform/acpi.hpp"
 #include "vmm/platform/power.hpp"
@@ -76,6 +77,22 @@ bool cmd_log(int argc, const char** argv) {
   return true;
 }
 
+// Deliberate failures, so the panic and exception paths can be seen
+// working (system-tested) before a real bug needs them.
+bool cmd_panic(int argc, const char**) {
+  if (argc != 1) return false;
+  panic("requested from the shell ('panic' command)");
+}
+
+bool cmd_fault(int argc, const char**) {
+  if (argc != 1) return false;
+  console::printf("reading physical/virtual address 0 (unmapped on purpose)...\n");
+  volatile uint64_t* null_page = reinterpret_cast<volatile uint64_t*>(static_cast<uintptr_t>(0));
+  uint64_t v = *null_page;
+  console::printf("read 0x%lx: page 0 is mapped, which it must not be\n", v);
+  return true;
+}
+
 bool cmd_reboot(int argc, const char**) {
   if (argc != 1) return false;
   platform::reboot();
@@ -98,6 +115,8 @@ const Command kCommands[] = {
     {"acpi", "", "ACPI tables, CPUs and the TPM2 table", cmd_acpi},
     {"log", "[debug|info|warn|error]", "show or set the log level", cmd_log},
     {"vm", "list | info|regs|start|stop|console NAME", "guests: list, details, registers, control, attach", cmd_vm},
+    {"panic", "", "stop the VMM through its panic path (testing)", cmd_panic},
+    {"fault", "", "read address 0: exception path and null-page check (testing)", cmd_fault},
     {"reboot", "", "reset the machine", cmd_reboot},
     {"poweroff", "", "power the machine off", cmd_poweroff},
 };

@@ -1,0 +1,31 @@
+"""The VMM's failure paths, in QEMU (fast firmware): `fault` reads address
+0, which must be unmapped, so the #PF handler reports it with registers,
+CR2 and a backtrace and stops every CPU; `panic` goes through panic()."""
+import sys
+
+from systest import check, emu, run
+
+case = sys.argv[1]
+
+
+def fault(e):
+    e.expect(r"mamori> ", 120)
+    e.send("fault\r")
+    e.expect(r"\*\*\* mamori PANIC on cpu0: CPU exception 14 \(#PF page fault\), error code 0x0", 30)
+    e.expect(r"rip=ffffffff8[0-9a-f]{7} cs=0008", 10)
+    e.expect(r"cr0=[0-9a-f]{16} cr2=0000000000000000", 10)
+    e.expect(r"backtrace \(addr2line -e vmm.elf\):\s+#0 0xffffffff8", 10)
+    e.expect(r"all CPUs stopped", 10)
+    check("is mapped, which it must not be" not in e.log(), "page 0 was mapped")
+
+
+def panic(e):
+    e.expect(r"mamori> ", 120)
+    e.send("panic\r")
+    e.expect(r"\*\*\* mamori PANIC on cpu0: requested from the shell", 30)
+    e.expect(r"rsp=ffffffff8[0-9a-f]{7} rbp=", 10)
+    e.expect(r"backtrace \(addr2line -e vmm.elf\):\s+#0 0xffffffff8", 10)
+    e.expect(r"all CPUs stopped", 10)
+
+
+run("qemu_" + case, {"fault": fault, "panic": panic}[case], lambda img: emu.Qemu(img, tpm=None, cpus=2, timeout=180))
