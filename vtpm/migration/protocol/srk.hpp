@@ -29,7 +29,7 @@ tpm2::PublicArea srk_template(SrkKind k);
 
 inline constexpr uint32_t kPersistentFirst = 0x81000000;  // Part 2 §7.2 TPM_HT_PERSISTENT
 inline constexpr uint32_t kPersistentLast = 0x81FFFFFF;
-inline constexpr uint32_t kDefaultSrkHandle = 0x81000001;  // Provisioning Guidance §7.8
+inline constexpr uint32_t kDefaultSrkHandle = 0x81000001;  // TCG Provisioning Guidance: the SRK's handle
 
 // The storage key, loaded (CreatePrimary) or referenced (persistent), with
 // its public area and Name checked: the Name must be H(public area), the

@@ -61,7 +61,7 @@ PublicError read_public_2b(ByteReader& r, PublicArea& out, ByteSpan& raw);
 bool write_public(ByteWriter& w, const PublicArea& p);
 
 // The standard storage root key templates of the TCG "TPM 2.0 Provisioning
-// Guidance" (§7.5.1, SRK templates): SHA-256 name, attributes
+// Guidance" (its storage root key templates): SHA-256 name, attributes
 // fixedTPM|fixedParent|sensitiveDataOrigin|userWithAuth|noDA|restricted|decrypt,
 // AES-128-CFB symmetric, NULL scheme, RSA-2048 (exponent 0) or ECC NIST
 // P-256 (NULL KDF), empty authPolicy and empty unique.
