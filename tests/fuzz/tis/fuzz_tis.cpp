@@ -99,6 +99,8 @@ void check(TisDevice& dev) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Irq irq;
   auto engine = std::make_unique<Engine>();
+  static uint8_t shadow[kTpmBufferSize];
+  size_t shadow_len = 0;
   Input in{data, size};
   TisConfig cfg;
   cfg.locality_mask = in.u8();  // also lets the guest reach locality 4 or lose others
@@ -126,7 +128,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (in.u8() & 1 && fill >= kTpmHeaderSize) store_be32(engine->rsp + 2, static_cast<uint32_t>(fill));
         const size_t len = (in.u8() & 1) ? fill : in.u16();
         engine->busy = false;
+        // What a well-formed response must read back as, byte for byte.
+        shadow_len = 0;
+        if (len <= kTpmBufferSize && len >= kTpmHeaderSize && header_size_field(engine->rsp) == len) {
+          memcpy(shadow, engine->rsp, len);
+          shadow_len = len;
+        }
         engine->done->complete(engine->id, len);
+        if (dev->state() != TisState::Completion || dev->response_length() != shadow_len) shadow_len = 0;
         break;
       }
       case 5: {  // a completion for an id the engine does not hold
@@ -137,6 +146,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 6:
         if (in.u8() == 0xA5) dev->reset();
         break;
+      case 7:
+        if (op & 8) {  // read the next response byte and compare with the engine's
+          const uint8_t l = dev->active_locality();
+          if (l == kNoLocality || dev->state() != TisState::Completion) break;
+          const size_t pos = dev->response_read();
+          const uint8_t b = static_cast<uint8_t>(dev->mmio_read(l * kLocalityStride + kDataFifo.offset, 1));
+          if (shadow_len != 0 && pos < shadow_len) FUZZ_ASSERT(b == shadow[pos]);
+          if (pos >= dev->response_length()) FUZZ_ASSERT(b == 0xFF);
+          break;
+        }
+        [[fallthrough]];
       default: {  // a burst of FIFO bytes from the active locality
         const uint8_t l = dev->active_locality() == kNoLocality ? 0 : dev->active_locality();
         const uint16_t n = in.u8();
@@ -144,6 +164,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
     }
+    // The shadow describes only the response now in Completion.
+    if (dev->state() != TisState::Completion) shadow_len = 0;
     check(*dev);
   }
   return 0;
