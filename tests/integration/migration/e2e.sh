@@ -25,6 +25,9 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 cd "$WORK" || exit 1
 SVC=${MAMORI_VTPM_SERVICE:-}
+# MAMORI_VTPM_MIX=1: source instances are swtpm, destination instances
+# vtpm-service — the state crosses engines (both keep libtpms state).
+MIX=${MAMORI_VTPM_MIX:-}
 VM=6d616d6f-7269-4d69-6772-617465303031
 VM2=6d616d6f-7269-4d69-6772-617465303032
 OTHER_VM=00000000-0000-4000-8000-000000000000
@@ -62,6 +65,13 @@ wait_port() {
   return 1
 }
 
+# uses_service NAME KIND: is this instance a vtpm-service?
+uses_service() {
+  [ "$2" = vtpm ] && [ -n "$SVC" ] || return 1
+  [ -z "$MIX" ] && return 0
+  case "$1" in VB*) return 0 ;; *) return 1 ;; esac
+}
+
 # start_tpm NAME KIND(physical|vtpm) -> sets PORT_<NAME>, PID_<NAME>.
 # Ports come from below the kernel's ephemeral range; a start that loses a
 # race for its port is retried on another.
@@ -72,7 +82,7 @@ start_tpm() {
   for attempt in 1 2 3 4 5; do
     pick_port || { echo "no free port"; exit 1; }
     port=$PICKED
-    if [ "$kind" = vtpm ] && [ -n "$SVC" ]; then
+    if uses_service "$name" "$kind"; then
       "$SVC" --server "tcp:$port" >"$dir.log" 2>&1 &
     else
       swtpm socket --tpm2 --server "type=tcp,port=$port,bindaddr=127.0.0.1" \
@@ -85,7 +95,7 @@ start_tpm() {
       eval "PORT_$name=$port PID_$name=$pid"
       # vtpm-service powers on without TPM2_Startup (the guest sends it);
       # swtpm gets --flags startup-clear instead.
-      if [ "$kind" = vtpm ] && [ -n "$SVC" ]; then
+      if uses_service "$name" "$kind"; then
         TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$port" tpm2_startup -c || { echo "$name: startup failed"; exit 1; }
       fi
       return 0
@@ -131,7 +141,7 @@ expect_refusal() {
   fi
 }
 
-log "vTPM engine: ${SVC:-swtpm}"
+if [ -n "$MIX" ]; then log "vTPM engines: swtpm on the source, $SVC on the destination"; else log "vTPM engine: ${SVC:-swtpm}"; fi
 start_tpm PA physical   # source host's TPM
 start_tpm PB physical   # destination host's TPM
 start_tpm PC physical   # a third host's TPM (wrong destination)
