@@ -243,9 +243,13 @@ cmp -s ack1 ack1.lost && echo "ok: lost ack re-emitted identically" || fail "re-
 expect_error state "ack for a VM never received" -- "$MIG" ack --state-dir dst --vm-id $OTHER_VM --out ack.x
 patch ack1 bad.ack 70 0x55
 expect_refusal bad-ack "tampered acknowledgement" -- "$MIG" complete --state-dir src --ack bad.ack
-"$MIG" complete --state-dir src --ack ack1 --vtpm "$(ctrl VA)" || fail "complete"
+if uses_service VA vtpm; then WIPE=(); else WIPE=(--wipe-swtpm-state "$WORK/VA"); fi
+"$MIG" complete --state-dir src --ack ack1 --vtpm "$(ctrl VA)" "${WIPE[@]}" || fail "complete"
 sleep 0.2
 kill -0 "$PID_VA" 2>/dev/null && fail "source instance still running after complete" || echo "ok: source instance deleted"
+if [ ${#WIPE[@]} -gt 0 ]; then
+  [ -e "$WORK/VA/tpm2-00.permall" ] && fail "source state file left behind" || echo "ok: source state files wiped"
+fi
 
 log "stale epoch: the source TPM rolled back to a snapshot"
 stop_tpm PA

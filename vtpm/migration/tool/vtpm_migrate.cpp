@@ -6,7 +6,7 @@
 //   destination: vtpm-migrate import   --tpm T --state-dir D --package PKG --vtpm CTRL
 //                                      --vm-id UUID --ack-out ACK
 //   destination: vtpm-migrate ack      --state-dir D --vm-id UUID --out ACK   (send a lost ack again)
-//   source:      vtpm-migrate complete --state-dir S --ack ACK [--vtpm CTRL]
+//   source:      vtpm-migrate complete --state-dir S --ack ACK [--vtpm CTRL] [--wipe-swtpm-state DIR]
 //   source:      vtpm-migrate resume   --state-dir S --vm-id UUID --vtpm CTRL
 //   anyone:      vtpm-migrate inspect  FILE
 //   bench:       vtpm-migrate raw-export --vtpm CTRL --out FILE
@@ -20,6 +20,8 @@
 // unix:PATH of the vTPM's control channel. Exit status: 0 done, 2 refused
 // (the reason on stderr, prefixed "refused: <code>:"), 1 other failure,
 // 64 usage.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -60,7 +62,7 @@ int usage() {
                "  vtpm-migrate import   --tpm T --state-dir D --package PKG --vtpm CTRL --vm-id UUID\n"
                "                        --ack-out ACK [--timing]\n"
                "  vtpm-migrate ack      --state-dir D --vm-id UUID --out ACK\n"
-               "  vtpm-migrate complete --state-dir S --ack ACK [--vtpm CTRL]\n"
+               "  vtpm-migrate complete --state-dir S --ack ACK [--vtpm CTRL] [--wipe-swtpm-state DIR]\n"
                "  vtpm-migrate resume   --state-dir S --vm-id UUID --vtpm CTRL\n"
                "  vtpm-migrate inspect  FILE\n"
                "  vtpm-migrate raw-export --vtpm CTRL --out FILE\n"
@@ -184,6 +186,25 @@ int cmd_ack(const Args& a) {
   return 0;
 }
 
+// The state files swtpm keeps in its --tpmstate directory (swtpm's
+// swtpm_nvfile.c naming for TPM 2: tpm2-00.<blob>). Overwritten, then
+// removed: the migrated VM's secrets must not stay on the source.
+void wipe_swtpm_state(const std::string& dir) {
+  for (const char* name : {"tpm2-00.permall", "tpm2-00.volatilestate", "tpm2-00.savestate"}) {
+    std::string path = dir + "/" + name;
+    if (!file_exists(path)) continue;
+    size_t size = read_file(path, 3 * kMaxBlobSize).size();
+    FILE* f = std::fopen(path.c_str(), "r+b");
+    if (!f) throw MigrationError(Refusal::kState, "cannot open " + path + " to wipe it");
+    Bytes zeros(size, 0);
+    bool ok = std::fwrite(zeros.data(), 1, zeros.size(), f) == zeros.size() && std::fflush(f) == 0 &&
+              fsync(fileno(f)) == 0;
+    std::fclose(f);
+    if (!ok) throw MigrationError(Refusal::kState, "cannot overwrite " + path);
+    remove_file(path);
+  }
+}
+
 int cmd_complete(const Args& a) {
   Bytes ack = read_file(need(a, "ack"), kAckFileLimit);
   // `complete` needs no TPM: the ack key is in the pending record.
@@ -196,6 +217,7 @@ int cmd_complete(const Args& a) {
     vtpm::ControlChannel inst(a.at("vtpm"));
     inst.shutdown();
   }
+  if (a.count("wipe-swtpm-state")) wipe_swtpm_state(a.at("wipe-swtpm-state"));
   std::printf("migration of VM %s (epoch %llu) complete; source instance deleted\n", format_vm_id(p.vm_id).c_str(),
               (unsigned long long)p.epoch);
   return 0;
