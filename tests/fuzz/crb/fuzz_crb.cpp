@@ -47,7 +47,8 @@ struct Engine final : TpmBackend {
     FUZZ_ASSERT(header_size_field(cmd) == len);
     busy = true, id = i, rsp = r, cap = c, done = &d;
   }
-  void cancel(SubmissionId) override {}
+  SubmissionId canceled = 0;  // the model gave up on this one (abort or cancel)
+  void cancel(SubmissionId id) override { canceled = id; }
 };
 
 constexpr uint8_t kSizes[] = {1, 2, 4, 8, 4, 4, 3, 0};
@@ -102,7 +103,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (in.u8() & 1 && fill >= kTpmHeaderSize) store_be32(engine->rsp + 2, static_cast<uint32_t>(fill));
         const size_t len = (in.u8() & 1) ? fill : in.u16();
         engine->busy = false;
-        engine->done->complete(engine->id, len);
+        const bool well_formed = engine->id != engine->canceled && len >= kTpmHeaderSize &&
+                                 len <= dev->buffer_size() &&
+                                 header_size_field(engine->rsp) == len;
+        const SubmissionId id = engine->id;
+        engine->done->complete(id, len);
+        // A well-formed response for the command the guest waits on lands
+        // in the data buffer byte for byte.
+        const uint8_t l = dev->active_locality();
+        if (well_formed && dev->state() == CrbState::Completion && l != kNoLocality) {
+          for (size_t i = 0; i < len; ++i) {
+            const uint8_t b = dev->separate_buffer()
+                                  ? dev->buffer_page()[i]
+                                  : static_cast<uint8_t>(dev->mmio_read(l * kLocalityStride + kDataBuffer + i, 1));
+            FUZZ_ASSERT(b == engine->rsp[i]);
+          }
+        }
         break;
       }
       case 5: {  // a completion for an id the engine does not hold

@@ -54,7 +54,8 @@ struct Engine final : TpmBackend {
     FUZZ_ASSERT(c == kTpmBufferSize);
     busy = true, id = i, rsp = r, cap = c, done = &d;
   }
-  void cancel(SubmissionId) override {}
+  SubmissionId canceled = 0;  // the model gave up on this one (abort or cancel)
+  void cancel(SubmissionId id) override { canceled = id; }
 };
 
 struct Irq final : InterruptSink {
@@ -130,7 +131,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         engine->busy = false;
         // What a well-formed response must read back as, byte for byte.
         shadow_len = 0;
-        if (len <= kTpmBufferSize && len >= kTpmHeaderSize && header_size_field(engine->rsp) == len) {
+        if (engine->id != engine->canceled && len <= kTpmBufferSize && len >= kTpmHeaderSize &&
+            header_size_field(engine->rsp) == len) {
           memcpy(shadow, engine->rsp, len);
           shadow_len = len;
         }
