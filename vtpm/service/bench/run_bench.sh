@@ -3,6 +3,8 @@
 # (docs/bench/vtpm-service.md). usage: run_bench.sh BUILD_DIR [SECONDS]
 #   (a) one client loop (vtpm-bench) over the swtpm TCP data channel against
 #       swtpm and against vtpm-service;
+#   (a') the transport-bound commands against both servers in alternating
+#       slices, so background load hits both alike;
 #   (b) the same loop over a pipe pair into a partition-mode vtpm-service;
 #   VmRSS of every server after its run.
 set -eu
@@ -41,5 +43,7 @@ echo "swtpm VmRSS $(rss $SW_PID)"
 echo "== (a) vtpm-service over TCP"
 "$BENCH" tcp $PORT_VTPM "$SECS" $VT_PID
 echo "vtpm-service (host mode) VmRSS $(rss $VT_PID)"
+echo "== (a') paired: A = swtpm, B = vtpm-service, alternating 0.25 s slices"
+"$BENCH" pair $PORT_SWTPM $PORT_VTPM "$SECS"
 echo "== (b) vtpm-service partition mode over a pipe pair"
 "$BENCH" pipe "$SERVICE" "$SECS"

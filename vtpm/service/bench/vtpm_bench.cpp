@@ -2,7 +2,11 @@
 // ECC P-256 sign and RSA-2048 sign, through one client loop over
 //   tcp  HOST PORT      a swtpm data channel (swtpm itself or vtpm-service)
 //   pipe PROGRAM        a partition-mode vtpm-service on a pipe pair
+//   pair PORT_A PORT_B  two swtpm data channels measured in alternating
+//                       0.25 s slices (GetRandom, PCR_Extend), so both see
+//                       the same background load: a paired comparison
 // usage: vtpm-bench tcp PORT [SECONDS [SERVER_PID]] | vtpm-bench pipe PROGRAM [SECONDS]
+//        | vtpm-bench pair PORT_A PORT_B [SECONDS]
 // Prints one line per command: name, operations, seconds, ops/s, and, when
 // the server's PID is known, the server's CPU time per operation (utime +
 // stime from /proc/PID/stat): a figure that other load on the machine
@@ -185,6 +189,46 @@ bool run(Transport& t, const char* name, double seconds, const std::function<Byt
   return true;
 }
 
+// Runs `make` commands for about `seconds`; adds to ops and elapsed.
+bool slice(Transport& t, double seconds, const std::function<Bytes(uint64_t)>& make, uint64_t& ops,
+           double& elapsed) {
+  Bytes rsp;
+  const double start = now_s();
+  double spent = 0;
+  do {
+    for (int i = 0; i < 16; ++i) {
+      if (!t.exchange(make(ops), rsp)) return false;
+      const uint32_t rc = bench::response_code(rsp);
+      if (rc == kTpmRcRetry) { --i; continue; }
+      if (rc != 0) return false;
+      ++ops;
+    }
+    spent = now_s() - start;
+  } while (spent < seconds);
+  elapsed += spent;
+  return true;
+}
+
+constexpr double kPairSlice = 0.25;
+
+// Alternates A and B in short slices for `seconds` each; prints both rates.
+bool run_pair(Transport& a, Transport& b, const char* name, double seconds,
+              const std::function<Bytes(uint64_t)>& make) {
+  uint64_t ops_a = 0, ops_b = 0;
+  double t_a = 0, t_b = 0;
+  while (t_a < seconds || t_b < seconds) {
+    if (!slice(a, kPairSlice, make, ops_a, t_a) || !slice(b, kPairSlice, make, ops_b, t_b)) {
+      fprintf(stderr, "vtpm-bench: %s failed\n", name);
+      return false;
+    }
+  }
+  const double ra = static_cast<double>(ops_a) / t_a;
+  const double rb = static_cast<double>(ops_b) / t_b;
+  printf("%-16s A %10.0f ops/s   B %10.0f ops/s   B/A %5.2f\n", name, ra, rb, rb / ra);
+  fflush(stdout);
+  return true;
+}
+
 int connect_tcp(const char* port_text) {
   const int port = atoi(port_text);
   sockaddr_in a{};
@@ -240,10 +284,35 @@ long rss_kb(pid_t pid) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: %s tcp PORT [SECONDS] | %s pipe PROGRAM [SECONDS]\n", argv[0], argv[0]);
+    fprintf(stderr, "usage: %s tcp PORT [SECONDS [PID]] | pipe PROGRAM [SECONDS] | pair PORT_A PORT_B [SECONDS]\n",
+            argv[0]);
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
+  if (strcmp(argv[1], "pair") == 0) {
+    if (argc < 4) return 2;
+    const double secs = argc > 4 ? atof(argv[4]) : kDefaultSeconds;
+    const int fa = connect_tcp(argv[2]);
+    const int fb = connect_tcp(argv[3]);
+    if (fa < 0 || fb < 0) {
+      fprintf(stderr, "vtpm-bench: cannot reach both TPMs\n");
+      return 1;
+    }
+    TcpTransport a(fa), b(fb);
+    Bytes r;
+    for (Transport* t : {static_cast<Transport*>(&a), static_cast<Transport*>(&b)}) {
+      if (!t->exchange(bench::startup_clear(), r) ||
+          (bench::response_code(r) != 0 && bench::response_code(r) != kTpmRcInitialize)) {
+        fprintf(stderr, "vtpm-bench: Startup failed\n");
+        return 1;
+      }
+    }
+    bool ok = run_pair(a, b, "GetRandom(32)", secs, [](uint64_t) { return bench::get_random(32); });
+    ok = ok && run_pair(a, b, "PCR_Extend", secs, [](uint64_t i) {
+      return bench::pcr_extend_sha256(kBenchPcr, static_cast<uint8_t>(i));
+    });
+    return ok ? 0 : 1;
+  }
   const double seconds = argc > 3 ? atof(argv[3]) : kDefaultSeconds;
   Transport* t = nullptr;
   PipeTransport* pipe_t = nullptr;
