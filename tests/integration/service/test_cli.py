@@ -26,7 +26,25 @@ def refused(binary, args, text):
     check(text in err, "%s: message %r lacks %r" % (args, err, text))
 
 
+PT_INTERP = 3
+PT_DYNAMIC = 2
+
+
+def program_header_types(path):
+    """Program header types of an ELF64 little-endian file (ELF spec, e_phoff/e_phentsize/e_phnum)."""
+    with open(path, "rb") as f:
+        data = f.read(1 << 16)
+    check(data[:4] == b"\x7fELF" and data[4] == 2 and data[5] == 1, "not an ELF64 LE file")
+    phoff = struct.unpack_from("<Q", data, 0x20)[0]
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    return [struct.unpack_from("<I", data, phoff + i * phentsize)[0] for i in range(phnum)]
+
+
 def main(binary):
+    # The same bytes must run inside the service partition: a static ELF
+    # with no interpreter and no dynamic section.
+    types = program_header_types(binary)
+    check(PT_INTERP not in types and PT_DYNAMIC not in types, "vtpm-service is not statically linked")
     r = run(binary, "--help")
     check(r.returncode == 0 and b"--server tcp:PORT" in r.stdout, "--help")
     refused(binary, ["--bogus"], "unknown option")
