@@ -175,6 +175,14 @@ uint32_t TpmEngine::get_state(BlobType type, std::vector<uint8_t>& out) {
   return TPM_SUCCESS;
 }
 
+uint32_t TpmEngine::store_volatile() {
+  if (!running_) return TPM_BAD_ORDINAL;
+  std::vector<uint8_t> blob;
+  const uint32_t rc = get_state(BlobType::volatile_state, blob);
+  if (rc != TPM_SUCCESS) return rc;
+  return cb_store(BlobType::volatile_state, blob.data(), static_cast<uint32_t>(blob.size()));
+}
+
 uint32_t TpmEngine::set_state(BlobType type, const uint8_t* data, size_t len) {
   if (running_) return TPM_BAD_ORDINAL;  // as swtpm: state is replaced only while stopped
   auto& slot = blobs_[index(type)];

@@ -57,6 +57,9 @@ class TpmEngine {
   // (TPMLIB_VolatileAll_Store); others are the held copies. A missing blob
   // is exported as empty, as swtpm does.
   uint32_t get_state(BlobType type, std::vector<uint8_t>& out);
+  // swtpm CMD_STORE_VOLATILE: the running TPM's volatile state becomes the
+  // held volatile blob and goes to the listener (host: the state directory).
+  uint32_t store_volatile();
   // Imports an untrusted blob (migration, SET_STATEBLOB): only while
   // stopped, and only after it passed validation; an empty blob deletes it.
   uint32_t set_state(BlobType type, const uint8_t* data, size_t len);

@@ -169,13 +169,7 @@ Server::Next Server::swtpm_ctrl_message(int fd) {
     case sw::kHashStart: return reply(fd, tpm_.hash_start());
     case sw::kHashEnd: return reply(fd, tpm_.hash_end());
     case sw::kCancelTpmCmd: return reply(fd, tpm_.cancel());
-    case sw::kStoreVolatile: {
-      if (!tpm_.running()) return reply(fd, sw::kResBadOrdinal);
-      std::vector<uint8_t> blob;
-      uint32_t rc = tpm_.get_state(engine::BlobType::volatile_state, blob);
-      if (rc == 0) rc = tpm_.cb_store(engine::BlobType::volatile_state, blob.data(), static_cast<uint32_t>(blob.size()));
-      return reply(fd, rc);
-    }
+    case sw::kStoreVolatile: return reply(fd, tpm_.store_volatile());
     case sw::kGetConfig: {
       uint8_t out[8];
       wire::store_be32(out, sw::kResSuccess);
