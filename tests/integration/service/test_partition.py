@@ -106,7 +106,16 @@ def main(binary):
     check(rc_of(d.command(startup_cmd())) == 0, "Startup after H-CRTM failed")
     expected = hashlib.sha256(bytes(31) + b"\x04" + hashlib.sha256(b"h-crtm image").digest()).digest()
     check(pcr_value(d.command(pcr_read_cmd(0))) == expected, "PCR 0 does not hold the H-CRTM measurement")
+    # Migration in partition mode: permanent + volatile into a new process,
+    # init, and the TPM continues without TPM2_Startup (docs/vtpm-protocol.md §1.5).
+    perm_d, vol_d = get_state(d, BLOB_PERMANENT), get_state(d, BLOB_VOLATILE)
     check(d.close() == 0, "exit status on EOF")
+    e = PartitionClient([binary])
+    check(e.result(frame(F_SET_STATE, BLOB_PERMANENT, perm_d)) == 0, "set_state(permanent)")
+    check(e.result(frame(F_SET_STATE, BLOB_VOLATILE, vol_d)) == 0, "set_state(volatile)")
+    check(e.result(frame(F_INIT)) == 0, "init after migration")
+    check(pcr_value(e.command(pcr_read_cmd(0))) == expected, "PCR 0 lost in partition-mode migration")
+    check(e.close() == 0, "exit status on EOF")
     log("partition mode ok; %d state_changed frames" % len(a.changes))
 
 
