@@ -44,7 +44,9 @@ constexpr uint32_t kCpuid1EcxVmx = 1u << 5, kCpuid1EcxOsxsave = 1u << 27, kCpuid
 constexpr uint32_t kCpuid6EcxAperfMperf = 1u << 0;
 constexpr uint64_t kCr4Osxsave = 1ull << 18;
 
-void advance_rip(const ExitInfo& e) { vmwrite(VmcsField::guest_rip, vmread(VmcsField::guest_rip) + e.instruction_length); }
+void advance_rip(const ExitInfo& e) {
+  vmwrite_fast(VmcsField::guest_rip, vmread_fast(VmcsField::guest_rip) + e.instruction_length);
+}
 
 // Event injection on the next entry (SDM 3C §27.6).
 void inject_hw_exception(uint8_t vector, bool error_code) {
@@ -83,7 +85,7 @@ uint64_t guest_visible_cr4() {
   return (vmread(VmcsField::guest_cr4) & ~mask) | (vmread(VmcsField::cr4_read_shadow) & mask);
 }
 
-ExitAction on_cpuid(Guest& g, const ExitInfo& e) {
+[[gnu::noinline]] ExitAction on_cpuid(Guest& g, const ExitInfo& e) {
   uint32_t leaf = lo32(g.regs.rax), sub = lo32(g.regs.rcx);
   cpu::CpuidResult r{};
   if (leaf == kCpuidHvBase) {
@@ -112,7 +114,7 @@ ExitAction on_cpuid(Guest& g, const ExitInfo& e) {
   return ExitAction::Resume;
 }
 
-ExitAction on_vmcall(Guest& g, const ExitInfo& e) {
+[[gnu::noinline]] ExitAction on_vmcall(Guest& g, const ExitInfo& e) {
   uint32_t fn = lo32(g.regs.rax);
   uint64_t result = kAbiError;
   switch (fn) {
@@ -145,7 +147,7 @@ bool first_access(Guest& g, uint16_t port) {
   return first;
 }
 
-ExitAction on_io(Guest& g, const ExitInfo& e) {
+[[gnu::noinline]] ExitAction on_io(Guest& g, const ExitInfo& e) {
   vmx::IoQualification q = e.io();
   uint16_t port = q.port();
   unsigned size = q.size_bytes();
@@ -174,7 +176,7 @@ ExitAction on_io(Guest& g, const ExitInfo& e) {
   return ExitAction::Resume;
 }
 
-ExitAction on_rdmsr(Guest& g, const ExitInfo& e) {
+[[gnu::noinline]] ExitAction on_rdmsr(Guest& g, const ExitInfo& e) {
   uint32_t msr = lo32(g.regs.rcx);
   uint64_t v = 0;
   switch (msr) {
@@ -195,13 +197,13 @@ ExitAction on_rdmsr(Guest& g, const ExitInfo& e) {
   return ExitAction::Resume;
 }
 
-ExitAction on_wrmsr(Guest& g, const ExitInfo&) {
+[[gnu::noinline]] ExitAction on_wrmsr(Guest& g, const ExitInfo&) {
   LOG_INFO("vm %s: WRMSR 0x%x is not allowed: #GP injected", g.name, lo32(g.regs.rcx));
   inject_hw_exception(kVectorGp, true);
   return ExitAction::Resume;
 }
 
-ExitAction on_cr_access(Guest& g, const ExitInfo& e) {
+[[gnu::noinline]] ExitAction on_cr_access(Guest& g, const ExitInfo& e) {
   const vmx::VmxCapabilities& caps = *cpu_vmx::capabilities();
   vmx::CrAccessQualification q = e.cr_access();
   uint64_t rsp = vmread(VmcsField::guest_rsp);
@@ -229,7 +231,7 @@ ExitAction on_cr_access(Guest& g, const ExitInfo& e) {
   return ExitAction::Resume;
 }
 
-ExitAction on_xsetbv(Guest& g, const ExitInfo& e) {
+[[gnu::noinline]] ExitAction on_xsetbv(Guest& g, const ExitInfo& e) {
   // SDM 2 XSETBV: #GP if ECX != 0, bit 0 clear, AVX without SSE, or a bit
   // the processor does not support in XCR0 (CPUID.(0DH,0):EDX:EAX).
   uint64_t value = (g.regs.rdx << 32) | lo32(g.regs.rax);
@@ -247,7 +249,7 @@ ExitAction on_xsetbv(Guest& g, const ExitInfo& e) {
   return ExitAction::Resume;
 }
 
-ExitAction on_ept_violation(Guest& g, const ExitInfo& e) {
+[[gnu::noinline]] ExitAction on_ept_violation(Guest& g, const ExitInfo& e) {
   vmx::EptViolationQualification q = e.ept_violation();
   uint64_t gpa = e.guest_physical_address;
   const char* what = q.fetch() ? "instruction fetch" : q.write() ? "write" : "read";
@@ -258,7 +260,7 @@ ExitAction on_ept_violation(Guest& g, const ExitInfo& e) {
                     where, vmread(VmcsField::guest_rip));
 }
 
-ExitAction on_vmx_instruction(Guest& g, const ExitInfo& e) {
+[[gnu::noinline]] ExitAction on_vmx_instruction(Guest& g, const ExitInfo& e) {
   LOG_INFO("vm %s: %s executed in the guest (no nested VT-x): #UD injected", g.name, vmx::exit_reason_name(e.basic()));
   inject_hw_exception(kVectorUd, false);
   return ExitAction::Resume;

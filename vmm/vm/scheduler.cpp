@@ -38,6 +38,8 @@ struct CpuSched {
   bool xsave = false;
 };
 lib::Spinlock g_setup_lock;  // the VMCS images below are shared scratch space
+vmx::ComputedControls g_ctl;  // the same for every CPU (one capability record)
+bool g_ctl_done;
 CpuSched g_sched[kMaxCpus];
 volatile uint8_t g_stop_request[kMaxGuests];
 
@@ -66,12 +68,11 @@ bool init_vmcs(Guest& g, unsigned cpu) {
     stop_guest(g, GuestState::Faulted, "VMCLEAR/VMPTRLD of its VMCS failed");
     return false;
   }
-  static vmx::ComputedControls ctl;
-  static bool ctl_done;
-  if (!ctl_done) {
-    ctl = vmx::compute_controls(caps, vmx::mamori_control_request());
-    ctl_done = true;
+  if (!g_ctl_done) {
+    g_ctl = vmx::compute_controls(caps, vmx::mamori_control_request());
+    g_ctl_done = true;
   }
+  const vmx::ComputedControls& ctl = g_ctl;
   static vmx::VmcsImage img;  // one CPU at a time sets up (guarded by the caller's lock)
   img = vmx::VmcsImage{};
   vmx::ControlSetup cs;
@@ -145,6 +146,33 @@ void report_entry_failure(Guest& g, EnterResult r, const vmx::ExitInfo* e) {
              r == EnterResult::FailInvalid ? "VMfailInvalid: no current VMCS" : "diagnosis above");
 }
 
+// The exit fields every handler needs, plus the few that only some
+// reasons use: reading all eleven on every exit would cost the fast path
+// (CPUID, VMCALL, I/O) a quarter of its instructions.
+vmx::ExitInfo read_exit_fast() {
+  vmx::ExitInfo e;
+  e.reason = {static_cast<uint32_t>(vmread_fast(VmcsField::exit_reason))};
+  e.qualification = vmread_fast(VmcsField::exit_qualification);
+  e.instruction_length = static_cast<uint32_t>(vmread_fast(VmcsField::exit_instruction_length));
+  switch (e.basic()) {
+    case vmx::ExitReason::cpuid:
+    case vmx::ExitReason::vmcall:
+    case vmx::ExitReason::io_instruction:
+    case vmx::ExitReason::rdmsr:
+    case vmx::ExitReason::wrmsr:
+    case vmx::ExitReason::cr_access:
+    case vmx::ExitReason::xsetbv:
+    case vmx::ExitReason::preemption_timer:
+      return e;
+    default:
+      if (e.reason.entry_failure()) return vmx::read_exit_info([](VmcsField f) { return vmread(f); });
+      e.guest_physical_address = vmread(VmcsField::guest_physical_address);
+      e.interruption = {static_cast<uint32_t>(vmread(VmcsField::exit_interruption_info))};
+      e.idt_vectoring = {static_cast<uint32_t>(vmread(VmcsField::idt_vectoring_info))};
+      return e;
+  }
+}
+
 bool is_entry_failure(const vmx::ExitInfo& e) {
   return e.reason.entry_failure();
 }
@@ -172,33 +200,40 @@ void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
   ++g.slices;
   uint64_t shift = cpu_vmx::capabilities()->misc.preemption_timer_shift;
   uint64_t ticks = drivers::tsc::hz() / 1000000 * kSliceUs;
+  uint64_t timer = (ticks >> shift) ? (ticks >> shift) : 1;
+  // With "save VMX-preemption timer value" the timer keeps counting down
+  // across exits inside the slice: arm it once. Without, every entry
+  // re-arms it (the slice then lasts 10 ms of guest time between exits).
+  bool timer_saved = g_ctl.exit() & vmx::bit_of(vmx::ExitCtl::save_preemption_timer);
+  vmwrite(VmcsField::guest_preemption_timer, timer);
+  uint64_t slice_start = cpu::rdtsc();  // time in the guest is counted per slice, VMM time included
   for (;;) {
     if (g_stop_request[g.id]) {
       g_stop_request[g.id] = 0;
+      g.run_tsc += cpu::rdtsc() - slice_start;
       stop_guest(g, GuestState::Stopped, "stopped from the shell");
       return;
     }
-    vmwrite(VmcsField::guest_preemption_timer, (ticks >> shift) ? (ticks >> shift) : 1);
-    uint64_t t0 = cpu::rdtsc();
+    if (!timer_saved) vmwrite(VmcsField::guest_preemption_timer, timer);
     EnterResult r = vmx_enter(&g.regs, g.launched);
-    g.run_tsc += cpu::rdtsc() - t0;
     if (r != EnterResult::Exited) {
+      g.run_tsc += cpu::rdtsc() - slice_start;
       lib::LockGuard lock(g_setup_lock);
       report_entry_failure(g, r, nullptr);
       return;
     }
     g.launched = true;
-    vmx::ExitInfo e = vmx::read_exit_info([](VmcsField f) { return vmread(f); });
+    vmx::ExitInfo e = read_exit_fast();
     if (is_entry_failure(e)) {
+      g.run_tsc += cpu::rdtsc() - slice_start;
       lib::LockGuard lock(g_setup_lock);
       report_entry_failure(g, r, &e);
       return;
     }
-    switch (handle_exit(g, e)) {
-      case ExitAction::Resume: continue;
-      case ExitAction::Yield: return;
-      case ExitAction::Stop: return;
-    }
+    ExitAction a = handle_exit(g, e);
+    if (a == ExitAction::Resume) continue;
+    g.run_tsc += cpu::rdtsc() - slice_start;
+    return;
   }
 }
 }  // namespace

@@ -41,6 +41,19 @@ inline uint64_t vmread(vmx::VmcsField f) {
   vmread(f, &v);
   return v;
 }
+// Fast-path forms without the failure check, for fields that exist on
+// every VMX CPU with a current VMCS (exit reason, qualification, lengths,
+// guest RIP): a failure there would be a VMM bug, and the checked forms
+// cost a quarter of a CPUID round trip (docs/benchmarks.md).
+inline uint64_t vmread_fast(vmx::VmcsField f) {
+  uint64_t v;
+  asm volatile("vmread %1, %0" : "=r"(v) : "r"(static_cast<uint64_t>(f)) : "cc");
+  return v;
+}
+inline void vmwrite_fast(vmx::VmcsField f, uint64_t v) {
+  asm volatile("vmwrite %1, %0" ::"r"(static_cast<uint64_t>(f)), "r"(v) : "cc", "memory");
+}
+
 inline bool vmxon(uint64_t phys) {
   uint8_t cf, zf;
   asm volatile("vmxon %2; setc %0; setz %1" : "=r"(cf), "=r"(zf) : "m"(phys) : "cc", "memory");
