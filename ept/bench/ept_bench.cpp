@@ -1,6 +1,6 @@
 // ept_bench: how many EPT table pages typical guests need, with 4 KiB pages
 // only, with 2 MiB pages, and with 2 MiB + 1 GiB pages. Not a test; the
-// figures go into docs/bench/ept.md.
+// figures go into docs/benchmarks.md (EPT table pages).
 //
 // Guest-physical layout (PC-like):
 //   RAM, WB          [0, min(size, 3 GiB)) and, above 3 GiB of RAM,

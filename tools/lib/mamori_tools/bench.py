@@ -37,6 +37,33 @@ def boot_bench(model="corei7_skylake_x", cpus=2):
     return rows, mem, img_line
 
 
+EXIT = re.compile(rb"bench: (baseline|cpuid|vmcall|io) (\d+)")
+
+
+def exit_bench(model="corei7_skylake_x"):
+    """The bench guest (tests/guests/bench.cpp) measures TSC ticks per
+    exiting instruction against a non-exiting one, inside mamori in Bochs."""
+    cfg_text = "console = com1\n\n[vm bench]\nmemory = 16M\ncpus = 1\nimage = bench.elf\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = os.path.join(tmp, "mamori.cfg")
+        with open(cfg, "w") as f:
+            f.write(cfg_text)
+        files = {"vmm.elf": paths.build_file("vmm", "vmm.elf"), "mamori.cfg": cfg,
+                 "bench.elf": paths.build_file("tests", "guests", "bench.elf")}
+        img = image.write_image(os.path.join(tmp, "exits.img"), files=files)
+        with emu.Bochs(img, cpus=2, model=model, timeout=600) as e:
+            e.expect(r"vm bench: stopped", 500)
+            log = e.serial.buf
+    return {k.decode(): int(v) for k, v in EXIT.findall(log)}
+
+
+def host_bench(name, cmd):
+    print("\n## %s\n\n`%s`\n\n```" % (name, " ".join(cmd)))
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    print((r.stdout + r.stderr).strip())
+    print("```")
+
+
 def run(args):
     model = args[args.index("--cpu-model") + 1] if "--cpu-model" in args else "corei7_skylake_x"
     rows, mem, img_line = boot_bench(model)
@@ -57,4 +84,12 @@ def run(args):
         print("\n| memory after boot | value |\n|---|---:|")
         print("| frames used by the VMM (allocator, tables, stacks, VMXON) | %d (%d KiB) |" % (used, used * 4))
         print("| VMM image span | %s KiB (data+bss %s KiB) |" % (img_line.group(1).decode(), img_line.group(2).decode()))
+    ex = exit_bench(model)
+    print("\n## Exit round trips (Bochs %s, guest-measured TSC ticks = emulated instructions)\n" % model)
+    print("| operation | ticks per op | minus the non-exiting baseline (%d) |\n|---|---:|---:|" % ex["baseline"])
+    for k in ("cpuid", "vmcall", "io"):
+        print("| %s | %d | %d |" % (k, ex[k], ex[k] - ex["baseline"]))
+    host_bench("EPT table pages", [paths.build_file("ept", "ept_bench")])
+    host_bench("TPM register accesses per command", [paths.build_file("tests", "unit", "common", "bench_tpm_device")])
+    print("\nThe vTPM engine and migration benchmarks need release builds: see docs/benchmarks.md.")
     return 0

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Migration benchmark (docs/bench/migration.md): package size and overhead
+# Migration benchmark (docs/benchmarks.md (migration)): package size and overhead
 # for a fresh and a well-used vTPM; time to export+seal+wrap and to
 # unwrap+verify+import with swtpm as the physical TPMs; compared in the
 # same run with swtpm's own encrypted state export (--migration-key,

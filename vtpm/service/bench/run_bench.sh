@@ -1,6 +1,6 @@
 #!/bin/bash
 # Throughput and memory of vtpm-service against swtpm, same machine, same run
-# (docs/bench/vtpm-service.md). usage: run_bench.sh BUILD_DIR [SECONDS]
+# (docs/benchmarks.md (vTPM engine)). usage: run_bench.sh BUILD_DIR [SECONDS]
 #   (a) one client loop (vtpm-bench) over the swtpm TCP data channel against
 #       swtpm and against vtpm-service;
 #   (a') the transport-bound commands against both servers in alternating
