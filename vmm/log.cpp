@@ -4,15 +4,14 @@
 #include "vmm/console.hpp"
 #include "vmm/lib/format.hpp"
 #include "vmm/percpu.hpp"
+#include "vmm/lib/text.hpp"
 
 namespace mamori::log {
 namespace {
+using lib::copy_str;
+using lib::str_eq;
 Level g_level = Level::Info;
 
-bool str_eq(const char* a, const char* b) {
-  while (*a && *a == *b) { ++a; ++b; }
-  return *a == *b;
-}
 }  // namespace
 
 void set_level(Level l) { g_level = l; }

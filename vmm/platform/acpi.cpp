@@ -4,9 +4,12 @@
 #include "vmm/core/madt.hpp"
 #include "vmm/core/tpm2_table.hpp"
 #include "vmm/log.hpp"
+#include "vmm/lib/text.hpp"
 
 namespace mamori::platform {
 namespace {
+using lib::copy_str;
+using lib::str_eq;
 AcpiInfo g_info;
 core::MadtInfo g_madt;
 uint8_t g_table_buf[64 * 1024];  // MADT/TPM2 copies; larger tables are not parsed here
@@ -22,11 +25,6 @@ bool read_phys(void*, uint64_t phys, void* dst, size_t len) {
 }
 const core::AcpiReader kReader{read_phys, nullptr};
 
-void copy_str(char* dst, const char* src, size_t cap) {
-  size_t i = 0;
-  for (; src[i] && i + 1 < cap; ++i) dst[i] = src[i];
-  dst[i] = 0;
-}
 
 bool load(const core::AcpiRoot& root, const char* sig, size_t& len) {
   core::AcpiTableRef ref;

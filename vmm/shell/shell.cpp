@@ -4,17 +4,16 @@
 #include "vmm/shell/commands.hpp"
 #include "vmm/shell/line_editor.hpp"
 #include "vmm/vm/guest.hpp"
+#include "vmm/lib/text.hpp"
 
 namespace mamori::shell {
 namespace {
+using lib::copy_str;
+using lib::str_eq;
 LineEditor g_ed;
 constexpr const char* kPrompt = "mamori> ";
 constexpr size_t kMaxArgs = 16;
 
-bool str_eq(const char* a, const char* b) {
-  while (*a && *a == *b) { ++a; ++b; }
-  return *a == *b;
-}
 
 void execute(char* line) {
   const char* argv[kMaxArgs];

@@ -6,16 +6,15 @@
 #include "vmm/vm/scheduler.hpp"
 #include "vmx/exit_reason.hpp"
 #include "drivers/timer/tsc.hpp"
+#include "vmm/lib/text.hpp"
 
 namespace mamori::shell {
 namespace {
+using lib::copy_str;
+using lib::str_eq;
 using vm::Guest;
 using vm::GuestState;
 
-bool str_eq(const char* a, const char* b) {
-  while (*a && *a == *b) { ++a; ++b; }
-  return *a == *b;
-}
 
 Guest* named(const char* name) {
   Guest* g = vm::find_guest(name);

@@ -1,14 +1,13 @@
 #include "guest.hpp"
+#include "vmm/lib/text.hpp"
 
 namespace mamori::vm {
 volatile int g_attached_guest = -1;
 namespace {
+using lib::copy_str;
+using lib::str_eq;
 Guest g_guests[kMaxGuests];
 
-bool str_eq(const char* a, const char* b) {
-  while (*a && *a == *b) { ++a; ++b; }
-  return *a == *b;
-}
 }  // namespace
 
 const char* state_name(GuestState s) {

@@ -10,9 +10,12 @@
 #include "vmm/platform/config.hpp"
 #include "vmm/vm/guest.hpp"
 #include "vmx/bitmaps.hpp"
+#include "vmm/lib/text.hpp"
 
 namespace mamori::vm {
 namespace {
+using lib::copy_str;
+using lib::str_eq;
 constexpr uint64_t k2M = 2ull << 20;
 constexpr uint64_t kFramesPer2M = k2M / mem::kFrameSize;
 constexpr uint32_t kMultibootBootloaderMagic = 0x2BADB002;  // Multiboot 0.6.96 §3.2
@@ -49,15 +52,6 @@ GuestFrames g_guest_frames;
 const boot::BootInfo* g_bi;
 alignas(ept::Ept) uint8_t g_ept_storage[kMaxGuests][sizeof(ept::Ept)];
 
-bool str_eq(const char* a, const char* b) {
-  while (*a && *a == *b) { ++a; ++b; }
-  return *a == *b;
-}
-void copy_str(char* d, const char* s, size_t cap) {
-  size_t i = 0;
-  for (; s[i] && i + 1 < cap; ++i) d[i] = s[i];
-  d[i] = 0;
-}
 
 const boot::LoadedFile* find_file(const boot::BootInfo& bi, const char* name) {
   for (uint32_t i = 0; i < bi.file_count; ++i)
