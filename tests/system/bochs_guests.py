@@ -70,10 +70,13 @@ def body(e):
         time.sleep(2)
     check("NOT CONTAINED" not in log(), "a hostile attempt was not contained")
     # spin keeps running after the others are done: new heartbeats arrive.
-    beats = len(re.findall(r"\[spin\] spin: heartbeat", log()))
-    e.expect(r"\[spin\] spin: heartbeat", 60)
-    e.expect(r"\[spin\] spin: heartbeat", 60)
-    check(len(re.findall(r"\[spin\] spin: heartbeat", log())) >= beats + 2, "spin stopped making progress")
+    def beats():
+        return len(re.findall(r"\[spin\] spin: heartbeat", log()))
+    before = beats()
+    deadline = time.monotonic() + 90
+    while beats() < before + 2:
+        check(time.monotonic() < deadline, "spin stopped making progress (%d heartbeats, no new ones)" % before)
+        time.sleep(1)
     shell(e, "vm list", r"spin\s+running\s+cpu1")
     shell(e, "vm info exits", r"io_instruction\s+\d+")
     shell(e, "vm info hostile-step7", r"stopped: triple fault")
