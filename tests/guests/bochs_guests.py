@@ -3,10 +3,11 @@
 guests_bochs_<model>, labels system;slow; configured only with
 -DMAMORI_GUESTS_SYSTEM_TEST=ON until the VMM's guest support is in).
 
-Two boots of the USB image (mamori.cfg allows 8 VMs per boot), each with
-2 CPUs. CPU 0 runs spin (first, so a scheduler that never preempts it
-starves the others), hello and exits; CPU 1 runs one hostile guest per
-stopping attempt (docs/guests.md "Boot plan").
+Three boots of the USB image (mamori.cfg allows 8 VMs per boot), each
+with 2 CPUs. Boots 1 and 2: CPU 0 runs spin (first, so a scheduler that
+never preempts it starves the others), hello and exits; CPU 1 runs one
+hostile guest per stopping attempt (docs/guests.md "Boot plan"). Boot 3
+runs bench alone and prints its exit costs.
 
 Asserted, from the serial log:
   - hello greets both ways and exits with status 0;
@@ -29,7 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "system"))
 from systest import build_dir, check, emu, run  # noqa: E402
 
 MODEL = sys.argv[1] if len(sys.argv) > 1 else "corei7_skylake_x"
-GUESTS = ("hello", "exits", "spin", "hostile")
+GUESTS = ("hello", "exits", "spin", "hostile", "bench")
 SETTLE = 240        # seconds of emulation allowed for all guests to finish / stop
 SPIN_AFTER = 2      # heartbeats spin must print after the last stop
 
@@ -39,8 +40,10 @@ SPIN_AFTER = 2      # heartbeats spin must print after the last stop
 EPT = r"EPT violation"
 VMX_OR_TRIPLE = r"(triple fault|vmx|VMX|vmxon|vmread)"
 BOOTS = [
-    {1: EPT, 3: EPT, 4: EPT, 5: EPT, 6: EPT + r".*TPM window"},
-    {7: VMX_OR_TRIPLE, 14: VMX_OR_TRIPLE, 16: r"triple fault"},
+    {"hostile": {1: EPT, 3: EPT, 4: EPT, 5: EPT, 6: EPT + r".*TPM window"}, "checks": True, "spin": True},
+    {"hostile": {7: VMX_OR_TRIPLE, 14: VMX_OR_TRIPLE, 16: r"triple fault"}, "spin": True},
+    # Exit costs, measured with the CPU to itself (issue 3 "Measure").
+    {"bench": True},
 ]
 
 
@@ -49,21 +52,28 @@ def vm(name, image, memory, cpu):
             "console = on\ntpm = off\n")
 
 
-def config(steps, with_checks):
+def config(boot):
     text = "console = com1\nlog = info\nplatform_tpm = none\n"
-    text += vm("spin", "spin.elf", "2M", 0)
-    if with_checks:
+    if boot.get("spin"):
+        text += vm("spin", "spin.elf", "2M", 0)
+    if boot.get("bench"):
+        text += vm("bench", "bench.elf", "2M", 0)
+    if boot.get("checks"):
         text += vm("hello", "hello.elf", "4M", 0) + vm("exits", "exits.elf", "4M", 0)
-    for step in steps:
+    for step in boot.get("hostile", {}):
         text += vm(f"hostile-step{step}", "hostile.elf", "4M", 1)
     return text
 
 
-def body_for(steps, with_checks):
+def body_for(boot):
+    steps = boot.get("hostile", {})
+    with_checks, with_spin, with_bench = boot.get("checks"), boot.get("spin"), boot.get("bench")
     stop_patterns = {s: rf"vm hostile-step{s}: contained and stopped: ([^\n]*)" for s in steps}
     done_patterns = list(stop_patterns.values())
     if with_checks:
         done_patterns += [r"vm hello: stopped: exited", r"vm exits: stopped: exited"]
+    if with_bench:
+        done_patterns += [r"vm bench: stopped: exited"]
 
     def body(e):
         e.expect(r"VMM entered", 300)
@@ -77,7 +87,7 @@ def body_for(steps, with_checks):
         # The others must keep running: spin's heartbeats after the last stop.
         beats_after = len(re.findall(r"\[spin\] spin: heartbeat \d+", log[last_stop:]))
         deadline = time.monotonic() + 60
-        while beats_after < SPIN_AFTER and time.monotonic() < deadline:
+        while with_spin and beats_after < SPIN_AFTER and time.monotonic() < deadline:
             time.sleep(1)
             log = e.log()
             beats_after = len(re.findall(r"\[spin\] spin: heartbeat \d+", log[last_stop:]))
@@ -98,13 +108,18 @@ def body_for(steps, with_checks):
         check("NOT CONTAINED" not in log, "hostile: an attempt was not contained: " +
               "; ".join(re.findall(r"NOT CONTAINED ([^\n]*)", log)))
         check("hostile: DONE" not in log, "hostile ran past its triple fault")
-        check("vm spin: stopped" not in log and "vm spin: contained" not in log, "spin was stopped")
-        check(beats_after >= SPIN_AFTER, f"spin printed {beats_after} heartbeats after the last stop")
+        if with_spin:
+            check("vm spin: stopped" not in log and "vm spin: contained" not in log, "spin was stopped")
+            check(beats_after >= SPIN_AFTER, f"spin printed {beats_after} heartbeats after the last stop")
+        if with_bench:
+            check("[bench] bench: DONE" in log and "vm bench: stopped: exited with status 0" in log,
+                  "bench did not finish with status 0")
         # What passed, for the ctest log.
         for line in log.splitlines():
-            if re.search(r"exits: DONE|hello: bye|contained and stopped|stopped: exited|NOT CONTAINED", line):
+            if re.search(r"exits: DONE|hello: bye|contained and stopped|stopped: exited|NOT CONTAINED|bench: ", line):
                 print("  " + line.strip())
-        print(f"  spin: {beats_after} heartbeats after the last stop")
+        if with_spin:
+            print(f"  spin: {beats_after} heartbeats after the last stop")
     return body
 
 
@@ -114,14 +129,13 @@ def main():
     for g in GUESTS:
         files[g + ".elf"] = os.path.join(b, "tests", "guests", g + ".elf")
     failed = 0
-    for i, steps in enumerate(BOOTS):
-        with_checks = i == 0
+    for i, boot in enumerate(BOOTS):
         sys.stdout.flush()
         pid = os.fork()   # systest.run() exits the process: one child per boot
         if pid == 0:
-            run(f"guests_bochs_{MODEL}_boot{i + 1}", body_for(steps, with_checks),
+            run(f"guests_bochs_{MODEL}_boot{i + 1}", body_for(boot),
                 lambda img: emu.Bochs(img, cpus=2, model=MODEL, timeout=600),
-                files=files, config_text=config(steps, with_checks))
+                files=files, config_text=config(boot))
         _, status = os.waitpid(pid, 0)
         failed += status != 0
     return 1 if failed else 0

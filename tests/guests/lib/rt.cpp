@@ -159,6 +159,11 @@ void print_value(Sink& s, uint64_t v) {
 
 }  // namespace
 
+uint64_t udiv64(uint64_t n, uint32_t d) {
+  uint32_t rem;
+  return divmod(n, d, rem);
+}
+
 uint32_t signature_word(uint32_t i) {
   const char* p = kSignature + 4 * i;
   return static_cast<uint32_t>(static_cast<uint8_t>(p[0])) |

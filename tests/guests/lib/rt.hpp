@@ -104,6 +104,9 @@ inline void poke32(uint32_t addr, uint32_t v) { *reinterpret_cast<volatile uint3
 // The signature as the register values CPUID returns (EBX, ECX, EDX for i = 0, 1, 2).
 uint32_t signature_word(uint32_t i);
 
+// n / d without libgcc (64-by-32 division with two DIVs).
+uint64_t udiv64(uint64_t n, uint32_t d);
+
 // ---- runtime --------------------------------------------------------------
 // True unless the command line has bare=1 (decided at start).
 bool mamori_present();
