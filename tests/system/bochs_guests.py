@@ -13,7 +13,7 @@ model = sys.argv[1] if len(sys.argv) > 1 else "corei7_skylake_x"
 
 GUESTS = [  # (VM name, image, CPU)
     ("hello", "hello", 0),
-    ("exits", "exits", 1),
+    ("exits-tpm1", "exits", 1),   # with its TPM window: the TIS model answers through MMIO emulation
     ("spin", "spin", 1),
     ("hostile-step1", "hostile", 1),
     ("hostile-step3", "hostile", 1),
@@ -26,7 +26,8 @@ GUESTS = [  # (VM name, image, CPU)
 def config():
     text = "console = com1\nlog = info\n"
     for name, img, cpu in GUESTS:
-        text += "\n[vm %s]\nmemory = 16M\ncpus = %d\nimage = %s.elf\nconsole = on\ntpm = off\n" % (name, cpu, img)
+        tpm = "on" if name.startswith("exits") else "off"
+        text += "\n[vm %s]\nmemory = 16M\ncpus = %d\nimage = %s.elf\nconsole = on\ntpm = %s\n" % (name, cpu, img, tpm)
     return text
 
 
@@ -49,8 +50,10 @@ def body(e):
     need = [
         r"\[hello\] hello: bye",
         r"vm hello: stopped: exited with status 0",
-        r"\[exits\] exits: DONE \d+ passed, 0 failed",
-        r"vm exits: stopped: exited with status 0",
+        r"\[exits-tpm1\] exits: PASS tis-mmio-did-vid",
+        r"\[exits-tpm1\] exits: PASS tis-mmio-access-valid",
+        r"\[exits-tpm1\] exits: DONE \d+ passed, 0 failed",
+        r"vm exits-tpm1: stopped: exited with status 0",
         r"vm hostile-step1: contained and stopped: EPT violation: read at guest-physical 0x5000000, outside its RAM",
         r"vm hostile-step3: contained and stopped: EPT violation: write at guest-physical 0x2000000, outside its RAM",
         r"vm hostile-step5: contained and stopped: EPT violation: write at guest-physical 0x1001000, outside its RAM",
@@ -78,7 +81,7 @@ def body(e):
         check(time.monotonic() < deadline, "spin stopped making progress (%d heartbeats, no new ones)" % before)
         time.sleep(1)
     shell(e, "vm list", r"spin\s+running\s+cpu1")
-    shell(e, "vm info exits", r"io_instruction\s+\d+")
+    shell(e, "vm info exits-tpm1", r"ept_violation\s+\d+")
     shell(e, "vm info hostile-step7", r"stopped: triple fault")
     shell(e, "vm stop spin", r"spin: stopping")
     seen(e, r"vm spin: stopped: stopped from the shell", 30)

@@ -10,6 +10,7 @@
 #include "vmm/panic_internal.hpp"
 #include "vmm/vm/vmx_insn.hpp"
 #include "vmx/cr_shadow.hpp"
+#include "vmm/decode/decoder.hpp"
 
 namespace mamori::vm {
 namespace {
@@ -249,9 +250,63 @@ bool first_access(Guest& g, uint16_t port) {
   return ExitAction::Resume;
 }
 
+// The instruction at the guest's RIP, decoded and carried out against the
+// region's device (docs/tpm-device.md for the TPM window).
+ExitAction emulate_mmio(Guest& g, const ExitInfo& e, MmioRegion& r) {
+  namespace dec = vmm::decode;
+  uint64_t cr0 = vmread(VmcsField::guest_cr0);
+  constexpr uint64_t kCr0Pe = 1, kCr0Pg = 1ull << 31;
+  if (cr0 & kCr0Pg)
+    return stop_guest(g, GuestState::Faulted, "MMIO access to %s with guest paging on: not emulated yet", r.name);
+  // Paging off: linear = physical. Code segment attributes give the mode
+  // (SDM 3C §25.4.1: access rights bit 13 = L, bit 14 = D/B).
+  uint64_t ar = vmread(VmcsField::guest_cs_access_rights);
+  dec::CpuMode mode = !(cr0 & kCr0Pe)      ? dec::CpuMode::Real16
+                      : (ar & (1u << 13))  ? dec::CpuMode::Long64
+                      : (ar & (1u << 14))  ? dec::CpuMode::Protected32
+                                           : dec::CpuMode::Protected16;
+  uint64_t rip = vmread(VmcsField::guest_rip);
+  uint64_t pc = (vmread(VmcsField::guest_cs_base) + rip) & (mode == dec::CpuMode::Long64 ? ~0ull : 0xFFFFFFFFull);
+  if (pc >= g.ram_bytes) return stop_guest(g, GuestState::Faulted, "executing outside its RAM at 0x%lx", pc);
+  size_t avail = g.ram_bytes - pc < dec::kMaxInstructionLength ? g.ram_bytes - pc : dec::kMaxInstructionLength;
+  const uint8_t* bytes = mem::phys_to_virt<const uint8_t>(g.ram_phys + pc);
+  dec::GuestGprs regs;
+  uint64_t rsp = vmread(VmcsField::guest_rsp);
+  uint64_t* order[dec::kNumGprs] = {&g.regs.rax, &g.regs.rcx, &g.regs.rdx, &g.regs.rbx, &rsp,       &g.regs.rbp,
+                                    &g.regs.rsi, &g.regs.rdi, &g.regs.r8,  &g.regs.r9,  &g.regs.r10, &g.regs.r11,
+                                    &g.regs.r12, &g.regs.r13, &g.regs.r14, &g.regs.r15};
+  for (unsigned i = 0; i < dec::kNumGprs; ++i) regs.gpr[i] = *order[i];
+  regs.rflags = vmread(VmcsField::guest_rflags);
+  dec::Result d = dec::decode(bytes, avail, mode, regs);
+  if (d.status != dec::Status::Ok) {
+    LOG_INFO("vm %s: instruction at 0x%lx touching %s cannot be emulated: #UD injected", g.name, pc, r.name);
+    inject_hw_exception(kVectorUd, false);
+    return ExitAction::Resume;
+  }
+  dec::Direction dir;
+  bool write_fault = e.ept_violation().write();
+  if (!dec::mmio_direction(d.access, write_fault ? dec::FaultKind::Write : dec::FaultKind::Read, dir))
+    return ExitAction::Resume;  // the instruction changed since the fault: let it fault again
+  if (d.access.string != dec::StringOp::None)
+    return stop_guest(g, GuestState::Faulted, "string instruction (MOVS/STOS) on %s: not emulated yet", r.name);
+  uint64_t off = e.guest_physical_address - r.gpa;
+  ++r.accesses;
+  if (dir == dec::Direction::Read) {
+    dec::complete_read(d.access, regs, r.device->mmio_read(off, d.access.size));
+    for (unsigned i = 0; i < dec::kNumGprs; ++i) *order[i] = regs.gpr[i];
+    vmwrite(VmcsField::guest_rsp, rsp);
+  } else {
+    r.device->mmio_write(off, d.access.size, d.access.value);
+  }
+  vmwrite(VmcsField::guest_rip, rip + d.access.length);
+  return ExitAction::Resume;
+}
+
 [[gnu::noinline]] ExitAction on_ept_violation(Guest& g, const ExitInfo& e) {
   vmx::EptViolationQualification q = e.ept_violation();
   uint64_t gpa = e.guest_physical_address;
+  for (unsigned i = 0; i < g.mmio_count; ++i)
+    if (gpa >= g.mmio[i].gpa && gpa - g.mmio[i].gpa < g.mmio[i].size) return emulate_mmio(g, e, g.mmio[i]);
   const char* what = q.fetch() ? "instruction fetch" : q.write() ? "write" : "read";
   const char* where = gpa >= kTpmWindow && gpa < kTpmWindowEnd ? "the TPM window (no vTPM attached to this guest yet)"
                       : gpa < g.ram_bytes                        ? "its RAM (EPT rights)"

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "vmm/vm/guest_regs.hpp"
+#include "vmm/vm/mmio.hpp"
 
 namespace mamori::vm {
 
@@ -40,6 +41,9 @@ struct Guest {
   uint64_t vmcs = 0, msr_bitmap = 0, io_bitmap_a = 0, io_bitmap_b = 0, xsave_area = 0;
   uint64_t eptp = 0;
   uint64_t ept_table_pages = 0;
+  MmioRegion mmio[kMaxMmioRegions] = {};  // emulated devices (unmapped in its EPT)
+  unsigned mmio_count = 0;
+  bool tpm = false;
   bool launched = false;
   bool vmcs_ready = false;       // set up on its CPU (vm/scheduler.cpp)
   GuestRegs regs = {};

@@ -9,6 +9,7 @@
 #include "vmm/percpu.hpp"
 #include "vmm/platform/config.hpp"
 #include "vmm/vm/guest.hpp"
+#include "vmm/vm/vtpm_attach.hpp"
 #include "vmx/bitmaps.hpp"
 #include "vmm/lib/text.hpp"
 
@@ -172,6 +173,8 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
   vmx::IoBitmap io(mem::phys_to_virt<uint8_t>(g.io_bitmap_a), mem::phys_to_virt<uint8_t>(g.io_bitmap_b));
   io.intercept_all();
 
+  g.tpm = vc.tpm;
+  if (g.tpm && !attach_tis(g)) return fail(g, "its TPM window could not be registered");
   g.state = GuestState::Runnable;  // guests start at boot
   LOG_INFO("vm %s: created: %lu MiB at host 0x%lx, image %s entry 0x%lx, cpu%u, EPT %lu table pages", g.name,
            g.ram_bytes >> 20, g.ram_phys, g.image, g.entry, g.cpu, g.ept_table_pages);

@@ -1,0 +1,58 @@
+#include "vtpm_attach.hpp"
+#include <new>
+#include "vmm/log.hpp"
+#include "vmm/vm/guest.hpp"
+#include "vmm/vm/mmio.hpp"
+#include "vtpm/tis/tis_device.hpp"
+
+namespace mamori::vm {
+namespace {
+// TPM 2.0 Part 2: TPM_ST_NO_SESSIONS, TPM_RC_FAILURE.
+constexpr uint16_t kTagNoSessions = 0x8001;
+constexpr uint32_t kRcFailure = 0x101;
+constexpr uint32_t kResponseHeaderSize = 10;
+
+class DetachedEngine final : public vtpm::TpmBackend {
+ public:
+  const char* guest_name = "";
+  bool warned = false;
+  void submit(vtpm::SubmissionId id, uint8_t, const uint8_t*, size_t, uint8_t* rsp, size_t cap,
+              vtpm::TpmCompletion& done) override {
+    if (!warned) {
+      LOG_WARN("vm %s: TPM command received, but no vTPM engine is attached yet (service partition): "
+               "answering TPM_RC_FAILURE",
+               guest_name);
+      warned = true;
+    }
+    if (cap < kResponseHeaderSize) {
+      done.complete(id, 0);
+      return;
+    }
+    const uint8_t hdr[kResponseHeaderSize] = {kTagNoSessions >> 8, kTagNoSessions & 0xFF, 0, 0, 0, kResponseHeaderSize,
+                                              0, 0, kRcFailure >> 8, kRcFailure & 0xFF};
+    for (uint32_t i = 0; i < kResponseHeaderSize; ++i) rsp[i] = hdr[i];
+    done.complete(id, kResponseHeaderSize);
+  }
+  void cancel(vtpm::SubmissionId) override {}
+};
+
+class TisRegion final : public MmioDevice {
+ public:
+  explicit TisRegion(vtpm::TpmBackend& b) : tis(b, nullptr) {}
+  uint64_t mmio_read(uint64_t off, uint8_t size) override { return tis.mmio_read(off, size); }
+  void mmio_write(uint64_t off, uint8_t size, uint64_t v) override { tis.mmio_write(off, size, v); }
+  vtpm::tis::TisDevice tis;
+};
+
+DetachedEngine g_engines[kMaxGuests];
+alignas(TisRegion) uint8_t g_tis_storage[kMaxGuests][sizeof(TisRegion)];
+}  // namespace
+
+bool attach_tis(Guest& g) {
+  g_engines[g.id] = DetachedEngine{};
+  g_engines[g.id].guest_name = g.name;
+  auto* dev = new (g_tis_storage[g.id]) TisRegion(g_engines[g.id]);
+  return add_mmio_region(g, kTpmWindowGpa, kTpmWindowSize, *dev, "TPM TIS");
+}
+
+}  // namespace mamori::vm
