@@ -10,6 +10,7 @@
 #include "vmm/panic_internal.hpp"
 #include "vmm/vm/vmx_insn.hpp"
 #include "vmx/cr_shadow.hpp"
+#include "vmm/core/guest_paging.hpp"
 #include "vmm/decode/decoder.hpp"
 
 namespace mamori::vm {
@@ -250,16 +251,24 @@ bool first_access(Guest& g, uint16_t port) {
   return ExitAction::Resume;
 }
 
+bool read_guest_ram(void* ctx, uint64_t gpa, unsigned n, uint64_t* out) {
+  const Guest& g = *static_cast<const Guest*>(ctx);
+  if (gpa >= g.ram_bytes || n > g.ram_bytes - gpa) return false;
+  const uint8_t* p = mem::phys_to_virt<const uint8_t>(g.ram_phys + gpa);
+  uint64_t v = 0;
+  for (unsigned i = 0; i < n; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+  *out = v;
+  return true;
+}
+
 // The instruction at the guest's RIP, decoded and carried out against the
 // region's device (docs/tpm-device.md for the TPM window).
 ExitAction emulate_mmio(Guest& g, const ExitInfo& e, MmioRegion& r) {
   namespace dec = vmm::decode;
   uint64_t cr0 = vmread(VmcsField::guest_cr0);
-  constexpr uint64_t kCr0Pe = 1, kCr0Pg = 1ull << 31;
-  if (cr0 & kCr0Pg)
-    return stop_guest(g, GuestState::Faulted, "MMIO access to %s with guest paging on: not emulated yet", r.name);
-  // Paging off: linear = physical. Code segment attributes give the mode
-  // (SDM 3C §25.4.1: access rights bit 13 = L, bit 14 = D/B).
+  constexpr uint64_t kCr0Pe = 1;
+  // Code segment attributes give the mode (SDM 3C §25.4.1: access rights
+  // bit 13 = L, bit 14 = D/B).
   uint64_t ar = vmread(VmcsField::guest_cs_access_rights);
   dec::CpuMode mode = !(cr0 & kCr0Pe)      ? dec::CpuMode::Real16
                       : (ar & (1u << 13))  ? dec::CpuMode::Long64
@@ -267,9 +276,22 @@ ExitAction emulate_mmio(Guest& g, const ExitInfo& e, MmioRegion& r) {
                                            : dec::CpuMode::Protected16;
   uint64_t rip = vmread(VmcsField::guest_rip);
   uint64_t pc = (vmread(VmcsField::guest_cs_base) + rip) & (mode == dec::CpuMode::Long64 ? ~0ull : 0xFFFFFFFFull);
-  if (pc >= g.ram_bytes) return stop_guest(g, GuestState::Faulted, "executing outside its RAM at 0x%lx", pc);
-  size_t avail = g.ram_bytes - pc < dec::kMaxInstructionLength ? g.ram_bytes - pc : dec::kMaxInstructionLength;
-  const uint8_t* bytes = mem::phys_to_virt<const uint8_t>(g.ram_phys + pc);
+  // Fetch up to 15 bytes through the guest's own page tables; the
+  // instruction may straddle two pages.
+  uint8_t bytes[dec::kMaxInstructionLength];
+  size_t avail = 0;
+  core::GuestPagingState ps{cr0, vmread(VmcsField::guest_cr3), guest_visible_cr4(), vmread(VmcsField::guest_ia32_efer)};
+  core::GuestMemoryReader reader{read_guest_ram, &g};
+  while (avail < sizeof bytes) {
+    core::WalkResult w = core::translate_guest_linear(ps, pc + avail, reader);
+    if (w.status != core::WalkStatus::Ok) break;
+    uint64_t in_page = 4096 - ((pc + avail) & 4095);
+    while (in_page-- && avail < sizeof bytes && w.gpa < g.ram_bytes)
+      bytes[avail++] = *mem::phys_to_virt<const uint8_t>(g.ram_phys + w.gpa++);
+    if (w.gpa >= g.ram_bytes) break;
+  }
+  if (avail == 0)
+    return stop_guest(g, GuestState::Faulted, "cannot fetch the instruction at 0x%lx that touched %s", pc, r.name);
   dec::GuestGprs regs;
   uint64_t rsp = vmread(VmcsField::guest_rsp);
   uint64_t* order[dec::kNumGprs] = {&g.regs.rax, &g.regs.rcx, &g.regs.rdx, &g.regs.rbx, &rsp,       &g.regs.rbp,
