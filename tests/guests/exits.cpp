@@ -236,6 +236,83 @@ void tis_checks() {
   check_eq("tis-mmio-access-valid", peek32(kTisAccess) & kTisAccessValid, kTisAccessValid);
 }
 
+// A whole TPM command through the register interface, the way a driver
+// sends one, checked down to the response header. The VMM's engine is not
+// attached yet (docs/guest-abi.md "TPM"): the answer must be a well-formed
+// TPM_RC_FAILURE response, which proves the path guest → EPT violation →
+// decoder → model → engine → model → guest.
+constexpr uint8_t kGetRandom8[] = {0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7B, 0, 8};  // TPM2_GetRandom(8)
+constexpr uint32_t kExpectedRc = 0x101;  // TPM_RC_FAILURE while no engine is attached
+constexpr uint32_t kPollLimit = 100000;
+
+template <typename Cond>
+bool poll(Cond c) {
+  for (uint32_t i = 0; i < kPollLimit; ++i)
+    if (c()) return true;
+  return false;
+}
+inline uint8_t peek8(uint32_t a) { return *reinterpret_cast<volatile uint8_t*>(a); }
+inline void poke8(uint32_t a, uint8_t v) { *reinterpret_cast<volatile uint8_t*>(a) = v; }
+
+void check_response_header(const char* name, const uint8_t* h) {
+  uint32_t tag = (h[0] << 8) | h[1];
+  uint32_t size = (uint32_t{h[2]} << 24) | (h[3] << 16) | (h[4] << 8) | h[5];
+  uint32_t rc = (uint32_t{h[6]} << 24) | (h[7] << 16) | (h[8] << 8) | h[9];
+  if (tag == 0x8001 && size == 10 && rc == kExpectedRc) report_pass(name);
+  else report_fail(name, "tag 0x%x size %u rc 0x%x, want 0x8001 10 0x%x", tag, size, rc, kExpectedRc);
+}
+
+// PTP §5.5.2 (FIFO interface, locality 0).
+void tis_command() {
+  constexpr uint32_t kAccess = kTisBase + 0x00, kSts = kTisBase + 0x18, kFifo = kTisBase + 0x24;
+  constexpr uint8_t kRequestUse = 0x02, kActive = 0x20, kRelinquish = 0x20;
+  constexpr uint8_t kCommandReady = 0x40, kGo = 0x20, kDataAvail = 0x10, kValid = 0x80;
+  poke8(kAccess, kRequestUse);
+  if (!poll([] { return (peek8(kAccess) & kActive) != 0; })) return report_fail("tpm-tis-command", "no locality 0");
+  poke8(kSts, kCommandReady);
+  if (!poll([] { return (peek8(kSts) & kCommandReady) != 0; })) return report_fail("tpm-tis-command", "never ready");
+  for (uint8_t b : kGetRandom8) poke8(kFifo, b);
+  poke8(kSts, kGo);
+  if (!poll([] { return (peek8(kSts) & (kValid | kDataAvail)) == (kValid | kDataAvail); }))
+    return report_fail("tpm-tis-command", "no response (dataAvail never set)");
+  uint8_t h[10];
+  for (uint8_t& b : h) b = peek8(kFifo);
+  check_response_header("tpm-tis-command", h);
+  check_eq("tpm-tis-response-drained", peek8(kSts) & kDataAvail, 0);
+  poke8(kSts, kCommandReady);
+  poke8(kAccess, kRelinquish);
+}
+
+// PTP §6.5.3 (CRB interface, locality 0, buffer in the register page).
+void crb_command() {
+  constexpr uint32_t kLocState = kTisBase + 0x00, kLocCtrl = kTisBase + 0x08, kIntfId = kTisBase + 0x30;
+  constexpr uint32_t kCtrlReq = kTisBase + 0x40, kCtrlStart = kTisBase + 0x4C;
+  constexpr uint32_t kCmdAddrLo = kTisBase + 0x5C, kRspAddr = kTisBase + 0x68;
+  constexpr uint32_t kRequestAccess = 1, kRelinquish = 2, kLocAssigned = 2, kRegValid = 0x80;
+  constexpr uint32_t kCmdReady = 1, kGoIdle = 2, kStart = 1, kTypeMask = 0xF, kTypeCrb = 1;
+  check_eq("tpm-crb-interface-type", peek32(kIntfId) & kTypeMask, kTypeCrb);
+  poke32(kLocCtrl, kRequestAccess);
+  if (!poll([] { return (peek32(kLocState) & (kLocAssigned | kRegValid)) == (kLocAssigned | kRegValid); }))
+    return report_fail("tpm-crb-command", "no locality 0");
+  poke32(kCtrlReq, kCmdReady);
+  if (!poll([] { return (peek32(kCtrlReq) & kCmdReady) == 0; })) return report_fail("tpm-crb-command", "never ready");
+  uint32_t cmd = peek32(kCmdAddrLo), rsp = peek32(kRspAddr);
+  for (uint32_t i = 0; i < sizeof kGetRandom8; ++i) poke8(cmd + i, kGetRandom8[i]);
+  poke32(kCtrlStart, kStart);
+  if (!poll([] { return (peek32(kCtrlStart) & kStart) == 0; })) return report_fail("tpm-crb-command", "START never cleared");
+  uint8_t h[10];
+  for (uint32_t i = 0; i < sizeof h; ++i) h[i] = peek8(rsp + i);
+  check_response_header("tpm-crb-command", h);
+  poke32(kCtrlReq, kGoIdle);
+  poke32(kLocCtrl, kRelinquish);
+}
+
+void tpm_command_checks() {
+  if (option("tpm", 0)) tis_command();
+  else if (option("crb", 0)) crb_command();
+  else report_skip("tpm-command", "no tpm=1 or crb=1 option");
+}
+
 }  // namespace
 
 void main() {
@@ -253,6 +330,7 @@ void main() {
   cr_checks();
   xsetbv_checks();
   tis_checks();
+  tpm_command_checks();
   finish();
 }
 

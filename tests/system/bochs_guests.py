@@ -13,7 +13,8 @@ model = sys.argv[1] if len(sys.argv) > 1 else "corei7_skylake_x"
 
 GUESTS = [  # (VM name, image, CPU)
     ("hello", "hello", 0),
-    ("exits-tpm1", "exits", 1),   # with its TPM window: the TIS model answers through MMIO emulation
+    ("exits-tpm1", "exits", 1),   # TIS TPM window: registers and a whole command through MMIO emulation
+    ("exits-crb", "exits", 0),    # CRB TPM window, the option given through `cmdline`
     ("spin", "spin", 1),
     ("hostile-step1", "hostile", 1),
     ("hostile-step3", "hostile", 1),
@@ -26,8 +27,10 @@ GUESTS = [  # (VM name, image, CPU)
 def config():
     text = "console = com1\nlog = info\n"
     for name, img, cpu in GUESTS:
-        tpm = "on" if name.startswith("exits") else "off"
+        tpm = {"exits-tpm1": "on", "exits-crb": "crb"}.get(name, "off")
         text += "\n[vm %s]\nmemory = 16M\ncpus = %d\nimage = %s.elf\nconsole = on\ntpm = %s\n" % (name, cpu, img, tpm)
+        if name == "exits-crb":
+            text += "cmdline = crb=1\n"
     return text
 
 
@@ -52,7 +55,12 @@ def body(e):
         r"vm hello: stopped: exited with status 0",
         r"\[exits-tpm1\] exits: PASS tis-mmio-did-vid",
         r"\[exits-tpm1\] exits: PASS tis-mmio-access-valid",
+        r"\[exits-tpm1\] exits: PASS tpm-tis-command",
         r"\[exits-tpm1\] exits: DONE \d+ passed, 0 failed",
+        r"\[exits-crb\] exits: PASS tpm-crb-interface-type",
+        r"\[exits-crb\] exits: PASS tpm-crb-command",
+        r"\[exits-crb\] exits: DONE \d+ passed, 0 failed",
+        r"vm exits-crb: TPM command received, but no vTPM engine is attached yet",
         r"vm exits-tpm1: stopped: exited with status 0",
         r"vm hostile-step1: contained and stopped: EPT violation: read at guest-physical 0x5000000, outside its RAM",
         r"vm hostile-step3: contained and stopped: EPT violation: write at guest-physical 0x2000000, outside its RAM",

@@ -176,7 +176,26 @@ enum Key : uint32_t {
   kKeyCpus = 1u << 5,
   kKeyImage = 1u << 6,
   kKeyTpm = 1u << 7,
+  kKeyCmdline = 1u << 8,
 };
+
+// `tpm = on | off | tis | crb`: on means the TIS interface.
+ConfigError parse_tpm(Str s, VmConfig& vm) {
+  if (s.eq("off")) { vm.tpm = false; return ConfigError::None; }
+  if (s.eq("on") || s.eq("tis")) { vm.tpm = true; vm.tpm_interface = ConfigTpmInterface::Tis; return ConfigError::None; }
+  if (s.eq("crb")) { vm.tpm = true; vm.tpm_interface = ConfigTpmInterface::Crb; return ConfigError::None; }
+  return ConfigError::BadTpm;
+}
+
+// Printable ASCII only: it reaches the guest as a C string.
+ConfigError parse_cmdline(Str s, char* dst) {
+  if (s.n >= kConfigCmdlineCap) return ConfigError::BadCmdline;
+  for (size_t i = 0; i < s.n; ++i)
+    if (s.p[i] < 0x20 || s.p[i] > 0x7E) return ConfigError::BadCmdline;
+  for (size_t i = 0; i < s.n; ++i) dst[i] = s.p[i];
+  dst[s.n] = '\0';
+  return ConfigError::None;
+}
 
 ConfigError set_global(Config& c, Str key, Str v, uint32_t* seen) {
   uint32_t k;
@@ -215,6 +234,7 @@ ConfigError set_vm(VmConfig& vm, Str key, Str v, uint32_t* seen) {
   else if (key.eq("image")) k = kKeyImage;
   else if (key.eq("console")) k = kKeyConsole;
   else if (key.eq("tpm")) k = kKeyTpm;
+  else if (key.eq("cmdline")) k = kKeyCmdline;
   else return ConfigError::UnknownKey;
   if (*seen & k) return ConfigError::DuplicateKey;
   *seen |= k;
@@ -223,7 +243,8 @@ ConfigError set_vm(VmConfig& vm, Str key, Str v, uint32_t* seen) {
     case kKeyCpus: return parse_cpus(v, &vm.cpu_mask);
     case kKeyImage: return parse_image(v, vm.image);
     case kKeyConsole: return parse_on_off(v, &vm.console);
-    case kKeyTpm: return parse_on_off(v, &vm.tpm);
+    case kKeyTpm: return parse_tpm(v, vm);
+    case kKeyCmdline: return parse_cmdline(v, vm.cmdline);
   }
   return ConfigError::UnknownKey;
 }
@@ -334,7 +355,9 @@ const char* describe(ConfigError e) {
     case ConfigError::BadSection: return "bad section header, expected [vm NAME]";
     case ConfigError::BadVmName: return "VM name must be 1-31 characters of A-Z a-z 0-9 _ -";
     case ConfigError::DuplicateVmName: return "VM name used twice";
-    case ConfigError::TooManyVms: return "too many [vm] sections (at most 8)";
+    case ConfigError::TooManyVms: return "too many [vm] sections (at most 16)";
+    case ConfigError::BadTpm: return "tpm must be on, off, tis or crb";
+    case ConfigError::BadCmdline: return "cmdline must be printable ASCII, at most 127 characters";
     case ConfigError::BadNumber: return "not a number (decimal, or hexadecimal with 0x)";
     case ConfigError::NumberOverflow: return "number too large";
     case ConfigError::BadConsole: return "console must be com1..com4 or an I/O port 1..0xfff8";

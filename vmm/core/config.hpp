@@ -11,9 +11,10 @@
 
 namespace mamori::core {
 
-inline constexpr size_t kConfigMaxVms = 8;
+inline constexpr size_t kConfigMaxVms = 16;
 inline constexpr size_t kConfigNameCap = 32;    // VM name incl. NUL: 31 characters
 inline constexpr size_t kConfigImageCap = 64;   // = boot::kFileNameLen: 63 characters
+inline constexpr size_t kConfigCmdlineCap = 128; // guest command line incl. NUL: 127 characters
 inline constexpr size_t kConfigMaxLine = 255;   // characters, without the line end
 inline constexpr uint32_t kConfigMaxCpus = 64;  // cpu indices 0..63 (a 64-bit mask)
 inline constexpr uint64_t kConfigMemoryUnit = 2ull << 20;  // guest RAM is 2 MiB pages
@@ -22,6 +23,7 @@ inline constexpr uint32_t kUartClock = 115200;  // 16550: 1.8432 MHz / 16, divis
 
 enum class ConfigLogLevel : uint8_t { Error, Warn, Info, Debug };
 enum class ConfigPlatformTpm : uint8_t { Hardware, Emulated, None };
+enum class ConfigTpmInterface : uint8_t { Tis, Crb };
 
 struct VmConfig {
   char name[kConfigNameCap];
@@ -30,6 +32,8 @@ struct VmConfig {
   char image[kConfigImageCap];// file name below \mamori\ on the boot volume
   bool console;               // guest serial output to the console
   bool tpm;                   // the VM gets its own vTPM
+  ConfigTpmInterface tpm_interface;  // how its TPM appears (when tpm)
+  char cmdline[kConfigCmdlineCap];   // appended to the Multiboot command line after the VM name
   uint32_t line;              // line of its [vm NAME] header
 };
 
@@ -68,6 +72,8 @@ enum class ConfigError : uint32_t {
   BadLogLevel,        // not error|warn|info|debug
   BadPlatformTpm,     // not hardware|emulated|none
   BadOnOff,           // not on|off
+  BadTpm,             // not on|off|tis|crb
+  BadCmdline,         // longer than 127 characters, or a non-printable character
   BadMemorySuffix,    // suffix other than K, M, G
   MemoryNotAligned,   // not a multiple of 2 MiB
   MemoryOutOfRange,   // below 2 MiB or above 64 GiB

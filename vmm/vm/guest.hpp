@@ -10,7 +10,7 @@
 
 namespace mamori::vm {
 
-inline constexpr unsigned kMaxGuests = 8;
+inline constexpr unsigned kMaxGuests = 16;  // = core::kConfigMaxVms
 inline constexpr unsigned kExitReasonSlots = 80;   // SDM App. C: basic reasons < 80
 inline constexpr unsigned kConsoleLineMax = 160;
 
@@ -29,6 +29,7 @@ struct Guest {
   unsigned id = 0;
   char name[32] = {};
   char image[64] = {};
+  char cmdline[128] = {};        // from mamori.cfg, after the name on the Multiboot command line
   unsigned cpu = 0;              // the CPU it runs on
   bool console = true;
 
@@ -44,6 +45,7 @@ struct Guest {
   MmioRegion mmio[kMaxMmioRegions] = {};  // emulated devices (unmapped in its EPT)
   unsigned mmio_count = 0;
   bool tpm = false;
+  bool tpm_crb = false;          // CRB instead of TIS
   bool launched = false;
   bool vmcs_ready = false;       // set up on its CPU (vm/scheduler.cpp)
   GuestRegs regs = {};

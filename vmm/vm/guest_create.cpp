@@ -69,7 +69,15 @@ void write_multiboot(Guest& g) {
   mbi->flags = kMbiMem | kMbiCmdline | kMbiMmap;
   mbi->mem_lower = kLowMemEnd / 1024;
   mbi->mem_upper = static_cast<uint32_t>((g.ram_bytes - kGuestImageMinGpa) / 1024);
-  copy_str(gpa<char>(g, kMultibootCmdlineGpa), g.name, sizeof g.name);
+  // "NAME options...": guests read their options after the first word.
+  char* cl = gpa<char>(g, kMultibootCmdlineGpa);
+  size_t n = 0;
+  for (const char* p = g.name; *p; ++p) cl[n++] = *p;
+  if (g.cmdline[0]) {
+    cl[n++] = ' ';
+    for (const char* p = g.cmdline; *p; ++p) cl[n++] = *p;
+  }
+  cl[n] = 0;
   mbi->cmdline = kMultibootCmdlineGpa;
   auto* mm = gpa<MultibootMmapEntry>(g, kMultibootMmapGpa);
   mm[0] = MultibootMmapEntry{20, 0, kLowMemEnd, 1};
@@ -124,6 +132,10 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
   g.id = id;
   copy_str(g.name, vc.name, sizeof g.name);
   copy_str(g.image, vc.image, sizeof g.image);
+  copy_str(g.cmdline, vc.cmdline, sizeof g.cmdline);
+  static_assert(sizeof(Guest::cmdline) >= core::kConfigCmdlineCap);
+  static_assert(kMaxGuests >= core::kConfigMaxVms);
+  static_assert(kMultibootMmapGpa - kMultibootInfoGpa >= sizeof(MultibootInfo));
   g.console = vc.console;
   g.ram_bytes = vc.memory_bytes;
 
@@ -174,7 +186,8 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
   io.intercept_all();
 
   g.tpm = vc.tpm;
-  if (g.tpm && !attach_tis(g)) return fail(g, "its TPM window could not be registered");
+  g.tpm_crb = vc.tpm_interface == core::ConfigTpmInterface::Crb;
+  if (g.tpm && !(g.tpm_crb ? attach_crb(g) : attach_tis(g))) return fail(g, "its TPM window could not be registered");
   g.state = GuestState::Runnable;  // guests start at boot
   LOG_INFO("vm %s: created: %lu MiB at host 0x%lx, image %s entry 0x%lx, cpu%u, EPT %lu table pages", g.name,
            g.ram_bytes >> 20, g.ram_phys, g.image, g.entry, g.cpu, g.ept_table_pages);

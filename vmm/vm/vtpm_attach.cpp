@@ -3,6 +3,7 @@
 #include "vmm/log.hpp"
 #include "vmm/vm/guest.hpp"
 #include "vmm/vm/mmio.hpp"
+#include "vtpm/crb/crb_device.hpp"
 #include "vtpm/tis/tis_device.hpp"
 
 namespace mamori::vm {
@@ -44,15 +45,37 @@ class TisRegion final : public MmioDevice {
   vtpm::tis::TisDevice tis;
 };
 
+// The CRB model keeps its data buffer in a page-aligned member, so the
+// region object is page-aligned too.
+class CrbRegion final : public MmioDevice {
+ public:
+  explicit CrbRegion(vtpm::TpmBackend& b) : crb(b, nullptr) {}
+  uint64_t mmio_read(uint64_t off, uint8_t size) override { return crb.mmio_read(off, size); }
+  void mmio_write(uint64_t off, uint8_t size, uint64_t v) override { crb.mmio_write(off, size, v); }
+  vtpm::crb::CrbDevice crb;
+};
+
 DetachedEngine g_engines[kMaxGuests];
-alignas(TisRegion) uint8_t g_tis_storage[kMaxGuests][sizeof(TisRegion)];
+// One device per guest slot, TIS or CRB, constructed in place.
+union alignas(4096) DeviceStorage {
+  uint8_t tis[sizeof(TisRegion)];
+  uint8_t crb[sizeof(CrbRegion)];
+};
+DeviceStorage g_devices[kMaxGuests];
 }  // namespace
 
 bool attach_tis(Guest& g) {
   g_engines[g.id] = DetachedEngine{};
   g_engines[g.id].guest_name = g.name;
-  auto* dev = new (g_tis_storage[g.id]) TisRegion(g_engines[g.id]);
+  auto* dev = new (g_devices[g.id].tis) TisRegion(g_engines[g.id]);
   return add_mmio_region(g, kTpmWindowGpa, kTpmWindowSize, *dev, "TPM TIS");
+}
+
+bool attach_crb(Guest& g) {
+  g_engines[g.id] = DetachedEngine{};
+  g_engines[g.id].guest_name = g.name;
+  auto* dev = new (g_devices[g.id].crb) CrbRegion(g_engines[g.id]);
+  return add_mmio_region(g, kTpmWindowGpa, kTpmWindowSize, *dev, "TPM CRB");
 }
 
 }  // namespace mamori::vm

@@ -1,4 +1,4 @@
-// A guest's TPM device: the TIS register model (vtpm/tis) at 0xFED40000,
+// A guest's TPM device: the TIS (vtpm/tis) or CRB (vtpm/crb) register model at 0xFED40000,
 // behind the guest's EPT as an emulated MMIO region.
 //
 // The engine behind it (vtpm-service in the service partition) is not
@@ -13,4 +13,6 @@ struct Guest;
 inline constexpr unsigned long long kTpmWindowGpa = 0xFED40000ull;
 inline constexpr unsigned long long kTpmWindowSize = 0x5000ull;  // localities 0-4
 bool attach_tis(Guest& g);
+// CRB (PTP §6.4): control area at 0xFED40040, data buffer trapped at +0x80.
+bool attach_crb(Guest& g);
 }  // namespace mamori::vm

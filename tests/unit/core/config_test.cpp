@@ -226,7 +226,7 @@ TEST_CASE("VM section refusals", "[config]") {
   refused("[vm a]\nmemory=2M\nimage=a\nbaud = 9600\n", ConfigError::UnknownKey, 4);
   refused("[vm a]\nmemory=2M\nimage=a\nmemory=4M\n", ConfigError::DuplicateKey, 4);
   refused("[vm a]\nmemory=2M\nimage=a\nconsole=yes\n", ConfigError::BadOnOff, 4);
-  refused("[vm a]\nmemory=2M\nimage=a\ntpm=1\n", ConfigError::BadOnOff, 4);
+  refused("[vm a]\nmemory=2M\nimage=a\ntpm=1\n", ConfigError::BadTpm, 4);
   refused("[vm a]\nmemory=2M\nimage=../vmm.elf\n", ConfigError::BadImageName, 3);
   refused("[vm a]\nmemory=2M\nimage=.hidden\n", ConfigError::BadImageName, 3);
   refused("[vm a]\nmemory=2M\nimage=dir/x.elf\n", ConfigError::BadImageName, 3);
@@ -242,14 +242,14 @@ TEST_CASE("VM section refusals", "[config]") {
   }
 }
 
-TEST_CASE("at most 8 VMs", "[config]") {
+TEST_CASE("at most kConfigMaxVms (16) VMs", "[config]") {
   std::string text;
-  for (int i = 0; i < 8; ++i) text += "[vm v" + std::to_string(i) + "]\nmemory=2M\nimage=x\n";
+  for (size_t i = 0; i < kConfigMaxVms; ++i) text += "[vm v" + std::to_string(i) + "]\nmemory=2M\nimage=x\n";
   Config c;
   REQUIRE(parse(text, c).error == ConfigError::None);
   CHECK(c.vm_count == kConfigMaxVms);
-  text += "[vm v8]\nmemory=2M\nimage=x\n";
-  refused(text, ConfigError::TooManyVms, 25);
+  text += "[vm extra]\nmemory=2M\nimage=x\n";
+  refused(text, ConfigError::TooManyVms, static_cast<uint32_t>(3 * kConfigMaxVms + 1));
 }
 
 TEST_CASE("bytes that do not belong in a text file", "[config]") {
@@ -270,4 +270,22 @@ TEST_CASE("every config error has a description", "[config]") {
     CHECK(std::string(describe(static_cast<ConfigError>(i))) != "unknown configuration error");
   CHECK(std::string(config_log_level_name(ConfigLogLevel::Debug)) == "debug");
   CHECK(std::string(config_platform_tpm_name(ConfigPlatformTpm::Emulated)) == "emulated");
+}
+
+TEST_CASE("tpm interface and guest command line", "[config]") {
+  Config c;
+  REQUIRE(parse("[vm a]\nimage = a.elf\nmemory = 16M\ntpm = crb\ncmdline = step=6 spin=100\n", c).error ==
+          ConfigError::None);
+  CHECK(c.vms[0].tpm);
+  CHECK(c.vms[0].tpm_interface == ConfigTpmInterface::Crb);
+  CHECK(std::string(c.vms[0].cmdline) == "step=6 spin=100");
+  REQUIRE(parse("[vm a]\nimage = a.elf\nmemory = 16M\ntpm = on\n", c).error == ConfigError::None);
+  CHECK(c.vms[0].tpm_interface == ConfigTpmInterface::Tis);
+  CHECK(std::string(c.vms[0].cmdline).empty());
+  REQUIRE(parse("[vm a]\nimage = a.elf\nmemory = 16M\ntpm = off\n", c).error == ConfigError::None);
+  CHECK_FALSE(c.vms[0].tpm);
+  refused("[vm a]\nimage=a\nmemory = 16M\ntpm = maybe", ConfigError::BadTpm, 4);
+  refused("[vm a]\nimage=a\nmemory = 16M\ncmdline = " + std::string(128, 'x'), ConfigError::BadCmdline, 4);
+  refused("[vm a]\nimage=a\nmemory = 16M\ncmdline = a\x01" "b", ConfigError::BadCharacter, 4);
+  refused("[vm a]\nimage=a\nmemory = 16M\ncmdline = x\ncmdline = y", ConfigError::DuplicateKey, 5);
 }
