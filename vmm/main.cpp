@@ -19,6 +19,7 @@
 #include "vmm/shell/commands.hpp"
 #include "vmm/shell/shell.hpp"
 #include "vmm/smp/smp.hpp"
+#include "vmm/partition/process.hpp"
 #include "vmm/version.hpp"
 #include "vmm/vm/guest_create.hpp"
 #include "vmm/vm/scheduler.hpp"
@@ -142,6 +143,7 @@ extern "C" [[noreturn]] __attribute__((optimize("no-stack-protector"))) void vmm
   if (vmx_ready == online) LOG_INFO("mamori: %u CPUs online, all %u entered and left VMX root operation", online, vmx_ready);
   else LOG_WARN("mamori: %u CPUs online, %u VMX-capable: guests cannot run where VMX is missing (see 'cpus')", online, vmx_ready);
 
+  partition::init_partition_cpu(0);  // guests' vTPM engines start on the BSP
   vm::create_guests(bi);
   __atomic_store_n(&g_guests_ready, true, __ATOMIC_RELEASE);
   stage("guests");
@@ -155,6 +157,15 @@ extern "C" [[noreturn]] void ap_main(uint64_t index) {
   PerCpu& me = g_cpus[index];
   me.index = static_cast<uint32_t>(index);
   mem::load_pat();
+  // An AP leaves INIT with caches disabled (CR0.CD/NW set, SDM 3A §9.1.1
+  // Table 9-1) and without SSE enabled: give it what the BSP has from the
+  // firmware, so guests and the service partition find the same CPU.
+  constexpr uint64_t kCr0Mp = 1ull << 1, kCr0Em = 1ull << 2, kCr0Ts = 1ull << 3, kCr0Ne = 1ull << 5;
+  constexpr uint64_t kCr0Nw = 1ull << 29, kCr0Cd = 1ull << 30;
+  constexpr uint64_t kCr4Osfxsr = 1ull << 9, kCr4Osxmmexcpt = 1ull << 10;
+  cpu::write_cr0((cpu::read_cr0() & ~(kCr0Cd | kCr0Nw | kCr0Em | kCr0Ts)) | kCr0Mp | kCr0Ne);
+  asm volatile("wbinvd" ::: "memory");
+  cpu::write_cr4(cpu::read_cr4() | kCr4Osfxsr | kCr4Osxmmexcpt);
   arch::load_descriptors(static_cast<unsigned>(index));
   percpu_install(me);
   drivers::lapic::init();

@@ -3,6 +3,7 @@
 #include "drivers/lapic/lapic.hpp"
 #include "vmm/arch/cpu.hpp"
 #include "vmm/console.hpp"
+#include "vmm/mem/address_space.hpp"
 #include "vmm/panic_internal.hpp"
 #include "vmm/percpu.hpp"
 #include "vmm/lib/format.hpp"
@@ -44,6 +45,9 @@ void park_this_cpu() {
 
 void report_and_stop(const arch::ExceptionFrame* f, const char* fmt, ...) {
   cpu::cli();
+  // The VMM's own tables: a fault may come while a service-partition
+  // process's tables are loaded, which map no device and no VMM heap.
+  if (uint64_t cr3 = mem::address_space_cr3(); cr3 && cpu::read_cr3() != cr3) cpu::write_cr3(cr3);
   __atomic_store_n(&g_stop, true, __ATOMIC_RELEASE);
   if (__atomic_fetch_add(&g_panicking, 1, __ATOMIC_ACQ_REL) > 0) {
     // Another CPU is already reporting: let it finish, then stop.

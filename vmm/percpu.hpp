@@ -16,8 +16,19 @@ struct PerCpu {
   uint32_t reserved;
   uint64_t vmxon_region;   // physical, 0 if not in VMX operation
   uint64_t stack_top;
+  // Service partition (vmm/partition/entry.S reads these by offset).
+  uint64_t user_rsp;       // 40: the user RSP while a system call runs
+  uint64_t kernel_stack;   // 48: top of this CPU's stack for system calls and user faults
+  void* user_context;      // 56: the running process's saved registers
+  uint64_t vmm_rsp;        // 64: the VMM's RSP inside partition_enter
+  uint64_t vmm_cr3;        // 72: the VMM's page tables
   char vmx_report[160];     // one line: why VMX is or is not usable here
 };
+static_assert(__builtin_offsetof(PerCpu, user_rsp) == 40);
+static_assert(__builtin_offsetof(PerCpu, kernel_stack) == 48);
+static_assert(__builtin_offsetof(PerCpu, user_context) == 56);
+static_assert(__builtin_offsetof(PerCpu, vmm_rsp) == 64);
+static_assert(__builtin_offsetof(PerCpu, vmm_cr3) == 72);
 
 extern PerCpu g_cpus[kMaxCpus];
 extern uint32_t g_cpu_count;   // CPUs listed by the MADT (enabled ones)

@@ -236,14 +236,16 @@ void tis_checks() {
   check_eq("tis-mmio-access-valid", peek32(kTisAccess) & kTisAccessValid, kTisAccessValid);
 }
 
-// A whole TPM command through the register interface, the way a driver
-// sends one, checked down to the response header. The VMM's engine is not
-// attached yet (docs/guest-abi.md "TPM"): the answer must be a well-formed
-// TPM_RC_FAILURE response, which proves the path guest → EPT violation →
-// decoder → model → engine → model → guest.
-constexpr uint8_t kGetRandom8[] = {0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7B, 0, 8};  // TPM2_GetRandom(8)
-constexpr uint32_t kExpectedRc = 0x101;  // TPM_RC_FAILURE while no engine is attached
+// Whole TPM commands through the register interface, the way a driver
+// sends them, checked down to the response. With option engine=1 the VM's
+// vTPM engine (vtpm-service in the service partition) must answer for real:
+// TPM2_Startup(CLEAR) succeeds and TPM2_GetRandom(8) returns 8 bytes.
+// Without it the model must answer a well-formed TPM_RC_FAILURE.
+constexpr uint8_t kStartupClear[] = {0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x44, 0, 0};   // TPM2_Startup(CLEAR)
+constexpr uint8_t kGetRandom8[] = {0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7B, 0, 8};     // TPM2_GetRandom(8)
+constexpr uint32_t kRcSuccess = 0, kRcFailure = 0x101;
 constexpr uint32_t kPollLimit = 100000;
+constexpr uint32_t kRspCap = 64;
 
 template <typename Cond>
 bool poll(Cond c) {
@@ -253,64 +255,90 @@ bool poll(Cond c) {
 }
 inline uint8_t peek8(uint32_t a) { return *reinterpret_cast<volatile uint8_t*>(a); }
 inline void poke8(uint32_t a, uint8_t v) { *reinterpret_cast<volatile uint8_t*>(a) = v; }
+uint32_t be32(const uint8_t* p) { return (uint32_t{p[0]} << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
 
-void check_response_header(const char* name, const uint8_t* h) {
-  uint32_t tag = (h[0] << 8) | h[1];
-  uint32_t size = (uint32_t{h[2]} << 24) | (h[3] << 16) | (h[4] << 8) | h[5];
-  uint32_t rc = (uint32_t{h[6]} << 24) | (h[7] << 16) | (h[8] << 8) | h[9];
-  if (tag == 0x8001 && size == 10 && rc == kExpectedRc) report_pass(name);
-  else report_fail(name, "tag 0x%x size %u rc 0x%x, want 0x8001 10 0x%x", tag, size, rc, kExpectedRc);
-}
-
-// PTP §5.5.2 (FIFO interface, locality 0).
-void tis_command() {
+// PTP §5.5.2 (FIFO interface, locality 0). Returns the response length, 0 on a protocol failure.
+uint32_t tis_transact(const uint8_t* cmd, uint32_t len, uint8_t* rsp) {
   constexpr uint32_t kAccess = kTisBase + 0x00, kSts = kTisBase + 0x18, kFifo = kTisBase + 0x24;
   constexpr uint8_t kRequestUse = 0x02, kActive = 0x20, kRelinquish = 0x20;
   constexpr uint8_t kCommandReady = 0x40, kGo = 0x20, kDataAvail = 0x10, kValid = 0x80;
   poke8(kAccess, kRequestUse);
-  if (!poll([] { return (peek8(kAccess) & kActive) != 0; })) return report_fail("tpm-tis-command", "no locality 0");
+  if (!poll([] { return (peek8(kAccess) & kActive) != 0; })) return 0;
   poke8(kSts, kCommandReady);
-  if (!poll([] { return (peek8(kSts) & kCommandReady) != 0; })) return report_fail("tpm-tis-command", "never ready");
-  for (uint8_t b : kGetRandom8) poke8(kFifo, b);
+  if (!poll([] { return (peek8(kSts) & kCommandReady) != 0; })) return 0;
+  for (uint32_t i = 0; i < len; ++i) poke8(kFifo, cmd[i]);
   poke8(kSts, kGo);
-  if (!poll([] { return (peek8(kSts) & (kValid | kDataAvail)) == (kValid | kDataAvail); }))
-    return report_fail("tpm-tis-command", "no response (dataAvail never set)");
-  uint8_t h[10];
-  for (uint8_t& b : h) b = peek8(kFifo);
-  check_response_header("tpm-tis-command", h);
-  check_eq("tpm-tis-response-drained", peek8(kSts) & kDataAvail, 0);
+  if (!poll([] { return (peek8(kSts) & (kValid | kDataAvail)) == (kValid | kDataAvail); })) return 0;
+  for (uint32_t i = 0; i < 10; ++i) rsp[i] = peek8(kFifo);
+  uint32_t n = be32(rsp + 2);
+  if (n < 10 || n > kRspCap) return 0;
+  for (uint32_t i = 10; i < n; ++i) rsp[i] = peek8(kFifo);
+  bool drained = (peek8(kSts) & kDataAvail) == 0;
   poke8(kSts, kCommandReady);
   poke8(kAccess, kRelinquish);
+  return drained ? n : 0;
 }
 
 // PTP §6.5.3 (CRB interface, locality 0, buffer in the register page).
-void crb_command() {
-  constexpr uint32_t kLocState = kTisBase + 0x00, kLocCtrl = kTisBase + 0x08, kIntfId = kTisBase + 0x30;
+uint32_t crb_transact(const uint8_t* c, uint32_t len, uint8_t* rsp) {
+  constexpr uint32_t kLocState = kTisBase + 0x00, kLocCtrl = kTisBase + 0x08;
   constexpr uint32_t kCtrlReq = kTisBase + 0x40, kCtrlStart = kTisBase + 0x4C;
   constexpr uint32_t kCmdAddrLo = kTisBase + 0x5C, kRspAddr = kTisBase + 0x68;
   constexpr uint32_t kRequestAccess = 1, kRelinquish = 2, kLocAssigned = 2, kRegValid = 0x80;
-  constexpr uint32_t kCmdReady = 1, kGoIdle = 2, kStart = 1, kTypeMask = 0xF, kTypeCrb = 1;
-  check_eq("tpm-crb-interface-type", peek32(kIntfId) & kTypeMask, kTypeCrb);
+  constexpr uint32_t kCmdReady = 1, kGoIdle = 2, kStart = 1;
   poke32(kLocCtrl, kRequestAccess);
-  if (!poll([] { return (peek32(kLocState) & (kLocAssigned | kRegValid)) == (kLocAssigned | kRegValid); }))
-    return report_fail("tpm-crb-command", "no locality 0");
+  if (!poll([] { return (peek32(kLocState) & (kLocAssigned | kRegValid)) == (kLocAssigned | kRegValid); })) return 0;
   poke32(kCtrlReq, kCmdReady);
-  if (!poll([] { return (peek32(kCtrlReq) & kCmdReady) == 0; })) return report_fail("tpm-crb-command", "never ready");
-  uint32_t cmd = peek32(kCmdAddrLo), rsp = peek32(kRspAddr);
-  for (uint32_t i = 0; i < sizeof kGetRandom8; ++i) poke8(cmd + i, kGetRandom8[i]);
+  if (!poll([] { return (peek32(kCtrlReq) & kCmdReady) == 0; })) return 0;
+  uint32_t cmd = peek32(kCmdAddrLo), rsp_addr = peek32(kRspAddr);
+  for (uint32_t i = 0; i < len; ++i) poke8(cmd + i, c[i]);
   poke32(kCtrlStart, kStart);
-  if (!poll([] { return (peek32(kCtrlStart) & kStart) == 0; })) return report_fail("tpm-crb-command", "START never cleared");
-  uint8_t h[10];
-  for (uint32_t i = 0; i < sizeof h; ++i) h[i] = peek8(rsp + i);
-  check_response_header("tpm-crb-command", h);
+  if (!poll([] { return (peek32(kCtrlStart) & kStart) == 0; })) return 0;
+  for (uint32_t i = 0; i < 10; ++i) rsp[i] = peek8(rsp_addr + i);
+  uint32_t n = be32(rsp + 2);
+  if (n < 10 || n > kRspCap) return 0;
+  for (uint32_t i = 10; i < n; ++i) rsp[i] = peek8(rsp_addr + i);
   poke32(kCtrlReq, kGoIdle);
   poke32(kLocCtrl, kRelinquish);
+  return n;
+}
+
+using Transact = uint32_t (*)(const uint8_t*, uint32_t, uint8_t*);
+
+void tpm_session(const char* iface, Transact transact) {
+  char name[48];
+  uint8_t rsp[kRspCap];
+  const bool engine = option("engine", 0) != 0;
+  if (engine) {
+    format(name, sizeof name, "tpm-%s-startup", iface);
+    uint32_t n = transact(kStartupClear, sizeof kStartupClear, rsp);
+    if (n == 10 && be32(rsp + 6) == kRcSuccess) report_pass(name);
+    else report_fail(name, "length %u rc 0x%x", n, n >= 10 ? be32(rsp + 6) : 0);
+  }
+  format(name, sizeof name, "tpm-%s-getrandom", iface);
+  uint32_t n = transact(kGetRandom8, sizeof kGetRandom8, rsp);
+  if (!engine) {
+    if (n == 10 && be32(rsp + 6) == kRcFailure && rsp[0] == 0x80 && rsp[1] == 0x01) report_pass(name);
+    else report_fail(name, "length %u rc 0x%x, want a TPM_RC_FAILURE response", n, n >= 10 ? be32(rsp + 6) : 0);
+    return;
+  }
+  // TPM2B_DIGEST: u16 size then the bytes (TPM 2.0 Part 3 §16.1).
+  bool ok = n == 20 && be32(rsp + 6) == kRcSuccess && rsp[10] == 0 && rsp[11] == 8;
+  uint32_t nonzero = 0;
+  for (uint32_t i = 12; ok && i < 20; ++i) nonzero |= rsp[i];
+  if (ok && nonzero) report_pass(name);
+  else report_fail(name, "length %u rc 0x%x", n, n >= 10 ? be32(rsp + 6) : 0);
 }
 
 void tpm_command_checks() {
-  if (option("tpm", 0)) tis_command();
-  else if (option("crb", 0)) crb_command();
-  else report_skip("tpm-command", "no tpm=1 or crb=1 option");
+  if (option("tpm", 0)) tpm_session("tis", tis_transact);
+  else if (option("crb", 0)) {
+    constexpr uint32_t kIntfId = kTisBase + 0x30, kTypeMask = 0xF, kTypeCrb = 1;
+    check_eq("tpm-crb-interface-type", peek32(kIntfId) & kTypeMask, kTypeCrb);
+    tpm_session("crb", crb_transact);
+  } else {
+    report_skip("tpm-command", "no tpm=1 or crb=1 option");
+  }
 }
 
 }  // namespace

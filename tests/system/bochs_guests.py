@@ -1,4 +1,5 @@
-"""Guests under VT-x in Bochs (argv[1] = CPU model): hello, exits, spin and
+"""Guests under VT-x in Bochs (argv[1] = CPU model): hello, exits (twice: TIS
+and CRB, each with its own vTPM engine in the service partition), spin and
 hostile at once, each hostile attempt in its own VM where the attempt stops
 the guest (docs/guests.md, "Boot plan"). Asserts every guest's output, the
 VMM's containment reports, that hello and exits finish while spin keeps
@@ -13,8 +14,8 @@ model = sys.argv[1] if len(sys.argv) > 1 else "corei7_skylake_x"
 
 GUESTS = [  # (VM name, image, CPU)
     ("hello", "hello", 0),
-    ("exits-tpm1", "exits", 1),   # TIS TPM window: registers and a whole command through MMIO emulation
-    ("exits-crb", "exits", 0),    # CRB TPM window, the option given through `cmdline`
+    ("exits-tpm1", "exits", 1),   # TIS TPM: registers, then TPM2_Startup and GetRandom answered by its vTPM engine
+    ("exits-crb", "exits", 0),    # the same through CRB; options through `cmdline`
     ("spin", "spin", 1),
     ("hostile-step1", "hostile", 1),
     ("hostile-step3", "hostile", 1),
@@ -30,7 +31,9 @@ def config():
         tpm = {"exits-tpm1": "on", "exits-crb": "crb"}.get(name, "off")
         text += "\n[vm %s]\nmemory = 16M\ncpus = %d\nimage = %s.elf\nconsole = on\ntpm = %s\n" % (name, cpu, img, tpm)
         if name == "exits-crb":
-            text += "cmdline = crb=1\n"
+            text += "cmdline = crb=1 engine=1\n"
+        elif name == "exits-tpm1":
+            text += "cmdline = engine=1\n"
     return text
 
 
@@ -55,12 +58,15 @@ def body(e):
         r"vm hello: stopped: exited with status 0",
         r"\[exits-tpm1\] exits: PASS tis-mmio-did-vid",
         r"\[exits-tpm1\] exits: PASS tis-mmio-access-valid",
-        r"\[exits-tpm1\] exits: PASS tpm-tis-command",
+        r"vtpm exits-tpm1: engine running \(service partition\): TPM manufactured",
+        r"vtpm exits-crb: engine running \(service partition\): TPM manufactured",
+        r"\[exits-tpm1\] exits: PASS tpm-tis-startup",
+        r"\[exits-tpm1\] exits: PASS tpm-tis-getrandom",
         r"\[exits-tpm1\] exits: DONE \d+ passed, 0 failed",
         r"\[exits-crb\] exits: PASS tpm-crb-interface-type",
-        r"\[exits-crb\] exits: PASS tpm-crb-command",
+        r"\[exits-crb\] exits: PASS tpm-crb-startup",
+        r"\[exits-crb\] exits: PASS tpm-crb-getrandom",
         r"\[exits-crb\] exits: DONE \d+ passed, 0 failed",
-        r"vm exits-crb: TPM command received, but no vTPM engine is attached yet",
         r"vm exits-tpm1: stopped: exited with status 0",
         r"vm hostile-step1: contained and stopped: EPT violation: read at guest-physical 0x5000000, outside its RAM",
         r"vm hostile-step3: contained and stopped: EPT violation: write at guest-physical 0x2000000, outside its RAM",

@@ -37,8 +37,12 @@ constexpr uint8_t kInterruptGate = 0x8E;  // present, DPL 0, 64-bit interrupt ga
 // Code64: L=1, P=1, S=1, type=execute/read. Data: P=1, S=1, type=read/write.
 constexpr uint64_t kGdtCode64 = 0x00AF9A000000FFFFull;
 constexpr uint64_t kGdtData = 0x00CF92000000FFFFull;
+// DPL 3 variants (access byte bits 6:5 = 3).
+constexpr uint64_t kGdtUserCode32 = 0x00CFFA000000FFFFull;
+constexpr uint64_t kGdtUserData = 0x00CFF2000000FFFFull;
+constexpr uint64_t kGdtUserCode64 = 0x00AFFA000000FFFFull;
 
-alignas(16) uint64_t g_gdt[kMaxCpus][6];
+alignas(16) uint64_t g_gdt[kMaxCpus][8];
 alignas(16) Tss64 g_tss[kMaxCpus];
 alignas(16) uint8_t g_ist_stacks[kMaxCpus][3][kIstStackBytes];
 alignas(16) IdtGate g_idt[256];
@@ -72,7 +76,9 @@ void load_descriptors(unsigned cpu) {
   gdt[3] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ull << 40) | (((limit >> 16) & 0xF) << 48) |
            (((base >> 24) & 0xFF) << 56);
   gdt[4] = base >> 32;
-  gdt[5] = 0;
+  gdt[5] = kGdtUserCode32;
+  gdt[6] = kGdtUserData;
+  gdt[7] = kGdtUserCode64;
   DescriptorPointer gdtr{sizeof(g_gdt[0]) - 1, reinterpret_cast<uint64_t>(gdt)};
   DescriptorPointer idtr{sizeof(g_idt) - 1, reinterpret_cast<uint64_t>(g_idt)};
   asm volatile(
@@ -96,6 +102,8 @@ void load_descriptors(unsigned cpu) {
       : "m"(gdtr), "m"(idtr), "i"(static_cast<uint64_t>(kKernelCs)), "i"(kKernelDs), "i"(kTss)
       : "rax", "memory");
 }
+
+void set_kernel_stack(unsigned cpu, uint64_t top) { g_tss[cpu].rsp[0] = top; }
 
 uint64_t gdt_base(unsigned cpu) { return reinterpret_cast<uint64_t>(g_gdt[cpu]); }
 uint64_t tss_base(unsigned cpu) { return reinterpret_cast<uint64_t>(&g_tss[cpu]); }

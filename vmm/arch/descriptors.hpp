@@ -9,6 +9,11 @@ namespace mamori::arch {
 inline constexpr uint16_t kKernelCs = 0x08;
 inline constexpr uint16_t kKernelDs = 0x10;
 inline constexpr uint16_t kTss = 0x18;
+// Ring-3 segments for the service partition, in the order SYSRET wants
+// them (SDM 3A §5.8.8: SS = STAR[63:48] + 8, CS = STAR[63:48] + 16).
+inline constexpr uint16_t kUserBase = 0x28;        // unused 32-bit user code
+inline constexpr uint16_t kUserDs = 0x30 | 3;
+inline constexpr uint16_t kUserCs = 0x38 | 3;
 
 struct ExceptionFrame {
   uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
@@ -18,6 +23,9 @@ struct ExceptionFrame {
 
 // Loads this CPU's GDT (with its TSS) and the shared IDT.
 void load_descriptors(unsigned cpu_index);
+// Stack the CPU switches to on an interrupt or exception from ring 3
+// (TSS.RSP0, SDM 3A §7.7).
+void set_kernel_stack(unsigned cpu_index, uint64_t top);
 // Host-state values the VMCS needs (SDM 3C §25.5): GDTR/IDTR/TR bases.
 uint64_t gdt_base(unsigned cpu_index);
 uint64_t tss_base(unsigned cpu_index);

@@ -20,8 +20,13 @@ constexpr uint64_t kNmiVector = 2;
 }  // namespace
 }  // namespace mamori::arch
 
+extern "C" [[noreturn]] void partition_user_fault(uint64_t vector, uint64_t error, uint64_t rip, uint64_t cr2);
+
 extern "C" void exception_dispatch(mamori::arch::ExceptionFrame* f) {
   using namespace mamori;
+  // From ring 3: a service-partition process faulted. It is stopped and
+  // reported; the VMM carries on (vmm/partition/runner.cpp).
+  if ((f->cs & 3) == 3 && f->vector != 2) partition_user_fault(f->vector, f->error, f->rip, cpu::read_cr2());
   if (f->vector == arch::kNmiVector && panic_detail::stop_requested()) panic_detail::park_this_cpu();
   const char* name = f->vector < 32 ? arch::kNames[f->vector] : "unexpected interrupt";
   panic_detail::report_and_stop(f, "CPU exception %lu (%s), error code 0x%lx", f->vector, name, f->error);

@@ -77,12 +77,12 @@ bool check(ept::Result r, const char* what, uint64_t a, uint64_t b) {
   return false;
 }
 
+bool map_image(ept::HostPageTable& t, bool all_exec);
+
 // `all_exec`: the firmware-call variant (no W^X, nothing NX).
 bool populate(ept::HostPageTable& t, bool all_exec) {
   using ept::Perm;
   const Perm rw = all_exec ? (Perm::read | Perm::write | Perm::exec) : (Perm::read | Perm::write);
-  const Perm r = all_exec ? (Perm::read | Perm::write | Perm::exec) : Perm::read;
-  const Perm rx = all_exec ? (Perm::read | Perm::write | Perm::exec) : (Perm::read | Perm::exec);
   // The MMIO window under 4 GiB holds devices the VMM drives (LAPIC, TPM)
   // whether or not the firmware's map lists them.
   if (!check(t.map(kMmioWindow, kMmioWindow, k4G - kMmioWindow, {rw, ept::MemType::uc}), "mmio", kMmioWindow, k4G))
@@ -103,6 +103,14 @@ bool populate(ept::HostPageTable& t, bool all_exec) {
                    ~(kFrameSize - 1);
     if (!check(t.map(fb, fb, len, {rw, ept::MemType::wc}), "framebuffer", fb, fb + len)) return false;
   }
+  return map_image(t, all_exec);
+}
+
+bool map_image(ept::HostPageTable& t, bool all_exec) {
+  using ept::Perm;
+  const Perm rw = all_exec ? (Perm::read | Perm::write | Perm::exec) : (Perm::read | Perm::write);
+  const Perm r = all_exec ? (Perm::read | Perm::write | Perm::exec) : Perm::read;
+  const Perm rx = all_exec ? (Perm::read | Perm::write | Perm::exec) : (Perm::read | Perm::exec);
   // The image, segment by segment (vmm/link.ld).
   auto va = [](char* s) { return reinterpret_cast<uint64_t>(s); };
   auto pa = [&](char* s) { return g_bi->vmm_phys_base + (va(s) - g_bi->vmm_virt_base); };
@@ -136,6 +144,8 @@ bool build_address_space(const boot::BootInfo& bi) {
            t->table_pages(), t->options().page_1g ? ", 1 GiB pages" : "");
   return true;
 }
+
+bool map_vmm_image(ept::HostPageTable& t) { return map_image(t, false); }
 
 uint64_t address_space_cr3() { return g_space ? g_space->root_phys() : cpu::read_cr3(); }
 uint64_t address_space_table_pages() { return g_space ? g_space->table_pages() : 0; }

@@ -11,6 +11,7 @@
 #pragma once
 #include <stdint.h>
 #include "boot/bootinfo.hpp"
+#include "ept/ept.hpp"
 #include "vmm/mem/paging.hpp"
 
 namespace mamori::mem {
@@ -21,6 +22,9 @@ bool build_address_space(const boot::BootInfo& bi);
 // Every CPU: loads the PAT layout the engine's memory types assume.
 void load_pat();
 uint64_t address_space_cr3();
+// Maps the VMM image (supervisor, its usual rights) into another address
+// space: service-partition processes need it for system calls and faults.
+bool map_vmm_image(ept::HostPageTable& t);
 uint64_t address_space_table_pages();
 
 // For the last firmware call before a reset: a second address space with

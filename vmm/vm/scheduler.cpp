@@ -9,6 +9,7 @@
 #include "vmm/mem/frames.hpp"
 #include "vmm/percpu.hpp"
 #include "vmm/shell/shell.hpp"
+#include "vmm/partition/process.hpp"
 #include "vmm/vm/exits.hpp"
 #include "vmm/vm/guest.hpp"
 #include "vmm/vm/vmx_insn.hpp"
@@ -192,11 +193,7 @@ void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
     stop_guest(g, GuestState::Faulted, "VMPTRLD of its VMCS failed");
     return;
   }
-  if (s.fpu_owner != &g || g.slices == 0) {
-    if (s.fpu_owner && s.fpu_owner != &g) save_fpu(*s.fpu_owner, s.xsave);
-    load_fpu(g, s.xsave, g.slices == 0);
-    s.fpu_owner = &g;
-  }
+  bool first_slice = g.slices == 0;
   ++g.slices;
   uint64_t shift = cpu_vmx::capabilities()->misc.preemption_timer_shift;
   uint64_t ticks = drivers::tsc::hz() / 1000000 * kSliceUs;
@@ -215,6 +212,12 @@ void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
       return;
     }
     if (!timer_saved) vmwrite(VmcsField::guest_preemption_timer, timer);
+    if (s.fpu_owner != &g || first_slice) {  // another guest's, or the service partition's, state is loaded
+      if (s.fpu_owner && s.fpu_owner != &g) save_fpu(*s.fpu_owner, s.xsave);
+      load_fpu(g, s.xsave, first_slice);
+      s.fpu_owner = &g;
+      first_slice = false;
+    }
     EnterResult r = vmx_enter(&g.regs, g.launched);
     if (r != EnterResult::Exited) {
       g.run_tsc += cpu::rdtsc() - slice_start;
@@ -237,6 +240,12 @@ void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
   }
 }
 }  // namespace
+
+void release_fpu() {
+  CpuSched& s = g_sched[this_cpu_index()];
+  if (s.fpu_owner) save_fpu(*s.fpu_owner, s.xsave);
+  s.fpu_owner = nullptr;
+}
 
 bool request_start(const char* name, const char** why) {
   Guest* g = find_guest(name);
@@ -266,6 +275,7 @@ void cpu_loop(bool bsp) {
     Guest& g = guest_table()[i];
     if (g.state != GuestState::Empty && g.cpu == cpu) have_guests = true;
   }
+  partition::init_partition_cpu(cpu);
   if (have_guests) {
     s.in_root = cpu_vmx::enter_root_for_guests();
     if (s.in_root && (cpu::cpuid(1).ecx & kCpuid1EcxXsave)) {

@@ -10,6 +10,12 @@ namespace mamori::vm {
 // Never returns. bsp: also poll the shell.
 [[noreturn]] void cpu_loop(bool bsp);
 
+// Puts the extended (FPU/SSE/AVX) state of the guest whose state is in
+// this CPU's registers aside, so that VMM-side code that needs the
+// registers (the service partition) may use them; the guest gets its state
+// back before it is entered again.
+void release_fpu();
+
 // Shell actions (take effect at the guest's next scheduling point).
 bool request_start(const char* name, const char** why);
 bool request_stop(const char* name, const char** why);

@@ -1,6 +1,7 @@
 #include "vtpm_attach.hpp"
 #include <new>
 #include "vmm/log.hpp"
+#include "vmm/partition/vtpm_engine.hpp"
 #include "vmm/vm/guest.hpp"
 #include "vmm/vm/mmio.hpp"
 #include "vtpm/crb/crb_device.hpp"
@@ -56,6 +57,23 @@ class CrbRegion final : public MmioDevice {
 };
 
 DetachedEngine g_engines[kMaxGuests];
+partition::VtpmEngine g_vtpms[kMaxGuests];
+const boot::LoadedFile* g_image;
+
+// The real engine if it starts, else the detached one.
+vtpm::TpmBackend& backend_for(Guest& g) {
+  g_engines[g.id] = DetachedEngine{};
+  g_engines[g.id].guest_name = g.name;
+  if (!g_image) {
+    LOG_WARN("vm %s: no \\mamori\\vtpm-service on the boot volume: its TPM has no engine", g.name);
+    return g_engines[g.id];
+  }
+  if (!g_vtpms[g.id].start(g.name, *g_image)) {
+    LOG_WARN("vm %s: its vTPM engine did not start: its TPM answers TPM_RC_FAILURE", g.name);
+    return g_engines[g.id];
+  }
+  return g_vtpms[g.id];
+}
 // One device per guest slot, TIS or CRB, constructed in place.
 union alignas(4096) DeviceStorage {
   uint8_t tis[sizeof(TisRegion)];
@@ -64,17 +82,20 @@ union alignas(4096) DeviceStorage {
 DeviceStorage g_devices[kMaxGuests];
 }  // namespace
 
+void set_vtpm_image(const boot::LoadedFile* image) { g_image = image; }
+
+const char* vtpm_engine_status(const Guest& g) {
+  if (!g.tpm) return "none";
+  return g_vtpms[g.id].running() ? "running (service partition)" : "not attached";
+}
+
 bool attach_tis(Guest& g) {
-  g_engines[g.id] = DetachedEngine{};
-  g_engines[g.id].guest_name = g.name;
-  auto* dev = new (g_devices[g.id].tis) TisRegion(g_engines[g.id]);
+  auto* dev = new (g_devices[g.id].tis) TisRegion(backend_for(g));
   return add_mmio_region(g, kTpmWindowGpa, kTpmWindowSize, *dev, "TPM TIS");
 }
 
 bool attach_crb(Guest& g) {
-  g_engines[g.id] = DetachedEngine{};
-  g_engines[g.id].guest_name = g.name;
-  auto* dev = new (g_devices[g.id].crb) CrbRegion(g_engines[g.id]);
+  auto* dev = new (g_devices[g.id].crb) CrbRegion(backend_for(g));
   return add_mmio_region(g, kTpmWindowGpa, kTpmWindowSize, *dev, "TPM CRB");
 }
 

@@ -1,15 +1,20 @@
 // A guest's TPM device: the TIS (vtpm/tis) or CRB (vtpm/crb) register model at 0xFED40000,
 // behind the guest's EPT as an emulated MMIO region.
 //
-// The engine behind it (vtpm-service in the service partition) is not
-// wired into the VMM yet: until it is, every command the guest sends is
-// answered TPM_RC_FAILURE, and the console says so once per guest. The
-// register interface itself (localities, STS, FIFO, DID_VID, ...) is the
-// full model, so drivers probe and talk to it exactly as they will.
+// Behind the model: the guest's own vtpm-service process in the service
+// partition (vmm/partition/vtpm_engine.hpp), started when the guest is
+// created, when \mamori\vtpm-service is on the boot volume. Without that
+// file (or if the engine fails to start) the model is still there and
+// every command is answered TPM_RC_FAILURE, with a console message.
 #pragma once
+#include "boot/bootinfo.hpp"
 
 namespace mamori::vm {
 struct Guest;
+// The engine image, or nullptr if the boot volume has none.
+void set_vtpm_image(const boot::LoadedFile* image);
+// The engine of a guest's TPM, if one runs (for `vm info`).
+const char* vtpm_engine_status(const Guest& g);
 inline constexpr unsigned long long kTpmWindowGpa = 0xFED40000ull;
 inline constexpr unsigned long long kTpmWindowSize = 0x5000ull;  // localities 0-4
 bool attach_tis(Guest& g);

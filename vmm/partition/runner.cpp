@@ -1,0 +1,313 @@
+// Running a process and serving its system calls (Linux x86-64 numbers
+// and semantics, arch/x86/entry/syscalls/syscall_64.tbl; the set
+// vtpm-service needs: vtpm/service/partition/syscall_allowlist.hpp).
+#include "drivers/timer/tsc.hpp"
+#include "vmm/arch/cpu.hpp"
+#include "vmm/arch/descriptors.hpp"
+#include "vmm/lib/format.hpp"
+#include "vmm/log.hpp"
+#include "vmm/mem/frames.hpp"
+#include "vmm/partition/process.hpp"
+#include "vmm/partition/user_memory.hpp"
+#include "vmm/percpu.hpp"
+
+extern "C" [[noreturn]] void partition_leave_fault();
+
+namespace mamori::partition {
+namespace {
+enum Sys : uint64_t {
+  kRead = 0, kWrite = 1, kClose = 3, kMmap = 9, kMprotect = 10, kMunmap = 11, kBrk = 12, kWritev = 20,
+  kMremap = 25, kMadvise = 28, kGetpid = 39, kExit = 60, kReadlink = 89, kArchPrctl = 158, kGettid = 186,
+  kFutex = 202, kSetTidAddress = 218, kClockGettime = 228, kExitGroup = 231, kSetRobustList = 273,
+  kPrlimit64 = 302, kGetrandom = 318, kRseq = 334, kTime = 201,
+};
+// errno values (asm-generic/errno-base.h).
+constexpr int64_t kEPERM = 1, kENOENT = 2, kEBADF = 9, kEAGAIN = 11, kENOMEM = 12, kEFAULT = 14, kEINVAL = 22,
+                  kENOSYS = 38, kEACCES = 13;
+constexpr uint64_t kArchSetFs = 0x1002, kArchGetFs = 0x1003;
+constexpr uint64_t kMapPrivate = 0x02, kMapFixed = 0x10, kMapAnonymous = 0x20;
+constexpr uint64_t kFutexCmdMask = 0x7F, kFutexWait = 0, kFutexWake = 1;
+constexpr uint64_t kRlimitStack = 3, kRlimInfinity = ~0ull, kStackLimit = 8ull << 20;
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kUserEnd = 0x0000800000000000ull;
+constexpr uint64_t kCr4Osxsave = 1ull << 18;
+
+Process* g_current[kMaxCpus];
+constexpr uint64_t kTracedSyscalls = 200;  // the first ones of each process, at log level debug
+
+uint64_t err(int64_t e) { return static_cast<uint64_t>(-e); }
+uint64_t page_up(uint64_t a) { return (a + kPage - 1) & ~(kPage - 1); }
+
+void log_byte(Process& p, char c) {
+  if (c != '\n' && p.log_len < kLogLineCap) {
+    p.log_line[p.log_len++] = (c >= 0x20 && c < 0x7F) ? c : '?';
+    return;
+  }
+  p.log_line[p.log_len] = 0;
+  LOG_INFO("vtpm %s: %s", p.name, p.log_line);
+  p.log_len = 0;
+}
+
+uint64_t sys_write(Process& p, uint64_t fd, uint64_t buf, uint64_t n) {
+  if (fd != 1 && fd != 2) return err(kEBADF);
+  uint8_t chunk[256];
+  uint64_t done = 0;
+  while (done < n) {
+    uint64_t k = n - done < sizeof chunk ? n - done : sizeof chunk;
+    if (!copy_from_user(p, buf + done, chunk, k)) return done ? done : err(kEFAULT);
+    for (uint64_t i = 0; i < k; ++i) {
+      if (fd == 2) {
+        log_byte(p, static_cast<char>(chunk[i]));
+      } else {
+        if (p.output_len == kOutputCap) return done + i ? done + i : err(kEAGAIN);
+        p.output[p.output_len++] = chunk[i];
+      }
+    }
+    done += k;
+  }
+  return n;
+}
+
+// Returns true when the read was satisfied now; false = block.
+bool try_read(Process& p, uint64_t buf, uint64_t n, uint64_t& result) {
+  size_t avail = p.input_len - p.input_pos;
+  if (avail == 0) return false;
+  uint64_t k = n < avail ? n : avail;
+  if (!copy_to_user(p, buf, p.input + p.input_pos, k)) {
+    result = err(kEFAULT);
+    return true;
+  }
+  p.input_pos += k;
+  result = k;
+  return true;
+}
+
+uint64_t sys_brk(Process& p, uint64_t want) {
+  if (want == 0 || want < p.brk_start || want > p.brk_limit) return p.brk;
+  if (want > p.brk) {
+    if (!map_user_pages(p, p.brk, want - p.brk, kProtRead | kProtWrite)) return p.brk;
+  } else if (page_up(want) < page_up(p.brk)) {
+    unmap_user_pages(p, page_up(want), page_up(p.brk) - page_up(want));
+  }
+  p.brk = want;
+  return p.brk;
+}
+
+uint64_t sys_mmap(Process& p, uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags, uint64_t fd) {
+  (void)fd;  // ignored for anonymous mappings, as Linux does
+  if (!(flags & kMapAnonymous) || !(flags & kMapPrivate)) return err(kEACCES);  // no files in the partition
+  if (len == 0 || len > (1ull << 32)) return err(kEINVAL);
+  if ((prot & kProtWrite) && (prot & kProtExec)) return err(kEACCES);  // W^X in the partition too
+  len = page_up(len);
+  uint64_t va;
+  if (flags & kMapFixed) {
+    if ((addr & (kPage - 1)) || addr < 0x10000 || addr + len < addr || addr + len > kUserEnd) return err(kEINVAL);
+    unmap_user_pages(p, addr, len);
+    va = addr;
+  } else {
+    va = p.mmap_next;
+    p.mmap_next += len + kPage;  // a guard page between mappings
+  }
+  for (Vma& v : p.vmas)
+    if (!v.used) {
+      v = Vma{va, va + len, static_cast<uint8_t>(prot), true};
+      break;
+    }
+  if (prot != 0 && !map_user_pages(p, va, len, static_cast<uint8_t>(prot))) return err(kENOMEM);
+  return va;
+}
+
+uint64_t sys_mprotect(Process& p, uint64_t addr, uint64_t len, uint64_t prot) {
+  if ((addr & (kPage - 1)) || addr + len < addr || addr + len > kUserEnd) return err(kEINVAL);
+  if ((prot & kProtWrite) && (prot & kProtExec)) return err(kEACCES);
+  len = page_up(len);
+  if (prot == 0) {
+    unmap_user_pages(p, addr, len);  // PROT_NONE: nothing is readable; reserving is enough
+    return 0;
+  }
+  using ept::Perm;
+  Perm perm = Perm::read | Perm::user;
+  if (prot & kProtWrite) perm = perm | Perm::write;
+  if (prot & kProtExec) perm = perm | Perm::exec;
+  for (uint64_t a = addr; a < addr + len; a += kPage) {
+    if (!page_table(p).lookup(a).present) {
+      if (!map_user_pages(p, a, kPage, static_cast<uint8_t>(prot))) return err(kENOMEM);
+    } else if (!page_table(p).protect(a, kPage, perm).ok()) {
+      return err(kEACCES);
+    }
+  }
+  cpu::write_cr3(cpu::read_cr3());
+  return 0;
+}
+
+uint64_t sys_getrandom(Process& p, uint64_t buf, uint64_t n) {
+  uint8_t chunk[64];
+  uint64_t done = 0;
+  bool rdrand = (cpu::cpuid(1).ecx & (1u << 30)) != 0;
+  if (!rdrand) return err(kENOSYS);  // no entropy source the VMM trusts
+  while (done < n) {
+    uint64_t k = n - done < sizeof chunk ? n - done : sizeof chunk;
+    for (uint64_t i = 0; i < k; i += 8) {
+      uint64_t r = 0;
+      uint8_t ok = 0;
+      for (int t = 0; t < 100 && !ok; ++t) asm volatile("rdrand %0; setc %1" : "=r"(r), "=qm"(ok));
+      if (!ok) return done ? done : err(kEAGAIN);
+      for (uint64_t b = 0; b < 8 && i + b < k; ++b) chunk[i + b] = static_cast<uint8_t>(r >> (8 * b));
+    }
+    if (!copy_to_user(p, buf + done, chunk, k)) return done ? done : err(kEFAULT);
+    done += k;
+  }
+  return n;
+}
+
+uint64_t sys_clock_gettime(Process& p, uint64_t ts) {
+  uint64_t hz = drivers::tsc::hz() ? drivers::tsc::hz() : 1000000000ull;
+  uint64_t t = cpu::rdtsc();
+  uint64_t v[2] = {t / hz, (t % hz) * 1000000000ull / hz};
+  return copy_to_user(p, ts, v, sizeof v) ? 0 : err(kEFAULT);
+}
+
+uint64_t sys_prlimit(Process& p, uint64_t resource, uint64_t old) {
+  if (!old) return 0;
+  uint64_t v[2] = {resource == kRlimitStack ? kStackLimit : kRlimInfinity, kRlimInfinity};
+  return copy_to_user(p, old, v, sizeof v) ? 0 : err(kEFAULT);
+}
+}  // namespace
+
+// 0: return to the process; 1: leave to the VMM (blocked or ended).
+extern "C" int partition_syscall(UserContext* ctx) {
+  Process& p = *g_current[this_cpu_index()];
+  ++p.syscalls;
+  uint64_t a0 = ctx->rdi, a1 = ctx->rsi, a2 = ctx->rdx, a3 = ctx->r10, a4 = ctx->r8;
+  uint64_t r = 0;
+  switch (ctx->rax) {
+    case kRead:
+      if (a0 != 0) { r = err(kEBADF); break; }
+      if (!try_read(p, a1, a2, r)) {
+        p.read_buf = a1;
+        p.read_len = a2;
+        p.state = ProcessState::Blocked;
+        return 1;
+      }
+      break;
+    case kWrite: r = sys_write(p, a0, a1, a2); break;
+    case kWritev: {
+      uint64_t total = 0;
+      for (uint64_t i = 0; i < a2 && i < 16; ++i) {
+        uint64_t iov[2];
+        if (!copy_from_user(p, a1 + i * 16, iov, 16)) { total = err(kEFAULT); break; }
+        uint64_t w = sys_write(p, a0, iov[0], iov[1]);
+        if (static_cast<int64_t>(w) < 0) { total = w; break; }
+        total += w;
+      }
+      r = total;
+      break;
+    }
+    case kClose: r = a0 <= 2 ? 0 : err(kEBADF); break;
+    case kBrk: r = sys_brk(p, a0); break;
+    case kMmap: r = sys_mmap(p, a0, a1, a2, a3, a4); break;
+    case kMunmap:
+      if ((a0 & (kPage - 1)) || a0 + a1 > kUserEnd) { r = err(kEINVAL); break; }
+      unmap_user_pages(p, a0, a1);
+      r = 0;
+      break;
+    case kMprotect: r = sys_mprotect(p, a0, a1, a2); break;
+    case kMremap: r = err(kENOMEM); break;  // glibc falls back to malloc + copy
+    case kMadvise: r = 0; break;
+    case kGetpid: case kGettid: r = 1; break;
+    case kArchPrctl:
+      if (a0 == kArchSetFs) {
+        if (a1 >= kUserEnd) { r = err(kEPERM); break; }
+        ctx->fs_base = a1;
+        cpu::wrmsr(cpu::msr::kFsBase, a1);
+        r = 0;
+      } else if (a0 == kArchGetFs) {
+        r = copy_to_user(p, a1, &ctx->fs_base, 8) ? 0 : err(kEFAULT);
+      } else {
+        r = err(kEINVAL);
+      }
+      break;
+    case kSetTidAddress: r = 1; break;
+    case kSetRobustList: r = 0; break;
+    case kRseq: r = err(kENOSYS); break;
+    case kPrlimit64: r = sys_prlimit(p, a1, a3); break;
+    case kReadlink: r = err(kENOENT); break;  // no file system in the partition
+    case kFutex:
+      // One thread: a wake finds nobody, a wait would wait forever.
+      r = (a1 & kFutexCmdMask) == kFutexWake ? 0 : (a1 & kFutexCmdMask) == kFutexWait ? err(kEAGAIN) : err(kENOSYS);
+      break;
+    case kClockGettime: r = sys_clock_gettime(p, a1); break;
+    case kTime: {
+      uint64_t hz = drivers::tsc::hz() ? drivers::tsc::hz() : 1;
+      uint64_t secs = cpu::rdtsc() / hz;  // seconds since the VMM started: no wall clock yet
+      r = (a0 == 0 || copy_to_user(p, a0, &secs, 8)) ? secs : err(kEFAULT);
+      break;
+    }
+    case kGetrandom: r = sys_getrandom(p, a0, a1); break;
+    case kExit:
+    case kExitGroup:
+      p.exit_status = static_cast<int>(a0);
+      p.state = ProcessState::Exited;
+      return 1;
+    default:
+      LOG_WARN("vtpm %s: system call %lu is not served in the partition: -ENOSYS", p.name, ctx->rax);
+      r = err(kENOSYS);
+      break;
+  }
+  if (p.syscalls <= kTracedSyscalls)
+    LOG_DEBUG("vtpm %s: syscall %lu(0x%lx, 0x%lx, 0x%lx) = 0x%lx", p.name, ctx->rax, a0, a1, a2, r);
+  ctx->rax = r;
+  return 0;
+}
+
+// A CPU exception in ring 3 (called by the exception handler, VMM stack).
+extern "C" [[noreturn]] void partition_user_fault(uint64_t vector, uint64_t error, uint64_t rip, uint64_t cr2) {
+  cpu::write_cr3(this_cpu().vmm_cr3);
+  Process& p = *g_current[this_cpu_index()];
+  p.state = ProcessState::Faulted;
+  lib::snformat(p.fault, sizeof p.fault, "CPU exception %lu (error 0x%lx) at rip 0x%lx, cr2 0x%lx: process stopped",
+                vector, error, rip, cr2);
+  partition_leave_fault();
+}
+
+ProcessState run_process(Process& p) {
+  PerCpu& me = this_cpu();
+  unsigned cpu = me.index;
+  if (p.state == ProcessState::Blocked) {
+    uint64_t r;
+    if (!try_read(p, p.read_buf, p.read_len, r)) return p.state;
+    p.ctx.rax = r;
+    p.state = ProcessState::Runnable;
+  }
+  if (p.state != ProcessState::Runnable) return p.state;
+  g_current[cpu] = &p;
+  me.vmm_cr3 = cpu::read_cr3();
+  uint64_t t0 = cpu::rdtsc();
+  // The process's own extended state (it uses SSE/AVX freely).
+  void* area = mem::phys_to_virt<void>(p.xsave_area);
+  const bool xsave = (cpu::read_cr4() & kCr4Osxsave) != 0;
+  if (xsave) asm volatile("xsetbv" ::"c"(0), "a"(static_cast<uint32_t>(p.xcr0)), "d"(static_cast<uint32_t>(p.xcr0 >> 32)));
+  if (!p.fpu_started) {
+    asm volatile("fninit");
+    p.fpu_started = true;
+  } else if (xsave) {
+    asm volatile("xrstor64 (%0)" ::"r"(area), "a"(0xFFFFFFFFu), "d"(0xFFFFFFFFu) : "memory");
+  } else {
+    asm volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
+  }
+  while (p.state == ProcessState::Runnable) {
+    cpu::wrmsr(cpu::msr::kFsBase, p.ctx.fs_base);
+    LeaveReason why = partition_enter(&p.ctx);
+    if (why == LeaveReason::Fault) break;
+    // A system call left to the VMM: blocked or exited (state set).
+  }
+  if (xsave) asm volatile("xsave64 (%0)" ::"r"(area), "a"(0xFFFFFFFFu), "d"(0xFFFFFFFFu) : "memory");
+  else asm volatile("fxsave64 (%0)" ::"r"(area) : "memory");
+  p.run_tsc += cpu::rdtsc() - t0;
+  g_current[cpu] = nullptr;
+  if (p.state == ProcessState::Faulted) LOG_ERROR("vtpm %s: %s", p.name, p.fault);
+  if (p.state == ProcessState::Exited) LOG_WARN("vtpm %s: exited with status %d", p.name, p.exit_status);
+  return p.state;
+}
+
+}  // namespace mamori::partition

@@ -1,0 +1,151 @@
+#include "vtpm_engine.hpp"
+#include <new>
+#include "vmm/lib/text.hpp"
+#include "vmm/log.hpp"
+#include "vmm/mem/frames.hpp"
+#include "vmm/partition/process.hpp"
+#include "vmm/vm/scheduler.hpp"
+#include "vtpm/service/wire/frame_assembler.hpp"
+#include "vtpm/service/wire/partition_frame.hpp"
+
+namespace mamori::partition {
+namespace {
+namespace wire = vtpm::wire;
+constexpr size_t kFrameBufBytes = 256 * 1024;   // largest frame we accept: a state blob
+constexpr size_t kStateCap = kFrameBufBytes - wire::kFrameHeaderSize;
+constexpr uint32_t kRcFailure = 0x101;
+constexpr uint16_t kTagNoSessions = 0x8001;
+
+uint64_t frames_for(size_t bytes) { return (bytes + mem::kFrameSize - 1) / mem::kFrameSize; }
+
+template <typename T>
+T* alloc_object() {
+  uint64_t phys = mem::alloc_frames(frames_for(sizeof(T)), 1);
+  return phys ? new (mem::phys_to_virt<void>(phys)) T() : nullptr;
+}
+
+uint8_t* alloc_bytes(size_t n) {
+  uint64_t phys = mem::alloc_frames(frames_for(n), 1);
+  return phys ? mem::phys_to_virt<uint8_t>(phys) : nullptr;
+}
+
+size_t failure_response(uint8_t* rsp, size_t cap) {
+  if (cap < 10) return 0;
+  const uint8_t h[10] = {kTagNoSessions >> 8, kTagNoSessions & 0xFF, 0, 0, 0, 10, 0, 0, kRcFailure >> 8, kRcFailure & 0xFF};
+  for (int i = 0; i < 10; ++i) rsp[i] = h[i];
+  return 10;
+}
+}  // namespace
+
+bool VtpmEngine::exchange(const uint8_t* frame, size_t len, uint8_t* rsp, size_t rsp_cap, size_t& rsp_len,
+                          uint32_t& result) {
+  rsp_len = 0;
+  result = ~0u;
+  if (frame && !give_input(*proc_, frame, len)) {
+    LOG_ERROR("vtpm %s: request of %zu bytes does not fit the process's input", name_, len);
+    return false;
+  }
+  vm::release_fpu();  // the guest's FPU state is set aside; the process brings its own
+  ProcessState st = run_process(*proc_);
+  if (st == ProcessState::Exited || st == ProcessState::Faulted) running_ = false;
+  // Take every frame it wrote. state_changed first is the protocol's rule:
+  // they are kept before the response goes anywhere.
+  wire::FrameAssembler fa(frame_buf_, kFrameBufBytes);
+  uint8_t chunk[512];
+  size_t n;
+  bool got_answer = false;
+  while ((n = take_output(*proc_, chunk, sizeof chunk)) > 0) {
+    size_t off = 0;
+    while (off < n) {
+      size_t used = 0;
+      wire::FrameAssembler::Status s = fa.feed(chunk + off, n - off, used);
+      off += used;
+      if (s == wire::FrameAssembler::Status::error) {
+        LOG_ERROR("vtpm %s: unframed output (%s): engine stopped", name_, wire::frame_error_name(fa.error()));
+        running_ = false;
+        return false;
+      }
+      if (s == wire::FrameAssembler::Status::need_more) continue;
+      const wire::FrameHeader& h = fa.header();
+      switch (h.type) {
+        case wire::FrameType::state_changed:
+          if (wire::is_blob_type(h.arg) && h.length <= kStateCap) {
+            unsigned t = h.arg - 1;
+            for (size_t i = 0; i < h.length; ++i) state_[t][i] = fa.payload()[i];
+            state_len_[t] = h.length;
+          } else {
+            LOG_ERROR("vtpm %s: state blob type %u of %u bytes not kept", name_, h.arg, h.length);
+          }
+          break;
+        case wire::FrameType::tpm_response:
+          rsp_len = h.length <= rsp_cap ? h.length : 0;
+          for (size_t i = 0; i < rsp_len; ++i) rsp[i] = fa.payload()[i];
+          got_answer = true;
+          break;
+        case wire::FrameType::result:
+          result = h.length == 4 ? (fa.payload()[0] | fa.payload()[1] << 8 | fa.payload()[2] << 16 |
+                                    static_cast<uint32_t>(fa.payload()[3]) << 24)
+                                 : ~0u;
+          got_answer = true;
+          break;
+        default:
+          break;
+      }
+      fa.next();
+    }
+  }
+  return got_answer;
+}
+
+bool VtpmEngine::start(const char* vm_name, const boot::LoadedFile& image) {
+  lib::copy_str(name_, vm_name, sizeof name_);
+  proc_ = alloc_object<Process>();
+  frame_buf_ = alloc_bytes(kFrameBufBytes);
+  cmd_frame_ = alloc_bytes(wire::kFrameHeaderSize + wire::kMaxTpmCommand);
+  for (auto& s : state_) s = alloc_bytes(kStateCap);
+  if (!proc_ || !frame_buf_ || !cmd_frame_ || !state_[0] || !state_[1] || !state_[2]) {
+    LOG_ERROR("vtpm %s: out of memory for the engine", name_);
+    return false;
+  }
+  if (!create_process(*proc_, name_, mem::phys_to_virt<uint8_t>(image.phys), image.size)) return false;
+  running_ = true;
+  size_t rl;
+  uint32_t result;
+  exchange(nullptr, 0, nullptr, 0, rl, result);  // start-up until it waits for its first frame
+  if (!running_ || proc_->state != ProcessState::Blocked) {
+    LOG_ERROR("vtpm %s: the engine did not come up", name_);
+    running_ = false;
+    return false;
+  }
+  uint8_t init[wire::kFrameHeaderSize];
+  wire::encode_frame_header({wire::FrameType::init, 0, 0}, init, sizeof init);
+  if (!exchange(init, sizeof init, nullptr, 0, rl, result) || result != 0) {
+    LOG_ERROR("vtpm %s: TPM power-on failed (result %u)", name_, result);
+    running_ = false;
+    return false;
+  }
+  LOG_INFO("vtpm %s: engine running (service partition): TPM manufactured, permanent state %zu bytes, %lu pages",
+           name_, state_len_[0], proc_->frames);
+  return true;
+}
+
+void VtpmEngine::submit(vtpm::SubmissionId id, uint8_t locality, const uint8_t* command, size_t len, uint8_t* rsp,
+                        size_t cap, vtpm::TpmCompletion& done) {
+  ++commands_;
+  size_t rl = 0;
+  uint32_t result;
+  if (running_ && len <= wire::kMaxTpmCommand) {
+    uint8_t* frame = cmd_frame_;
+    size_t h = wire::encode_frame_header({wire::FrameType::tpm_command, locality, static_cast<uint32_t>(len)}, frame,
+                                         wire::kFrameHeaderSize);
+    for (size_t i = 0; i < len; ++i) frame[h + i] = command[i];
+    if (!exchange(frame, h + len, rsp, cap, rl, result) || rl == 0) rl = 0;
+  }
+  if (rl == 0) {
+    LOG_WARN("vtpm %s: no response from the engine: TPM_RC_FAILURE", name_);
+    rl = failure_response(rsp, cap);
+  }
+  done.complete(id, rl);
+}
+
+}  // namespace mamori::partition
