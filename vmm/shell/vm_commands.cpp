@@ -4,6 +4,7 @@
 #include "vmm/shell/shell.hpp"
 #include "vmm/vm/guest.hpp"
 #include "vmm/vm/scheduler.hpp"
+#include "vmm/vm/vtpm_attach.hpp"
 #include "vmx/exit_reason.hpp"
 #include "drivers/timer/tsc.hpp"
 #include "vmm/lib/text.hpp"
@@ -44,6 +45,11 @@ void info(const Guest& g) {
   uint64_t hz = drivers::tsc::hz() ? drivers::tsc::hz() : 1;
   console::printf("  ran %lu slices, %lu ms in the guest, %lu exits\n", g.slices, g.run_tsc * 1000 / hz, g.exits);
   if (g.stop_reason[0]) console::printf("  stopped: %s\n", g.stop_reason);
+  console::printf("  TPM: %s, engine %s\n", !g.tpm ? "none" : g.tpm_crb ? "CRB at 0xfed40000" : "TIS at 0xfed40000",
+                  vm::vtpm_engine_status(g));
+  for (unsigned i = 0; i < g.mmio_count; ++i)
+    console::printf("  mmio %s [0x%lx, 0x%lx): %lu accesses\n", g.mmio[i].name, g.mmio[i].gpa,
+                    g.mmio[i].gpa + g.mmio[i].size, g.mmio[i].accesses);
   for (unsigned r = 0; r < vm::kExitReasonSlots; ++r)
     if (g.exit_counts[r]) console::printf("    %-22s %lu\n", vmx::exit_reason_name(r), g.exit_counts[r]);
 }
