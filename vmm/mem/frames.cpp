@@ -17,10 +17,7 @@ uint64_t g_image_bytes;
 
 void* identity(void*, uint64_t phys, uint64_t) { return reinterpret_cast<void*>(phys); }
 
-void zero_frames(uint64_t phys, uint64_t count) {
-  auto* p = phys_to_virt<uint64_t>(phys);
-  for (uint64_t i = 0; i < count * kFrameSize / 8; ++i) p[i] = 0;
-}
+void zero_frames(uint64_t phys, uint64_t count) { __builtin_memset(phys_to_virt<void>(phys), 0, count * kFrameSize); }
 }  // namespace
 
 bool init(const boot::BootInfo& bi) {

@@ -28,21 +28,24 @@ bool each_piece(Process& p, uint64_t va, size_t n, Need need, F&& f) {
 bool copy_from_user(Process& p, uint64_t va, void* dst, size_t n) {
   auto* d = static_cast<uint8_t*>(dst);
   return each_piece(p, va, n, Need::Read, [&](uint8_t* src, size_t k) {
-    for (size_t i = 0; i < k; ++i) *d++ = src[i];
+    __builtin_memcpy(d, src, k);
+    d += k;
   });
 }
 
 bool copy_to_user(Process& p, uint64_t va, const void* src, size_t n) {
   auto* s = static_cast<const uint8_t*>(src);
   return each_piece(p, va, n, Need::Write, [&](uint8_t* dst, size_t k) {
-    for (size_t i = 0; i < k; ++i) dst[i] = *s++;
+    __builtin_memcpy(dst, s, k);
+    s += k;
   });
 }
 
 bool poke_user(Process& p, uint64_t va, const void* src, size_t n) {
   auto* s = static_cast<const uint8_t*>(src);
   return each_piece(p, va, n, Need::Any, [&](uint8_t* dst, size_t k) {
-    for (size_t i = 0; i < k; ++i) dst[i] = *s++;
+    __builtin_memcpy(dst, s, k);
+    s += k;
   });
 }
 

@@ -111,7 +111,7 @@ bool load_image(Guest& g) {
     const core::ElfSegment& s = img.segments[i];
     auto* dst = gpa<uint8_t>(g, s.paddr);
     const auto* src = mem::phys_to_virt<uint8_t>(f->phys + s.offset);
-    for (uint64_t b = 0; b < s.filesz; ++b) dst[b] = src[b];  // the rest is zero already
+    __builtin_memcpy(dst, src, s.filesz);  // the rest is zero already
   }
   write_multiboot(g);
   g.regs.rax = kMultibootBootloaderMagic;
@@ -196,8 +196,7 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
 }  // namespace
 
 bool reload_guest(Guest& g) {
-  auto* ram = mem::phys_to_virt<uint64_t>(g.ram_phys);
-  for (uint64_t i = 0; i < g.ram_bytes / 8; ++i) ram[i] = 0;
+  __builtin_memset(mem::phys_to_virt<void>(g.ram_phys), 0, g.ram_bytes);
   g.regs = GuestRegs{};
   g.launched = false;
   g.vmcs_ready = false;

@@ -193,7 +193,16 @@ void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
     stop_guest(g, GuestState::Faulted, "VMPTRLD of its VMCS failed");
     return;
   }
-  bool first_slice = g.slices == 0;
+  if (g_stop_request[g.id]) {  // checked per slice: a slice ends within 10 ms
+    g_stop_request[g.id] = 0;
+    stop_guest(g, GuestState::Stopped, "stopped from the shell");
+    return;
+  }
+  if (s.fpu_owner != &g || g.slices == 0) {
+    if (s.fpu_owner && s.fpu_owner != &g) save_fpu(*s.fpu_owner, s.xsave);
+    load_fpu(g, s.xsave, g.slices == 0);
+    s.fpu_owner = &g;
+  }
   ++g.slices;
   uint64_t shift = cpu_vmx::capabilities()->misc.preemption_timer_shift;
   uint64_t ticks = drivers::tsc::hz() / 1000000 * kSliceUs;
@@ -205,18 +214,10 @@ void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
   vmwrite(VmcsField::guest_preemption_timer, timer);
   uint64_t slice_start = cpu::rdtsc();  // time in the guest is counted per slice, VMM time included
   for (;;) {
-    if (g_stop_request[g.id]) {
-      g_stop_request[g.id] = 0;
-      g.run_tsc += cpu::rdtsc() - slice_start;
-      stop_guest(g, GuestState::Stopped, "stopped from the shell");
-      return;
-    }
     if (!timer_saved) vmwrite(VmcsField::guest_preemption_timer, timer);
-    if (s.fpu_owner != &g || first_slice) {  // another guest's, or the service partition's, state is loaded
-      if (s.fpu_owner && s.fpu_owner != &g) save_fpu(*s.fpu_owner, s.xsave);
-      load_fpu(g, s.xsave, first_slice);
+    if (s.fpu_owner != &g) {  // the service partition ran here during the last exit
+      load_fpu(g, s.xsave, false);
       s.fpu_owner = &g;
-      first_slice = false;
     }
     EnterResult r = vmx_enter(&g.regs, g.launched);
     if (r != EnterResult::Exited) {
