@@ -1,6 +1,7 @@
-"""The VMM's failure paths, in QEMU (fast firmware): `fault` reads address
+"""The VMM's failure and reset paths, in QEMU (fast firmware): `fault` reads address
 0, which must be unmapped, so the #PF handler reports it with registers,
-CR2 and a backtrace and stops every CPU; `panic` goes through panic()."""
+CR2 and a backtrace and stops every CPU; `panic` goes through panic();
+`reboot` resets the machine through the firmware."""
 import sys
 
 from systest import check, emu, run
@@ -28,4 +29,13 @@ def panic(e):
     e.expect(r"all CPUs stopped", 10)
 
 
-run("qemu_" + case, {"fault": fault, "panic": panic}[case], lambda img: emu.Qemu(img, tpm=None, cpus=2, timeout=180))
+def reboot(e):
+    # QEMU runs with -no-reboot: a reset ends it, which is what we check.
+    e.expect(r"mamori> ", 120)
+    e.send("reboot\r")
+    e.expect(r"asking the firmware to reset", 30)
+    check(e.wait_exit(60) is not None, "QEMU did not reset")
+
+
+run("qemu_" + case, {"fault": fault, "panic": panic, "reboot": reboot}[case],
+    lambda img: emu.Qemu(img, tpm=None, cpus=2, timeout=180))
