@@ -1,5 +1,6 @@
 #include "vtpm_attach.hpp"
 #include <new>
+#include "vmm/lib/format.hpp"
 #include "vmm/log.hpp"
 #include "vmm/partition/vtpm_engine.hpp"
 #include "vmm/vm/guest.hpp"
@@ -86,7 +87,12 @@ void set_vtpm_image(const boot::LoadedFile* image) { g_image = image; }
 
 const char* vtpm_engine_status(const Guest& g) {
   if (!g.tpm) return "none";
-  return g_vtpms[g.id].running() ? "running (service partition)" : "not attached";
+  static char buf[kMaxGuests][96];
+  const partition::VtpmEngine& e = g_vtpms[g.id];
+  if (!e.running()) return "not attached (commands answer TPM_RC_FAILURE)";
+  lib::snformat(buf[g.id], sizeof buf[g.id], "vtpm-service in the service partition, %lu commands, permanent state %lu bytes",
+                e.commands(), e.permanent_state_bytes());
+  return buf[g.id];
 }
 
 bool attach_tis(Guest& g) {
