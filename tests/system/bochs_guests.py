@@ -66,6 +66,7 @@ def body(e):
         r"\[exits-crb\] exits: PASS tpm-crb-interface-type",
         r"\[exits-crb\] exits: PASS tpm-crb-startup",
         r"\[exits-crb\] exits: PASS tpm-crb-getrandom",
+        r"\[exits-crb\] exits: PASS tpm-crb-rep-movs",
         r"\[exits-crb\] exits: DONE \d+ passed, 0 failed",
         r"vm exits-tpm1: stopped: exited with status 0",
         r"vm hostile-step1: contained and stopped: EPT violation: read at guest-physical 0x5000000, outside its RAM",

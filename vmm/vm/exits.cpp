@@ -261,6 +261,79 @@ bool read_guest_ram(void* ctx, uint64_t gpa, unsigned n, uint64_t* out) {
   return true;
 }
 
+constexpr uint64_t kStringNoProgress = ~0ull;
+constexpr uint64_t kMaxStringElementsPerExit = 4096;
+
+uint64_t segment_base(vmm::decode::Segment s) {
+  using vmm::decode::Segment;
+  switch (s) {
+    case Segment::Es: return vmread(VmcsField::guest_es_base);
+    case Segment::Cs: return vmread(VmcsField::guest_cs_base);
+    case Segment::Ss: return vmread(VmcsField::guest_ss_base);
+    case Segment::Ds: return vmread(VmcsField::guest_ds_base);
+    case Segment::Fs: return vmread(VmcsField::guest_fs_base);
+    case Segment::Gs: return vmread(VmcsField::guest_gs_base);
+  }
+  return 0;
+}
+
+bool ram_access(Guest& g, uint64_t gpa, unsigned size, uint64_t* value, bool write) {
+  if (gpa >= g.ram_bytes || size > g.ram_bytes - gpa) return false;
+  auto* p = mem::phys_to_virt<uint8_t>(g.ram_phys + gpa);
+  if (write)
+    for (unsigned i = 0; i < size; ++i) p[i] = static_cast<uint8_t>(*value >> (8 * i));
+  else {
+    *value = 0;
+    for (unsigned i = 0; i < size; ++i) *value |= static_cast<uint64_t>(p[i]) << (8 * i);
+  }
+  return true;
+}
+
+// MOVS/STOS touching an MMIO region (Linux's memcpy_toio/_fromio is REP
+// MOVS): element by element while each element's MMIO side lies in `r`
+// and its other side in guest RAM (SDM 2, MOVS/STOS). Returns the elements
+// done, or kStringNoProgress.
+uint64_t emulate_string(Guest& g, const vmm::decode::Access& a, MmioRegion& r, const core::GuestPagingState& ps,
+                        const core::GuestMemoryReader& reader, uint64_t) {
+  namespace dec = vmm::decode;
+  uint64_t mask = a.address_size == 8 ? ~0ull : a.address_size == 4 ? 0xFFFFFFFFull : 0xFFFFull;
+  int64_t step = a.backward ? -static_cast<int64_t>(a.size) : static_cast<int64_t>(a.size);
+  uint64_t es = vmread(VmcsField::guest_es_base), src_base = segment_base(a.segment);
+  uint64_t rdi = g.regs.rdi, rsi = g.regs.rsi;
+  uint64_t count = a.count < kMaxStringElementsPerExit ? a.count : kMaxStringElementsPerExit;
+  auto gpa_of = [&](uint64_t linear, uint64_t& gpa) {
+    core::WalkResult w = core::translate_guest_linear(ps, linear, reader);
+    gpa = w.gpa;
+    return w.status == core::WalkStatus::Ok;
+  };
+  auto in_region = [&](uint64_t gpa) { return gpa >= r.gpa && gpa - r.gpa + a.size <= r.size; };
+  uint64_t done = 0;
+  for (; done < count; ++done) {
+    uint64_t dst_lin = es + ((rdi + static_cast<uint64_t>(step) * done) & mask);
+    uint64_t dst;
+    if (!gpa_of(dst_lin, dst)) break;
+    if (a.string == dec::StringOp::Stos) {
+      if (!in_region(dst)) break;
+      r.device->mmio_write(dst - r.gpa, a.size, a.value);
+    } else {
+      uint64_t src_lin = src_base + ((rsi + static_cast<uint64_t>(step) * done) & mask);
+      uint64_t src, v = 0;
+      if (!gpa_of(src_lin, src)) break;
+      if (in_region(src) && !in_region(dst)) {
+        v = r.device->mmio_read(src - r.gpa, a.size);
+        if (!ram_access(g, dst, a.size, &v, true)) break;
+      } else if (in_region(dst) && !in_region(src)) {
+        if (!ram_access(g, src, a.size, &v, false)) break;
+        r.device->mmio_write(dst - r.gpa, a.size, v);
+      } else {
+        break;
+      }
+    }
+    ++r.accesses;
+  }
+  return done == 0 && a.count != 0 ? kStringNoProgress : done;
+}
+
 // The instruction at the guest's RIP, decoded and carried out against the
 // region's device (docs/tpm-device.md for the TPM window).
 ExitAction emulate_mmio(Guest& g, const ExitInfo& e, MmioRegion& r) {
@@ -309,8 +382,19 @@ ExitAction emulate_mmio(Guest& g, const ExitInfo& e, MmioRegion& r) {
   bool write_fault = e.ept_violation().write();
   if (!dec::mmio_direction(d.access, write_fault ? dec::FaultKind::Write : dec::FaultKind::Read, dir))
     return ExitAction::Resume;  // the instruction changed since the fault: let it fault again
-  if (d.access.string != dec::StringOp::None)
-    return stop_guest(g, GuestState::Faulted, "string instruction (MOVS/STOS) on %s: not emulated yet", r.name);
+  if (d.access.string != dec::StringOp::None) {
+    uint64_t done = emulate_string(g, d.access, r, ps, reader, rip);
+    if (done == kStringNoProgress)
+      return stop_guest(g, GuestState::Faulted, "string instruction on %s with no RAM side (rip 0x%lx)", r.name, rip);
+    dec::advance_string(d.access, regs, done);
+    for (unsigned i = 0; i < dec::kNumGprs; ++i) *order[i] = regs.gpr[i];
+    vmwrite(VmcsField::guest_rsp, rsp);
+    // REP with elements left (it crossed out of the region, or hit the
+    // per-exit limit): re-execute it, as after an interrupt (SDM 2 REP).
+    bool finished = !d.access.rep || done == d.access.count;
+    if (finished) vmwrite(VmcsField::guest_rip, rip + d.access.length);
+    return ExitAction::Resume;
+  }
   uint64_t off = e.guest_physical_address - r.gpa;
   ++r.accesses;
   if (dir == dec::Direction::Read) {
