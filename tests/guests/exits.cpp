@@ -279,37 +279,21 @@ uint32_t tis_transact(const uint8_t* cmd, uint32_t len, uint8_t* rsp) {
   return drained ? n : 0;
 }
 
-// PTP §6.5.3 (CRB interface, locality 0, buffer in the register page).
-uint32_t crb_transact(const uint8_t* c, uint32_t len, uint8_t* rsp) {
-  constexpr uint32_t kLocState = kTisBase + 0x00, kLocCtrl = kTisBase + 0x08;
-  constexpr uint32_t kCtrlReq = kTisBase + 0x40, kCtrlStart = kTisBase + 0x4C;
-  constexpr uint32_t kCmdAddrLo = kTisBase + 0x5C, kRspAddr = kTisBase + 0x68;
-  constexpr uint32_t kRequestAccess = 1, kRelinquish = 2, kLocAssigned = 2, kRegValid = 0x80;
-  constexpr uint32_t kCmdReady = 1, kGoIdle = 2, kStart = 1;
-  poke32(kLocCtrl, kRequestAccess);
-  if (!poll([] { return (peek32(kLocState) & (kLocAssigned | kRegValid)) == (kLocAssigned | kRegValid); })) return 0;
-  poke32(kCtrlReq, kCmdReady);
-  if (!poll([] { return (peek32(kCtrlReq) & kCmdReady) == 0; })) return 0;
-  uint32_t cmd = peek32(kCmdAddrLo), rsp_addr = peek32(kRspAddr);
-  for (uint32_t i = 0; i < len; ++i) poke8(cmd + i, c[i]);
-  poke32(kCtrlStart, kStart);
-  if (!poll([] { return (peek32(kCtrlStart) & kStart) == 0; })) return 0;
-  for (uint32_t i = 0; i < 10; ++i) rsp[i] = peek8(rsp_addr + i);
-  uint32_t n = be32(rsp + 2);
-  if (n < 10 || n > kRspCap) return 0;
-  for (uint32_t i = 10; i < n; ++i) rsp[i] = peek8(rsp_addr + i);
-  poke32(kCtrlReq, kGoIdle);
-  poke32(kLocCtrl, kRelinquish);
-  return n;
-}
-
 // Linux's tpm_crb moves the buffers with memcpy_toio/_fromio, i.e. REP
-// MOVS: the same exchange with the copies done that way.
+// MOVS; the checks do it both ways: byte MOVs and REP MOVSB.
+void copy_bytes(void* dst, const void* src, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i) poke8(reinterpret_cast<uint32_t>(dst) + i, static_cast<const uint8_t*>(src)[i]);
+}
+void copy_from_mmio(void* dst, const void* src, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i) static_cast<uint8_t*>(dst)[i] = peek8(reinterpret_cast<uint32_t>(src) + i);
+}
 void rep_movsb(void* dst, const void* src, uint32_t n) {
   asm volatile("cld; rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
 }
+using Copy = void (*)(void*, const void*, uint32_t);
 
-uint32_t crb_transact_movs(const uint8_t* c, uint32_t len, uint8_t* rsp) {
+// PTP §6.5.3 (CRB interface, locality 0, buffer in the register page).
+uint32_t crb_exchange(const uint8_t* c, uint32_t len, uint8_t* rsp, Copy to_mmio, Copy from_mmio) {
   constexpr uint32_t kLocState = kTisBase + 0x00, kLocCtrl = kTisBase + 0x08;
   constexpr uint32_t kCtrlReq = kTisBase + 0x40, kCtrlStart = kTisBase + 0x4C;
   constexpr uint32_t kCmdAddrLo = kTisBase + 0x5C, kRspAddr = kTisBase + 0x68;
@@ -320,16 +304,22 @@ uint32_t crb_transact_movs(const uint8_t* c, uint32_t len, uint8_t* rsp) {
   poke32(kCtrlReq, kCmdReady);
   if (!poll([] { return (peek32(kCtrlReq) & kCmdReady) == 0; })) return 0;
   uint32_t cmd = peek32(kCmdAddrLo), rsp_addr = peek32(kRspAddr);
-  rep_movsb(reinterpret_cast<void*>(cmd), c, len);
+  to_mmio(reinterpret_cast<void*>(cmd), c, len);
   poke32(kCtrlStart, kStart);
   if (!poll([] { return (peek32(kCtrlStart) & kStart) == 0; })) return 0;
-  rep_movsb(rsp, reinterpret_cast<const void*>(rsp_addr), 10);
+  from_mmio(rsp, reinterpret_cast<const void*>(rsp_addr), 10);
   uint32_t n = be32(rsp + 2);
   if (n < 10 || n > kRspCap) return 0;
-  rep_movsb(rsp + 10, reinterpret_cast<const void*>(rsp_addr + 10), n - 10);
+  from_mmio(rsp + 10, reinterpret_cast<const void*>(rsp_addr + 10), n - 10);
   poke32(kCtrlReq, kGoIdle);
   poke32(kLocCtrl, kRelinquish);
   return n;
+}
+uint32_t crb_transact(const uint8_t* c, uint32_t len, uint8_t* rsp) {
+  return crb_exchange(c, len, rsp, copy_bytes, copy_from_mmio);
+}
+uint32_t crb_transact_movs(const uint8_t* c, uint32_t len, uint8_t* rsp) {
+  return crb_exchange(c, len, rsp, rep_movsb, rep_movsb);
 }
 
 using Transact = uint32_t (*)(const uint8_t*, uint32_t, uint8_t*);

@@ -6,6 +6,7 @@
 #include "vmm/core/elf64.hpp"
 #include "vmm/log.hpp"
 #include "vmm/mem/address_space.hpp"
+#include "vmm/mem/engine_frames.hpp"
 #include "vmm/mem/frames.hpp"
 #include "vmm/partition/user_memory.hpp"
 #include "vmm/percpu.hpp"
@@ -41,16 +42,7 @@ constexpr uint64_t kUserRflags = 0x2;  // IF clear: the VMM runs with interrupts
 constexpr unsigned kKernelStackBytes = 16384;
 alignas(16) uint8_t g_kernel_stacks[kMaxCpus][kKernelStackBytes];
 
-class UserFrames final : public ept::FrameAllocator {
- public:
-  uint64_t alloc_zeroed_frame() override {
-    uint64_t p = mem::alloc_frame();
-    return p ? p : ept::kNoFrame;
-  }
-  void free_frame(uint64_t phys) override { mem::free_frame(phys); }
-  uint64_t* table(uint64_t phys) override { return mem::phys_to_virt<uint64_t>(phys); }
-};
-UserFrames g_frames;
+mem::EngineFrames g_frames;
 
 constexpr unsigned kMaxProcesses = 16;
 alignas(ept::HostPageTable) uint8_t g_tables[kMaxProcesses][sizeof(ept::HostPageTable)];

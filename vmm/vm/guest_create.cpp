@@ -5,6 +5,7 @@
 #include "vmm/core/elf64.hpp"
 #include "vmm/cpu/vmx_root.hpp"
 #include "vmm/log.hpp"
+#include "vmm/mem/engine_frames.hpp"
 #include "vmm/mem/frames.hpp"
 #include "vmm/percpu.hpp"
 #include "vmm/platform/config.hpp"
@@ -40,16 +41,7 @@ constexpr uint64_t kLowMemEnd = 0xA0000;  // conventional memory ends at 640 KiB
 // guest sees another's or the VMM's values (SDM 3C §25.4, §27.3.1).
 constexpr uint32_t kPassThroughMsrs[] = {0x174, 0x175, 0x176, 0xC0000080, 0xC0000100, 0xC0000101, 0x277};
 
-class GuestFrames final : public ept::FrameAllocator {
- public:
-  uint64_t alloc_zeroed_frame() override {
-    uint64_t p = mem::alloc_frame();
-    return p ? p : ept::kNoFrame;
-  }
-  void free_frame(uint64_t phys) override { mem::free_frame(phys); }
-  uint64_t* table(uint64_t phys) override { return mem::phys_to_virt<uint64_t>(phys); }
-};
-GuestFrames g_guest_frames;
+mem::EngineFrames g_guest_frames;
 const boot::BootInfo* g_bi;
 alignas(ept::Ept) uint8_t g_ept_storage[kMaxGuests][sizeof(ept::Ept)];
 

@@ -61,6 +61,18 @@ void load_fpu(Guest& g, bool xsave, bool first) {
   else asm volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
 }
 
+// The VM-entry checker over an image (SDM 3C ch. 27); the report is shared
+// scratch space, used under g_setup_lock.
+const vmx::EntryCheckReport& check_entry(const vmx::VmcsImage& img, const vmx::VmxCapabilities& caps) {
+  static vmx::EntryCheckReport rep;
+  rep = vmx::EntryCheckReport{};
+  vmx::EntryCheckContext ctx;
+  ctx.caps = &caps;
+  ctx.maxphyaddr = cpu::cpuid(0x80000008).eax & 0xFF;
+  vmx::check_vm_entry(img, ctx, rep);
+  return rep;
+}
+
 // ---- VMCS set-up on the guest's own CPU ----
 bool init_vmcs(Guest& g, unsigned cpu) {
   const vmx::VmxCapabilities& caps = *cpu_vmx::capabilities();
@@ -104,12 +116,7 @@ bool init_vmcs(Guest& g, unsigned cpu) {
   vmx::setup_guest_flat_protected(img, caps, start);
   // The entry checker runs before the first launch: on real hardware a
   // VM-entry failure is otherwise just an error number.
-  static vmx::EntryCheckReport rep;
-  rep = vmx::EntryCheckReport{};
-  vmx::EntryCheckContext ctx;
-  ctx.caps = &caps;
-  ctx.maxphyaddr = cpu::cpuid(0x80000008).eax & 0xFF;
-  vmx::check_vm_entry(img, ctx, rep);
+  const vmx::EntryCheckReport& rep = check_entry(img, caps);
   if (!rep.ok()) {
     vmx::EntryFailure f;
     vmx::print_entry_failure(f, rep, [&](const char* l) { LOG_ERROR("vm %s: %s", g.name, l); });
@@ -128,12 +135,7 @@ void report_entry_failure(Guest& g, EnterResult r, const vmx::ExitInfo* e) {
   static vmx::VmcsImage img;
   img = vmx::VmcsImage{};
   vmx::read_image(img, caps, [](VmcsField f, uint64_t* v) { return vmread(f, v); });
-  static vmx::EntryCheckReport rep;
-  rep = vmx::EntryCheckReport{};
-  vmx::EntryCheckContext ctx;
-  ctx.caps = &caps;
-  ctx.maxphyaddr = cpu::cpuid(0x80000008).eax & 0xFF;
-  vmx::check_vm_entry(img, ctx, rep);
+  const vmx::EntryCheckReport& rep = check_entry(img, caps);
   vmx::EntryFailure f;
   if (r == EnterResult::FailValid) {
     f.vm_fail_valid = true;
