@@ -102,6 +102,11 @@ def body(e):
     seen(e, r"vm spin: stopped: stopped from the shell", 30)
     shell(e, "vm start hello", r"hello: starting")
     seen(e, r"(?s)hello: starting.*\[hello\] hello: bye", 60)
+    # A restarted guest finds its TPM reset (_TPM_Init): TPM2_Startup works again.
+    shell(e, "vm start exits-tpm1", r"exits-tpm1: starting")
+    seen(e, r"(?s)vtpm exits-tpm1: TPM reset \(_TPM_Init\).*\[exits-tpm1\] exits: PASS tpm-tis-startup"
+            r".*\[exits-tpm1\] exits: PASS tpm-tis-getrandom.*\[exits-tpm1\] exits: DONE \d+ passed, 0 failed", 120)
+    shell(e, "vm info exits-tpm1", r"engine vtpm-service in the service partition, \d+ commands")
     shell(e, "vm info nosuch", r"no guest named 'nosuch'")
 
 

@@ -129,6 +129,20 @@ bool VtpmEngine::start(const char* vm_name, const boot::LoadedFile& image) {
   return true;
 }
 
+bool VtpmEngine::reset() {
+  if (!running_) return false;
+  uint8_t init[wire::kFrameHeaderSize];
+  wire::encode_frame_header({wire::FrameType::init, 0, 0}, init, sizeof init);
+  size_t rl;
+  uint32_t result;
+  if (!exchange(init, sizeof init, nullptr, 0, rl, result) || result != 0) {
+    LOG_ERROR("vtpm %s: reset failed (result %u)", name_, result);
+    return false;
+  }
+  LOG_INFO("vtpm %s: TPM reset (_TPM_Init)", name_);
+  return true;
+}
+
 void VtpmEngine::submit(vtpm::SubmissionId id, uint8_t locality, const uint8_t* command, size_t len, uint8_t* rsp,
                         size_t cap, vtpm::TpmCompletion& done) {
   ++commands_;

@@ -26,6 +26,9 @@ class VtpmEngine final : public vtpm::TpmBackend {
   void submit(vtpm::SubmissionId id, uint8_t locality, const uint8_t* command, size_t command_len,
               uint8_t* response, size_t response_cap, vtpm::TpmCompletion& done) override;
   void cancel(vtpm::SubmissionId) override {}
+  // _TPM_Init, as at a platform reset: the TPM restarts from its held
+  // state and wants TPM2_Startup again (docs/vtpm-protocol.md, init).
+  bool reset();
 
   bool running() const { return running_; }
   uint64_t commands() const { return commands_; }

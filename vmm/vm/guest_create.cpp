@@ -197,6 +197,7 @@ bool reload_guest(Guest& g) {
   g.exit_status = -1;
   g.stop_reason[0] = 0;
   g.line_len = 0;
+  reset_tpm(g);  // a restarted guest finds its TPM as after a platform reset
   return load_image(g);
 }
 

@@ -95,6 +95,13 @@ const char* vtpm_engine_status(const Guest& g) {
   return buf[g.id];
 }
 
+void reset_tpm(Guest& g) {
+  if (!g.tpm) return;
+  if (g.tpm_crb) reinterpret_cast<CrbRegion*>(g_devices[g.id].crb)->crb.reset();
+  else reinterpret_cast<TisRegion*>(g_devices[g.id].tis)->tis.reset();
+  if (g_vtpms[g.id].running()) g_vtpms[g.id].reset();
+}
+
 bool attach_tis(Guest& g) {
   auto* dev = new (g_devices[g.id].tis) TisRegion(backend_for(g));
   return add_mmio_region(g, kTpmWindowGpa, kTpmWindowSize, *dev, "TPM TIS");

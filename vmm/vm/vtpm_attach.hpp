@@ -13,6 +13,9 @@ namespace mamori::vm {
 struct Guest;
 // The engine image, or nullptr if the boot volume has none.
 void set_vtpm_image(const boot::LoadedFile* image);
+// A platform reset of the guest's TPM (guest restart): the register model
+// back to its reset state and _TPM_Init to the engine.
+void reset_tpm(Guest& g);
 // The engine of a guest's TPM, if one runs (for `vm info`).
 const char* vtpm_engine_status(const Guest& g);
 inline constexpr unsigned long long kTpmWindowGpa = 0xFED40000ull;
