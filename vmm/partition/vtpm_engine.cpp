@@ -5,6 +5,7 @@
 #include "vmm/mem/frames.hpp"
 #include "vmm/partition/process.hpp"
 #include "vmm/vm/scheduler.hpp"
+#include "vtpm/common/tpm_header.hpp"
 #include "vtpm/service/wire/frame_assembler.hpp"
 #include "vtpm/service/wire/partition_frame.hpp"
 
@@ -13,8 +14,6 @@ namespace {
 namespace wire = vtpm::wire;
 constexpr size_t kFrameBufBytes = 256 * 1024;   // largest frame we accept: a state blob
 constexpr size_t kStateCap = kFrameBufBytes - wire::kFrameHeaderSize;
-constexpr uint32_t kRcFailure = 0x101;
-constexpr uint16_t kTagNoSessions = 0x8001;
 
 uint64_t frames_for(size_t bytes) { return (bytes + mem::kFrameSize - 1) / mem::kFrameSize; }
 
@@ -29,12 +28,6 @@ uint8_t* alloc_bytes(size_t n) {
   return phys ? mem::phys_to_virt<uint8_t>(phys) : nullptr;
 }
 
-size_t failure_response(uint8_t* rsp, size_t cap) {
-  if (cap < 10) return 0;
-  const uint8_t h[10] = {kTagNoSessions >> 8, kTagNoSessions & 0xFF, 0, 0, 0, 10, 0, 0, kRcFailure >> 8, kRcFailure & 0xFF};
-  for (int i = 0; i < 10; ++i) rsp[i] = h[i];
-  return 10;
-}
 }  // namespace
 
 bool VtpmEngine::exchange(const uint8_t* frame, size_t len, uint8_t* rsp, size_t rsp_cap, size_t& rsp_len,
@@ -157,7 +150,7 @@ void VtpmEngine::submit(vtpm::SubmissionId id, uint8_t locality, const uint8_t* 
   }
   if (rl == 0) {
     LOG_WARN("vtpm %s: no response from the engine: TPM_RC_FAILURE", name_);
-    rl = failure_response(rsp, cap);
+    rl = vtpm::write_error_response(rsp, cap, vtpm::kTpmRcFailure);
   }
   done.complete(id, rl);
 }

@@ -9,6 +9,7 @@
 #include "vmm/mem/frames.hpp"
 #include "vmm/panic_internal.hpp"
 #include "vmm/vm/vmx_insn.hpp"
+#include "vmm/vm/vtpm_attach.hpp"
 #include "vmx/cr_shadow.hpp"
 #include "vmm/core/guest_paging.hpp"
 #include "vmm/decode/decoder.hpp"
@@ -37,7 +38,6 @@ enum Hypercall : uint32_t { kHcVersion = 0, kHcConsoleWrite = 1, kHcGuestId = 2,
 constexpr uint16_t kUartBase = 0x3F8, kUartLast = 0x3FF, kUartLsr = kUartBase + 5;
 constexpr uint8_t kLsrTransmitterEmpty = 0x60;  // THRE | TEMT (PC16550D §8.4)
 constexpr uint8_t kLsrDataReady = 0x01;
-constexpr uint64_t kTpmWindow = 0xFED40000, kTpmWindowEnd = 0xFED45000;
 
 // Exception vectors (SDM 3A Table 6-1).
 constexpr uint8_t kVectorUd = 6, kVectorGp = 13;
@@ -294,7 +294,7 @@ bool ram_access(Guest& g, uint64_t gpa, unsigned size, uint64_t* value, bool wri
 // and its other side in guest RAM (SDM 2, MOVS/STOS). Returns the elements
 // done, or kStringNoProgress.
 uint64_t emulate_string(Guest& g, const vmm::decode::Access& a, MmioRegion& r, const core::GuestPagingState& ps,
-                        const core::GuestMemoryReader& reader, uint64_t) {
+                        const core::GuestMemoryReader& reader) {
   namespace dec = vmm::decode;
   uint64_t mask = a.address_size == 8 ? ~0ull : a.address_size == 4 ? 0xFFFFFFFFull : 0xFFFFull;
   int64_t step = a.backward ? -static_cast<int64_t>(a.size) : static_cast<int64_t>(a.size);
@@ -383,7 +383,7 @@ ExitAction emulate_mmio(Guest& g, const ExitInfo& e, MmioRegion& r) {
   if (!dec::mmio_direction(d.access, write_fault ? dec::FaultKind::Write : dec::FaultKind::Read, dir))
     return ExitAction::Resume;  // the instruction changed since the fault: let it fault again
   if (d.access.string != dec::StringOp::None) {
-    uint64_t done = emulate_string(g, d.access, r, ps, reader, rip);
+    uint64_t done = emulate_string(g, d.access, r, ps, reader);
     if (done == kStringNoProgress)
       return stop_guest(g, GuestState::Faulted, "string instruction on %s with no RAM side (rip 0x%lx)", r.name, rip);
     dec::advance_string(d.access, regs, done);
@@ -411,10 +411,9 @@ ExitAction emulate_mmio(Guest& g, const ExitInfo& e, MmioRegion& r) {
 [[gnu::noinline]] ExitAction on_ept_violation(Guest& g, const ExitInfo& e) {
   vmx::EptViolationQualification q = e.ept_violation();
   uint64_t gpa = e.guest_physical_address;
-  for (unsigned i = 0; i < g.mmio_count; ++i)
-    if (gpa >= g.mmio[i].gpa && gpa - g.mmio[i].gpa < g.mmio[i].size) return emulate_mmio(g, e, g.mmio[i]);
+  if (MmioRegion* r = find_mmio_region(g, gpa)) return emulate_mmio(g, e, *r);
   const char* what = q.fetch() ? "instruction fetch" : q.write() ? "write" : "read";
-  const char* where = gpa >= kTpmWindow && gpa < kTpmWindowEnd ? "the TPM window (no vTPM attached to this guest yet)"
+  const char* where = gpa >= kTpmWindowGpa && gpa < kTpmWindowGpa + kTpmWindowSize ? "the TPM window (this guest has tpm = off)"
                       : gpa < g.ram_bytes                        ? "its RAM (EPT rights)"
                                                                  : "outside its RAM";
   return stop_guest(g, GuestState::Faulted, "EPT violation: %s at guest-physical 0x%lx, %s (rip 0x%lx)", what, gpa,

@@ -14,7 +14,7 @@ bool add_mmio_region(Guest& g, uint64_t gpa, uint64_t size, MmioDevice& dev, con
   return true;
 }
 
-const MmioRegion* find_mmio_region(const Guest& g, uint64_t gpa) {
+MmioRegion* find_mmio_region(Guest& g, uint64_t gpa) {
   for (unsigned i = 0; i < g.mmio_count; ++i)
     if (gpa >= g.mmio[i].gpa && gpa - g.mmio[i].gpa < g.mmio[i].size) return &g.mmio[i];
   return nullptr;

@@ -30,6 +30,6 @@ inline constexpr unsigned kMaxMmioRegions = 4;
 
 // Registers [gpa, gpa+size) of `g` (its EPT must leave it unmapped).
 bool add_mmio_region(Guest& g, uint64_t gpa, uint64_t size, MmioDevice& dev, const char* name);
-const MmioRegion* find_mmio_region(const Guest& g, uint64_t gpa);
+MmioRegion* find_mmio_region(Guest& g, uint64_t gpa);
 
 }  // namespace mamori::vm

@@ -5,16 +5,12 @@
 #include "vmm/partition/vtpm_engine.hpp"
 #include "vmm/vm/guest.hpp"
 #include "vmm/vm/mmio.hpp"
+#include "vtpm/common/tpm_header.hpp"
 #include "vtpm/crb/crb_device.hpp"
 #include "vtpm/tis/tis_device.hpp"
 
 namespace mamori::vm {
 namespace {
-// TPM 2.0 Part 2: TPM_ST_NO_SESSIONS, TPM_RC_FAILURE.
-constexpr uint16_t kTagNoSessions = 0x8001;
-constexpr uint32_t kRcFailure = 0x101;
-constexpr uint32_t kResponseHeaderSize = 10;
-
 class DetachedEngine final : public vtpm::TpmBackend {
  public:
   const char* guest_name = "";
@@ -22,19 +18,12 @@ class DetachedEngine final : public vtpm::TpmBackend {
   void submit(vtpm::SubmissionId id, uint8_t, const uint8_t*, size_t, uint8_t* rsp, size_t cap,
               vtpm::TpmCompletion& done) override {
     if (!warned) {
-      LOG_WARN("vm %s: TPM command received, but no vTPM engine is attached yet (service partition): "
+      LOG_WARN("vm %s: TPM command received, but the guest has no vTPM engine (see the log at its creation): "
                "answering TPM_RC_FAILURE",
                guest_name);
       warned = true;
     }
-    if (cap < kResponseHeaderSize) {
-      done.complete(id, 0);
-      return;
-    }
-    const uint8_t hdr[kResponseHeaderSize] = {kTagNoSessions >> 8, kTagNoSessions & 0xFF, 0, 0, 0, kResponseHeaderSize,
-                                              0, 0, kRcFailure >> 8, kRcFailure & 0xFF};
-    for (uint32_t i = 0; i < kResponseHeaderSize; ++i) rsp[i] = hdr[i];
-    done.complete(id, kResponseHeaderSize);
+    done.complete(id, vtpm::write_error_response(rsp, cap, vtpm::kTpmRcFailure));
   }
   void cancel(vtpm::SubmissionId) override {}
 };

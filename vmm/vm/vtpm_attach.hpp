@@ -8,6 +8,7 @@
 // every command is answered TPM_RC_FAILURE, with a console message.
 #pragma once
 #include "boot/bootinfo.hpp"
+#include "vtpm/common/mmio.hpp"
 
 namespace mamori::vm {
 struct Guest;
@@ -19,7 +20,7 @@ void reset_tpm(Guest& g);
 // The engine of a guest's TPM, if one runs (for `vm info`).
 const char* vtpm_engine_status(const Guest& g);
 inline constexpr unsigned long long kTpmWindowGpa = 0xFED40000ull;
-inline constexpr unsigned long long kTpmWindowSize = 0x5000ull;  // localities 0-4
+inline constexpr unsigned long long kTpmWindowSize = vtpm::kWindowSize;  // localities 0-4
 bool attach_tis(Guest& g);
 // CRB (PTP §6.4): control area at 0xFED40040, data buffer trapped at +0x80.
 bool attach_crb(Guest& g);

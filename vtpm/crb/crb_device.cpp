@@ -7,7 +7,6 @@
 namespace mamori::vtpm::crb {
 namespace {
 
-constexpr uint16_t kRegMask = static_cast<uint16_t>(kLocalityStride - 1);
 constexpr Reg kRegs[] = {kLocState, kLocCtrl, kLocSts,   kIntfId,   kCtrlExt,  kCtrlReq,
                          kCtrlSts,  kCtrlCancel, kCtrlStart, kIntEnable, kIntSts, kCmdSize,
                          kCmdLaddr, kCmdHaddr, kRspSize, kRspAddr};
@@ -60,12 +59,13 @@ void CrbDevice::reset() {
 
 uint64_t CrbDevice::mmio_read(uint64_t offset, uint8_t size) {
   ++stats_.reads;
-  if (!is_mmio_size(size) || offset >= kWindowSize || offset + size > kWindowSize) {
+  WindowAccess w;
+  if (!split_window_access(offset, size, w)) {
     ++stats_.rejected;
     return all_ones(size);
   }
-  const uint8_t loc = static_cast<uint8_t>(offset / kLocalityStride);
-  const uint16_t reg = static_cast<uint16_t>(offset & kRegMask);
+  const uint8_t loc = w.locality;
+  const uint16_t reg = w.reg;
   const Target t = classify(reg, size);
   if (t.kind == Target::Crossing) {
     ++stats_.rejected;
@@ -94,12 +94,13 @@ uint64_t CrbDevice::mmio_read(uint64_t offset, uint8_t size) {
 
 void CrbDevice::mmio_write(uint64_t offset, uint8_t size, uint64_t value) {
   ++stats_.writes;
-  if (!is_mmio_size(size) || offset >= kWindowSize || offset + size > kWindowSize) {
+  WindowAccess w;
+  if (!split_window_access(offset, size, w)) {
     ++stats_.rejected;
     return;
   }
-  const uint8_t loc = static_cast<uint8_t>(offset / kLocalityStride);
-  const uint16_t reg = static_cast<uint16_t>(offset & kRegMask);
+  const uint8_t loc = w.locality;
+  const uint16_t reg = w.reg;
   const Target t = classify(reg, size);
   if (t.kind == Target::Crossing) {
     ++stats_.rejected;

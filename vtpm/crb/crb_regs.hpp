@@ -9,11 +9,13 @@
 
 #include <stdint.h>
 
+#include "vtpm/common/mmio.hpp"
+
 namespace mamori::vtpm::crb {
 
 inline constexpr uint64_t kCrbBaseGpa = 0xFED40000;
-inline constexpr uint64_t kLocalityStride = 0x1000;
-inline constexpr uint64_t kWindowSize = 5 * kLocalityStride;
+using vtpm::kLocalityStride;  // the shared window layout (vtpm/common/mmio.hpp)
+using vtpm::kWindowSize;
 
 struct Reg {
   uint16_t offset;

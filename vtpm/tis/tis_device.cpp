@@ -5,7 +5,6 @@
 namespace mamori::vtpm::tis {
 namespace {
 
-constexpr uint16_t kRegMask = static_cast<uint16_t>(kLocalityStride - 1);
 
 // Where an access of `size` bytes at `reg` (offset in a locality page)
 // lands. It is served when it lies inside one register (PTP: software uses
@@ -65,12 +64,13 @@ void TisDevice::reset() {
 
 uint64_t TisDevice::mmio_read(uint64_t offset, uint8_t size) {
   ++stats_.reads;
-  if (!is_mmio_size(size) || offset >= kWindowSize || offset + size > kWindowSize) {
+  WindowAccess w;
+  if (!split_window_access(offset, size, w)) {
     ++stats_.rejected;
     return all_ones(size);
   }
-  const uint8_t loc = static_cast<uint8_t>(offset / kLocalityStride);
-  const uint16_t reg = static_cast<uint16_t>(offset & kRegMask);
+  const uint8_t loc = w.locality;
+  const uint16_t reg = w.reg;
   const Target t = classify(reg, size);
   if (t.kind == Target::Crossing) {
     ++stats_.rejected;
@@ -95,12 +95,13 @@ uint64_t TisDevice::mmio_read(uint64_t offset, uint8_t size) {
 
 void TisDevice::mmio_write(uint64_t offset, uint8_t size, uint64_t value) {
   ++stats_.writes;
-  if (!is_mmio_size(size) || offset >= kWindowSize || offset + size > kWindowSize) {
+  WindowAccess w;
+  if (!split_window_access(offset, size, w)) {
     ++stats_.rejected;
     return;
   }
-  const uint8_t loc = static_cast<uint8_t>(offset / kLocalityStride);
-  const uint16_t reg = static_cast<uint16_t>(offset & kRegMask);
+  const uint8_t loc = w.locality;
+  const uint16_t reg = w.reg;
   const Target t = classify(reg, size);
   if (t.kind == Target::Crossing) {
     ++stats_.rejected;

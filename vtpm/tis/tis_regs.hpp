@@ -8,11 +8,13 @@
 
 #include <stdint.h>
 
+#include "vtpm/common/mmio.hpp"
+
 namespace mamori::vtpm::tis {
 
 inline constexpr uint64_t kTisBaseGpa = 0xFED40000;
-inline constexpr uint64_t kLocalityStride = 0x1000;
-inline constexpr uint64_t kWindowSize = 5 * kLocalityStride;
+using vtpm::kLocalityStride;  // the shared window layout (vtpm/common/mmio.hpp)
+using vtpm::kWindowSize;
 
 // Offsets inside one locality page and their widths in bytes.
 struct Reg {
