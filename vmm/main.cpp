@@ -38,15 +38,8 @@ constexpr uint64_t kApVmxWaitUs = 30000000;  // generous: emulators under load
 void stage(const char* name) { LOG_INFO("stage: %s", name); }
 
 void reseed_stack_guard() {
-  uint64_t seed = cpu::rdtsc();
-  if (cpu::cpuid(1).ecx & (1u << 30)) {  // RDRAND (SDM 2, CPUID.01H:ECX[30])
-    uint64_t r;
-    uint8_t ok;
-    for (int i = 0; i < 10; ++i) {
-      asm volatile("rdrand %0; setc %1" : "=r"(r), "=qm"(ok));
-      if (ok) { seed ^= r; break; }
-    }
-  }
+  uint64_t seed = cpu::rdtsc(), r;
+  if (cpu::has_rdrand() && cpu::rdrand64(r, 10)) seed ^= r;
   __stack_chk_guard ^= seed;
 }
 

@@ -20,6 +20,22 @@ inline uint64_t rdmsr(uint32_t msr) {
 inline void wrmsr(uint32_t msr, uint64_t v) {
   asm volatile("wrmsr" ::"c"(msr), "a"(static_cast<uint32_t>(v)), "d"(static_cast<uint32_t>(v >> 32)) : "memory");
 }
+// RDRAND (SDM 2, CPUID.01H:ECX[30]). It may fail transiently (CF = 0);
+// Intel's DRNG guide says to retry a few times.
+inline bool has_rdrand() { return (cpuid(1).ecx & (1u << 30)) != 0; }
+inline bool rdrand64(uint64_t& out, int tries) {
+  for (int i = 0; i < tries; ++i) {
+    uint8_t ok;
+    uint64_t r;
+    asm volatile("rdrand %0; setc %1" : "=r"(r), "=qm"(ok));
+    if (ok) {
+      out = r;
+      return true;
+    }
+  }
+  return false;
+}
+
 inline uint64_t rdtsc() {
   uint32_t lo, hi;
   asm volatile("rdtsc" : "=a"(lo), "=d"(hi));

@@ -133,6 +133,8 @@ ElfError elf64_validate(const uint8_t* d, size_t size, const ElfPolicy& policy, 
   // UEFI loader compiles this file without a C library).
   out.type = 0;
   out.entry = 0;
+  out.phoff = 0;
+  out.phnum = 0;
   out.segment_count = 0;
   out.wx_segment_count = 0;
   out.vaddr_low = out.vaddr_high = out.paddr_low = out.paddr_high = 0;
@@ -144,7 +146,9 @@ ElfError elf64_validate(const uint8_t* d, size_t size, const ElfPolicy& policy, 
   out.type = rd16(d + kOffType);
   out.entry = rd64(d + kOffEntry);
   const uint16_t phnum = rd16(d + kOffPhnum);
-  const uint8_t* table = d + rd64(d + kOffPhoff);  // bounds checked in check_header
+  out.phoff = rd64(d + kOffPhoff);
+  out.phnum = phnum;
+  const uint8_t* table = d + out.phoff;  // bounds checked in check_header
 
   out.vaddr_low = out.paddr_low = UINT64_MAX;
   for (uint16_t i = 0; i < phnum; ++i) {

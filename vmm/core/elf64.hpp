@@ -92,6 +92,8 @@ struct ElfSegment {
 struct ElfImage {
   uint16_t type;               // kElfTypeExec or kElfTypeDyn
   uint64_t entry;
+  uint64_t phoff;              // program header table: file offset, entry count
+  uint16_t phnum;              //   (each entry is 56 bytes, checked) — AT_PHDR/AT_PHNUM for a process
   ElfSegment segments[kElfMaxSegments];
   size_t segment_count;
   size_t wx_segment_count;     // PF_W|PF_X segments (allowed unless refuse_wx)

@@ -51,27 +51,19 @@ unsigned g_table_count;
 uint64_t page_down(uint64_t a) { return a & ~(kPage - 1); }
 uint64_t page_up(uint64_t a) { return (a + kPage - 1) & ~(kPage - 1); }
 
-uint64_t read_u64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-uint16_t read_u16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
-
 bool push_bytes(Process& p, uint64_t& sp, const void* data, size_t n) {
   sp -= n;
   return copy_to_user(p, sp, data, n);
 }
 bool push_u64(Process& p, uint64_t& sp, uint64_t v) { return push_bytes(p, sp, &v, 8); }
 
+// AT_RANDOM bytes (glibc's stack-protector and pointer-guard seeds): RDRAND,
+// else a TSC-derived value (no better source before the process runs).
 bool random_bytes(uint8_t* out, size_t n) {
-  bool rdrand = (cpu::cpuid(1).ecx & (1u << 30)) != 0;
+  bool rdrand = cpu::has_rdrand();
   for (size_t i = 0; i < n; i += 8) {
     uint64_t r = cpu::rdtsc() * 0x9E3779B97F4A7C15ull;
-    if (rdrand) {
-      uint8_t ok = 0;
-      for (int t = 0; t < 10 && !ok; ++t) asm volatile("rdrand %0; setc %1" : "=r"(r), "=qm"(ok));
-    }
+    if (rdrand) cpu::rdrand64(r, 10);
     for (size_t b = 0; b < 8 && i + b < n; ++b) out[i + b] = static_cast<uint8_t>(r >> (8 * b));
   }
   return rdrand;
@@ -173,14 +165,14 @@ bool create_process(Process& p, const char* name, const uint8_t* image, size_t s
   uint64_t argv0 = sp;
   sp &= ~15ull;
   // Program headers: inside the first PT_LOAD that covers file offset e_phoff.
-  uint64_t phoff = read_u64(image + 32);
-  uint16_t phentsize = read_u16(image + 54), phnum = read_u16(image + 56);
+  constexpr uint64_t kPhdrEntrySize = 56;  // ELF-64 (the validator insists on it)
+  const uint64_t phoff = img.phoff;
   uint64_t phdr = 0;
   for (size_t s = 0; s < img.segment_count; ++s)
     if (phoff >= img.segments[s].offset && phoff < img.segments[s].offset + img.segments[s].filesz)
       phdr = img.segments[s].vaddr + (phoff - img.segments[s].offset);
   const uint64_t aux[][2] = {
-      {AT_PHDR, phdr},       {AT_PHENT, phentsize},  {AT_PHNUM, phnum},        {AT_PAGESZ, kPage},
+      {AT_PHDR, phdr},       {AT_PHENT, kPhdrEntrySize}, {AT_PHNUM, img.phnum},        {AT_PAGESZ, kPage},
       {AT_ENTRY, img.entry}, {AT_UID, 0},            {AT_EUID, 0},             {AT_GID, 0},
       {AT_EGID, 0},          {AT_SECURE, 0},         {AT_CLKTCK, 100},         {AT_HWCAP, cpu::cpuid(1).edx},
       {AT_RANDOM, at_random}, {AT_PLATFORM, at_platform}, {AT_EXECFN, argv0}, {AT_NULL, 0},

@@ -143,15 +143,12 @@ uint64_t sys_mprotect(Process& p, uint64_t addr, uint64_t len, uint64_t prot) {
 uint64_t sys_getrandom(Process& p, uint64_t buf, uint64_t n) {
   uint8_t chunk[64];
   uint64_t done = 0;
-  bool rdrand = (cpu::cpuid(1).ecx & (1u << 30)) != 0;
-  if (!rdrand) return err(kENOSYS);  // no entropy source the VMM trusts
+  if (!cpu::has_rdrand()) return err(kENOSYS);  // no entropy source the VMM trusts
   while (done < n) {
     uint64_t k = n - done < sizeof chunk ? n - done : sizeof chunk;
     for (uint64_t i = 0; i < k; i += 8) {
       uint64_t r = 0;
-      uint8_t ok = 0;
-      for (int t = 0; t < 100 && !ok; ++t) asm volatile("rdrand %0; setc %1" : "=r"(r), "=qm"(ok));
-      if (!ok) return done ? done : err(kEAGAIN);
+      if (!cpu::rdrand64(r, 100)) return done ? done : err(kEAGAIN);
       for (uint64_t b = 0; b < 8 && i + b < k; ++b) chunk[i + b] = static_cast<uint8_t>(r >> (8 * b));
     }
     if (!copy_to_user(p, buf + done, chunk, k)) return done ? done : err(kEFAULT);

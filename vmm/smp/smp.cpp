@@ -35,7 +35,7 @@ uint32_t g_next_index;  // CPU indices taken by APs in the trampoline
 
 uint64_t deadline_after(uint64_t us) { return cpu::rdtsc() + drivers::tsc::hz() / 1000000 * us; }
 
-uint32_t tickets(volatile TrampolineParams*) { return __atomic_load_n(&g_next_index, __ATOMIC_ACQUIRE); }
+uint32_t tickets() { return __atomic_load_n(&g_next_index, __ATOMIC_ACQUIRE); }
 
 // Waits until CPU `index` left the Absent/Starting states (ap_main ran).
 bool wait_reported(uint32_t index, uint64_t us) {
@@ -96,16 +96,16 @@ unsigned start_aps(const uint32_t* apic_ids, unsigned count) {
     drivers::tsc::delay_us(kSipiGapUs);
     drivers::lapic::send_startup_all_but_self(vector);
     // Wait until no new CPU has arrived for a while.
-    uint32_t seen = tickets(params);
+    uint32_t seen = tickets();
     uint64_t end = deadline_after(kBroadcastWaitUs);
     while (cpu::rdtsc() < end) {
-      if (tickets(params) != seen) { seen = tickets(params); end = deadline_after(kBroadcastWaitUs); }
+      if (tickets() != seen) { seen = tickets(); end = deadline_after(kBroadcastWaitUs); }
       cpu::pause();
     }
   } else {
     for (unsigned i = 0; i < count; ++i) {
       if (apic_ids[i] == bsp) continue;
-      uint32_t before = tickets(params);
+      uint32_t before = tickets();
       if (before >= want) {
         LOG_WARN("smp: more than %u CPUs: APIC id %u left halted", want, apic_ids[i]);
         continue;
@@ -114,11 +114,11 @@ unsigned start_aps(const uint32_t* apic_ids, unsigned count) {
       drivers::tsc::delay_us(kInitDeassertUs);
       drivers::lapic::send_startup(apic_ids[i], vector);
       drivers::tsc::delay_us(kSipiGapUs);
-      if (tickets(params) == before) drivers::lapic::send_startup(apic_ids[i], vector);
+      if (tickets() == before) drivers::lapic::send_startup(apic_ids[i], vector);
       if (!wait_reported(before, kReportInUs)) LOG_ERROR("smp: APIC id %u did not report in", apic_ids[i]);
     }
   }
-  uint32_t arrived = tickets(params);
+  uint32_t arrived = tickets();
   if (arrived > want) arrived = want;
   unsigned online = 1;
   for (uint32_t i = 1; i < arrived; ++i) {

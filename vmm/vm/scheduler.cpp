@@ -176,10 +176,6 @@ vmx::ExitInfo read_exit_fast() {
   }
 }
 
-bool is_entry_failure(const vmx::ExitInfo& e) {
-  return e.reason.entry_failure();
-}
-
 // One slice of `g` on this CPU.
 void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
   if (!g.vmcs_ready) {
@@ -230,7 +226,7 @@ void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
     }
     g.launched = true;
     vmx::ExitInfo e = read_exit_fast();
-    if (is_entry_failure(e)) {
+    if (e.reason.entry_failure()) {
       g.run_tsc += cpu::rdtsc() - slice_start;
       lib::LockGuard lock(g_setup_lock);
       report_entry_failure(g, r, &e);

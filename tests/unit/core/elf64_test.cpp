@@ -28,6 +28,8 @@ TEST_CASE("valid static executable yields its load plan", "[elf64]") {
   REQUIRE(elf64_validate(bytes.data(), bytes.size(), {}, img) == ElfError::None);
   CHECK(img.type == kElfTypeExec);
   CHECK(img.entry == 0x400100);
+  CHECK(img.phoff == 64);   // the program header table, for a process's AT_PHDR
+  CHECK(img.phnum == 2);
   REQUIRE(img.segment_count == 2);
   CHECK(img.segments[0].vaddr == 0x400000);
   CHECK(img.segments[0].offset == 0x1000);
