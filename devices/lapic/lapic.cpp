@@ -209,7 +209,7 @@ bool Lapic::extint_waiting() const {
   return lint_level_[0] && !(e & lvt::kMasked) && delivery_of(e) == DeliveryMode::ExtInt;
 }
 
-PendingEvent Lapic::pending_event(const Interruptibility& st) const {
+PendingEvent Lapic::highest_pending_injectable(const Interruptibility& st) const {
   // NMI is blocked by an NMI in progress and by MOV SS blocking; VM entry
   // also refuses NMI injection under STI blocking on some processors
   // (SDM Vol. 3C §26.3.1.5), so treat that as blocking too.

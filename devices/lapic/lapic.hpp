@@ -21,7 +21,7 @@
 //   PIC INTR output / NMI button           -> set_lint(0|1, level)
 //   timer                                  -> arm a host timer for
 //                                             next_deadline(), call tick(now)
-//   before VM entry                        -> pending_event(interruptibility):
+//   before VM entry                        -> highest_pending_injectable(interruptibility):
 //                                             inject it, then acknowledge*()
 //   INIT / SIPI                            -> take_init(), take_sipi(vector)
 //
@@ -159,13 +159,13 @@ class alignas(kPageSize) Lapic {
   // The event to inject now, given the vCPU's interruptibility: an NMI
   // before ExtINT before the highest fixed IRR vector whose priority class
   // is above PPR[7:4] (SDM §11.8.3, §6.9 priorities).
-  PendingEvent pending_event(const Interruptibility& st) const;
+  PendingEvent highest_pending_injectable(const Interruptibility& st) const;
   // A maskable interrupt waits for RFLAGS.IF / the end of an interrupt
   // shadow: the VMM requests an interrupt window.
   bool interrupt_waiting() const;
   bool nmi_waiting() const { return nmi_pending_; }
   // The processor took `vector` (IRR -> ISR, SDM §11.8.4). False, and
-  // nothing changes, unless it is the vector pending_event() offers.
+  // nothing changes, unless it is the vector highest_pending_injectable() offers.
   bool acknowledge(uint8_t vector);
   void acknowledge_nmi() { nmi_pending_ = false; }
   void acknowledge_extint() { extint_latched_ = false; }

@@ -7,7 +7,7 @@
 //  - IRR/ISR never hold vectors 0-15; ISR holds at most one vector per
 //    priority class (the processor only takes a class above PPR);
 //  - PPR = TPR if TPR[7:4] >= ISRV[7:4] else ISRV[7:4]:0, so PPR >= TPR;
-//  - pending_event() offers only an IRR vector whose class beats PPR, and
+//  - highest_pending_injectable() offers only an IRR vector whose class beats PPR, and
 //    acknowledge() moves exactly that bit from IRR to ISR;
 //  - the mode matches IA32_APIC_BASE (EN, EXTD), never EN=0 EXTD=1; in
 //    x2APIC mode LDR is the one derived from the ID;
@@ -172,7 +172,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         st.blocked_by_sti = b & 2;
         st.blocked_by_mov_ss = b & 4;
         st.blocked_by_nmi = b & 8;
-        const PendingEvent e = a.pending_event(st);
+        const PendingEvent e = a.highest_pending_injectable(st);
         if (e.kind == EventKind::Fixed) {
           FUZZ_ASSERT(st.rflags_if && a.irr(e.vector) && (e.vector >> 4) > (a.ppr() >> 4));
           FUZZ_ASSERT(a.acknowledge(e.vector));

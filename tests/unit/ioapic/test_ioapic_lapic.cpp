@@ -47,7 +47,7 @@ struct Platform {
   int take(uint32_t c) {
     Interruptibility st;
     st.rflags_if = true;
-    PendingEvent e = cpu[c]->pending_event(st);
+    PendingEvent e = cpu[c]->highest_pending_injectable(st);
     if (e.kind != EventKind::Fixed) return -1;
     REQUIRE(cpu[c]->acknowledge(e.vector));
     return e.vector;

@@ -76,7 +76,7 @@ struct Fixture {
   int take() {
     Interruptibility st;
     st.rflags_if = true;
-    PendingEvent e = apic.pending_event(st);
+    PendingEvent e = apic.highest_pending_injectable(st);
     if (e.kind != EventKind::Fixed) return -1;
     REQUIRE(apic.acknowledge(e.vector));
     return e.vector;

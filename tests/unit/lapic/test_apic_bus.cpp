@@ -217,7 +217,7 @@ TEST_CASE("EOI of a level vector reaches the bus's listener", "[lapic][bus][eoi]
   vm.bus.route(m);  // as the IOAPIC would, physical destination 0
   Interruptibility st;
   st.rflags_if = true;
-  REQUIRE(vm.cpu[0]->acknowledge(vm.cpu[0]->pending_event(st).vector));
+  REQUIRE(vm.cpu[0]->acknowledge(vm.cpu[0]->highest_pending_injectable(st).vector));
   vm.cpu[0]->mmio_write(reg::kEoi, 4, 0);
   REQUIRE(vm.eoi.vectors.size() == 1);
   CHECK(vm.eoi.vectors[0] == 0x39);

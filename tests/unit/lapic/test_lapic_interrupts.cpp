@@ -28,10 +28,10 @@ TEST_CASE("only vectors above the PPR class are offered", "[lapic][priority]") {
   f.fixed(0x45);
   Interruptibility st;
   st.rflags_if = true;
-  CHECK(f.apic.pending_event(st).kind == EventKind::None);  // same class as TPR
+  CHECK(f.apic.highest_pending_injectable(st).kind == EventKind::None);  // same class as TPR
   CHECK_FALSE(f.apic.interrupt_waiting());
   f.fixed(0x50);
-  PendingEvent e = f.apic.pending_event(st);
+  PendingEvent e = f.apic.highest_pending_injectable(st);
   CHECK(e.kind == EventKind::Fixed);
   CHECK(e.vector == 0x50);
   CHECK_FALSE(f.apic.acknowledge(0x45));  // not the offered one: nothing moves
@@ -41,7 +41,7 @@ TEST_CASE("only vectors above the PPR class are offered", "[lapic][priority]") {
   CHECK_FALSE(f.apic.irr(0x50));
   // 0x45 waits behind the in-service 0x50 even with TPR 0.
   f.wr(reg::kTpr, 0);
-  CHECK(f.apic.pending_event(st).kind == EventKind::None);
+  CHECK(f.apic.highest_pending_injectable(st).kind == EventKind::None);
   f.wr(reg::kEoi, 0);
   CHECK(f.take() == 0x45);
 }
@@ -70,24 +70,24 @@ TEST_CASE("interruptibility gates the events (RFLAGS.IF, STI/MOV SS shadow, NMI 
   f.enable();
   f.fixed(0x40);
   Interruptibility st;
-  CHECK(f.apic.pending_event(st).kind == EventKind::None);  // IF=0
+  CHECK(f.apic.highest_pending_injectable(st).kind == EventKind::None);  // IF=0
   CHECK(f.apic.interrupt_waiting());                         // -> interrupt window
   st.rflags_if = true;
   st.blocked_by_sti = true;
-  CHECK(f.apic.pending_event(st).kind == EventKind::None);
+  CHECK(f.apic.highest_pending_injectable(st).kind == EventKind::None);
   st.blocked_by_sti = false;
   st.blocked_by_mov_ss = true;
-  CHECK(f.apic.pending_event(st).kind == EventKind::None);
+  CHECK(f.apic.highest_pending_injectable(st).kind == EventKind::None);
   st.blocked_by_mov_ss = false;
-  CHECK(f.apic.pending_event(st).kind == EventKind::Fixed);
+  CHECK(f.apic.highest_pending_injectable(st).kind == EventKind::Fixed);
   InterruptMessage nmi;
   nmi.delivery = DeliveryMode::Nmi;
   f.apic.accept(nmi);
-  CHECK(f.apic.pending_event(st).kind == EventKind::Nmi);  // NMI before maskable ones
+  CHECK(f.apic.highest_pending_injectable(st).kind == EventKind::Nmi);  // NMI before maskable ones
   st.rflags_if = false;
-  CHECK(f.apic.pending_event(st).kind == EventKind::Nmi);  // IF does not block NMI
+  CHECK(f.apic.highest_pending_injectable(st).kind == EventKind::Nmi);  // IF does not block NMI
   st.blocked_by_nmi = true;
-  CHECK(f.apic.pending_event(st).kind == EventKind::None);
+  CHECK(f.apic.highest_pending_injectable(st).kind == EventKind::None);
   st.blocked_by_nmi = false;
   f.apic.acknowledge_nmi();
   CHECK_FALSE(f.apic.nmi_waiting());
@@ -121,7 +121,7 @@ TEST_CASE("level-triggered EOI is broadcast, edge is not; SVR bit 12 suppresses 
   apic.accept(m);
   Interruptibility st;
   st.rflags_if = true;
-  REQUIRE(apic.acknowledge(apic.pending_event(st).vector));
+  REQUIRE(apic.acknowledge(apic.highest_pending_injectable(st).vector));
   apic.mmio_write(reg::kEoi, 4, 0);
   CHECK(eoi.vectors.empty());
   CHECK_FALSE(apic.isr(0x42));
@@ -155,18 +155,18 @@ TEST_CASE("LINT0 ExtINT and LINT1 NMI: virtual wire mode", "[lapic][lint]") {
   st.rflags_if = true;
   // Masked after reset: the PIC's INTR does not get through.
   f.apic.set_lint(0, true);
-  CHECK(f.apic.pending_event(st).kind == EventKind::None);
+  CHECK(f.apic.highest_pending_injectable(st).kind == EventKind::None);
   f.apic.setup_virtual_wire();
   CHECK(f.rd(reg::kLvtLint0) == 0x700);
   CHECK(f.rd(reg::kLvtLint1) == 0x400);
-  CHECK(f.apic.pending_event(st).kind == EventKind::ExtInt);  // level: asserted now
+  CHECK(f.apic.highest_pending_injectable(st).kind == EventKind::ExtInt);  // level: asserted now
   // ExtINT bypasses the PPR (the vector comes from the 8259A).
   f.wr(reg::kTpr, 0xFF);
-  CHECK(f.apic.pending_event(st).kind == EventKind::ExtInt);
+  CHECK(f.apic.highest_pending_injectable(st).kind == EventKind::ExtInt);
   f.apic.set_lint(0, false);
-  CHECK(f.apic.pending_event(st).kind == EventKind::None);
+  CHECK(f.apic.highest_pending_injectable(st).kind == EventKind::None);
   f.apic.set_lint(1, true);
-  CHECK(f.apic.pending_event(st).kind == EventKind::Nmi);
+  CHECK(f.apic.highest_pending_injectable(st).kind == EventKind::Nmi);
   f.apic.acknowledge_nmi();
   f.apic.set_lint(1, true);  // no new edge
   CHECK_FALSE(f.apic.nmi_waiting());
@@ -206,13 +206,13 @@ TEST_CASE("a hardware-disabled APIC passes INTR and NMI pins through (SDM 11.4.3
   Interruptibility st;
   st.rflags_if = true;
   f.apic.set_lint(0, true);
-  CHECK(f.apic.pending_event(st).kind == EventKind::ExtInt);
+  CHECK(f.apic.highest_pending_injectable(st).kind == EventKind::ExtInt);
   f.apic.set_lint(0, false);
   f.apic.set_lint(1, true);
-  CHECK(f.apic.pending_event(st).kind == EventKind::Nmi);
+  CHECK(f.apic.highest_pending_injectable(st).kind == EventKind::Nmi);
   f.fixed(0x40);  // not on the bus
   f.apic.acknowledge_nmi();
-  CHECK(f.apic.pending_event(st).kind == EventKind::None);
+  CHECK(f.apic.highest_pending_injectable(st).kind == EventKind::None);
 }
 
 TEST_CASE("thermal/perf/CMCI LVTs deliver by their mode", "[lapic][lvt]") {
