@@ -101,6 +101,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cpus[0] = &a0, cpus[1] = &a1;
   FUZZ_ASSERT(bus.attach(a0) && bus.attach(a1));
   bus.set_eoi_listener(&io);
+  // Most runs start where an OS would be: APICs software-enabled.
+  if (!(flags & 16))
+    for (Lapic* l : cpus) l->mmio_write(reg::kSvr, 4, svr::kEnable | 0xFF);
 
   while (in.n) {
     const uint8_t op = in.u8();
@@ -144,7 +147,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         m.assert_level = b & 4;
         m.shorthand = static_cast<Shorthand>((b >> 3) & 3);
         m.x2apic_format = b & 32;
-        m.destination = (b & 64) ? in.u32() : in.u8();
+        m.destination = (b & 64) ? in.u32() : (b & 128) ? in.u8() : in.u8() & 1;
         m.source = in.u8() % 3;
         bus.route(m);
         break;
