@@ -80,6 +80,7 @@ def body(e):
     end = e.expect(r"\[hostile-flood\] hostile: survived RDMSR storm: (\d+) RDMSRs refused", 300)
     during = end.string[start.end():end.start()]
     beats = len(re.findall(rb"\[spin0\] spin: heartbeat", during))
+    print("storm: %s RDMSRs refused; spin0 beat %d times and the shell answered during it" % (end.group(1).decode(), beats))
     check(beats >= STORM_MIN_BEATS, "spin0 beat %d times during the storm, want >= %d" % (beats, STORM_MIN_BEATS))
     deadline = time.monotonic() + 240
     need = [
