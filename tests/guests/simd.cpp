@@ -9,6 +9,9 @@
 //   3 (tpm): fills xmm0-7 with its values, sends TPM commands through TIS
 //     (its vTPM engine runs in the service partition meanwhile, using SSE
 //     itself), and checks after each that its registers are still its own.
+//     It uses SSE without XSAVE (XCR0 stays 1, as a guest that never
+//     executes XSETBV): a switch that saves only the XCR0 components would
+//     save none of its XMM state.
 // Lines: "simd: PASS <what>" / "simd: FAIL <what> ..." then "simd: DONE".
 // A 32-bit guest sees only xmm0-7/ymm0-7; the VMM switches all of them.
 #include "lib/rt.hpp"
@@ -30,11 +33,11 @@ struct alignas(32) Image { uint8_t b[kRegs * kYmmBytes]; };
 bool g_avx = false;
 
 // SSE needs CR0.EM = 0 and CR4.OSFXSR (SDM 3A §13.1.3); AVX also XCR0[2:1] = 11b.
-void enable_simd() {
+void enable_simd(bool avx) {
   write_cr0((read_cr0() & ~(kCr0Em | kCr0Ts)) | kCr0Mp);
   write_cr4(read_cr4() | kCr4Osfxsr | kCr4Osxmmexcpt);
   const CpuidResult c = cpuid(1);
-  if ((c.ecx & kCpuid1EcxXsave) && (c.ecx & kCpuid1EcxAvx) && (cpuid(0xD, 0).eax & kXcr0Avx) == kXcr0Avx) {
+  if (avx && (c.ecx & kCpuid1EcxXsave) && (c.ecx & kCpuid1EcxAvx) && (cpuid(0xD, 0).eax & kXcr0Avx) == kXcr0Avx) {
     write_cr4(read_cr4() | kCr4Osxsave);
     asm volatile("xsetbv" ::"c"(0), "a"(kXcr0Avx), "d"(0) : "memory");
     g_avx = true;
@@ -149,7 +152,7 @@ uint32_t tis_transact(const uint8_t* cmd, uint32_t len, uint8_t* rsp, uint32_t c
 
 void writer() {
   Image secret;
-  enable_simd();
+  enable_simd(true);
   pattern(secret, 0x5E);
   load(secret);   // before anything else: the next guest on this CPU must not see it
   print("simd: secret in %s0-7\n", g_avx ? "ymm" : "xmm");
@@ -159,7 +162,7 @@ void writer() {
 void reader() {
   // The registers as this guest found them, before it writes any.
   Image first;
-  enable_simd();
+  enable_simd(true);
   store(first);
   Image zero;
   for (uint8_t& b : zero.b) b = 0;
@@ -176,7 +179,7 @@ void reader() {
 void tpm() {
   constexpr uint8_t kStartupClear[] = {0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x44, 0, 0};
   constexpr uint8_t kGetRandom32[] = {0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7B, 0, 32};
-  enable_simd();
+  enable_simd(false);
   Image mine, got;
   pattern(mine, 0x3C);
   load(mine);

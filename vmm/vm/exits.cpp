@@ -69,8 +69,8 @@ bool guest_may_log(Guest& g) {
              kLogLinesPerSecond, kLogBurst);
   return true;
 }
-#define GUEST_LOG(g, ...)                    \
-  do {                                       \
+#define GUEST_LOG(g, ...)                      \
+  do {                                         \
     if (guest_may_log(g)) LOG_INFO(__VA_ARGS__); \
   } while (0)
 
@@ -204,8 +204,8 @@ bool first_access(Guest& g, uint16_t port) {
       value = port == kUartLsr ? (kLsrTransmitterEmpty | (have_input ? kLsrDataReady : 0)) : 0;
     }
   } else if (first_access(g, port)) {
-    GUEST_LOG(g, "vm %s: %s port 0x%x (%u bytes): no device there, %s (I/O policy)", g.name, q.in() ? "IN from" : "OUT to",
-             port, size, q.in() ? "reads all ones" : "write ignored");
+    GUEST_LOG(g, "vm %s: %s port 0x%x (%u bytes): no device there, %s (I/O policy)", g.name,
+              q.in() ? "IN from" : "OUT to", port, size, q.in() ? "reads all ones" : "write ignored");
   }
   if (q.in()) {
     uint64_t mask = size == 4 ? 0xFFFFFFFFull : size == 2 ? 0xFFFFull : 0xFFull;
