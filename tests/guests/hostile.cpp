@@ -144,6 +144,14 @@ void bad_hypercalls() {
     if (r == kHcError) print("hostile: survived bad hypercall (%s): 0xFFFFFFFF\n", c.what);
     else not_contained(c.what, r);
   }
+  // 4096 newlines would be 4096 console lines inside one exit: mamori
+  // takes at most 32 lines a call (a short write, docs/guest-abi.md).
+  static char newlines[kConsoleWriteMax];
+  for (char& ch : newlines) ch = '\n';
+  const uint32_t taken = vmcall(kHcConsoleWrite, reinterpret_cast<uint32_t>(newlines), kConsoleWriteMax);
+  if (taken > 0 && taken < kConsoleWriteMax)
+    print("hostile: survived console write of 4096 newlines: %u bytes taken (bounded per call)\n", taken);
+  else not_contained("console write of 4096 newlines was not bounded", taken);
 }
 void vmread() {
   uint32_t value = 0;

@@ -38,6 +38,7 @@ constexpr uint32_t signature_word(unsigned i) {
 static_assert(signature_word(0) == 0x6f6d616d);  // "mamo" as CPUID returns it in EBX
 constexpr uint32_t kAbiError = 0xFFFFFFFF;
 constexpr uint32_t kConsoleWriteMax = 4096;
+constexpr unsigned kConsoleLinesPerCall = 32;  // docs/guest-abi.md: a console write may be short
 enum Hypercall : uint32_t { kHcVersion = 0, kHcConsoleWrite = 1, kHcGuestId = 2, kHcExit = 3 };
 constexpr uint16_t kUartBase = 0x3F8, kUartLast = 0x3FF, kUartLsr = kUartBase + 5;
 constexpr uint8_t kLsrTransmitterEmpty = 0x60;  // THRE | TEMT (PC16550D §8.4)
@@ -163,9 +164,16 @@ uint64_t guest_visible_cr4() {
     case kHcConsoleWrite: {
       uint64_t addr = lo32(g.regs.rbx), len = lo32(g.regs.rcx);
       if (len <= kConsoleWriteMax && addr < g.ram_bytes && len <= g.ram_bytes - addr) {
+        // At most kConsoleLinesPerCall lines a call (each costs a line at
+        // serial speed inside this one exit): the rest is left to the
+        // guest's next call, and the slice can end in between.
         const auto* p = mem::phys_to_virt<const char>(g.ram_phys + addr);
-        for (uint64_t i = 0; i < len; ++i) guest_console_put(g, p[i]);
-        result = len;
+        uint64_t i = 0;
+        for (unsigned lines = 0; i < len && lines < kConsoleLinesPerCall; ++i) {
+          guest_console_put(g, p[i]);
+          if (p[i] == '\n' || (g.line_len == 0 && p[i] != '\r')) ++lines;  // a line went out
+        }
+        result = i;
       }
       break;
     }
