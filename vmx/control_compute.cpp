@@ -12,6 +12,10 @@ ControlRequest mamori_control_request() {
       .require(ProcCtl::io_bitmaps)
       .require(ProcCtl::msr_bitmaps)
       .require(ProcCtl::secondary_controls)
+      // MOV to/from CR8 exit: without "use TPR shadow" they would reach
+      // the physical TPR (SDM 3C §26.3); mamori emulates the guest's CR8.
+      .require(ProcCtl::cr8_load_exiting)
+      .require(ProcCtl::cr8_store_exiting)
       .prefer(ProcCtl::mwait_exiting)
       .prefer(ProcCtl::monitor_exiting)
       // With EPT the guest owns CR3: no exits for MOV to/from CR3 (default1).
@@ -27,10 +31,13 @@ ControlRequest mamori_control_request() {
       .require(ExitCtl::ack_interrupt_on_exit)
       .require(ExitCtl::save_efer)
       .require(ExitCtl::load_efer)
-      .prefer(ExitCtl::save_pat)
-      .prefer(ExitCtl::load_pat)
+      // IA32_PAT is the guest's own (passed through in the MSR bitmap):
+      // it must be switched on every entry and exit, or a guest's WRMSR
+      // would set the host's memory types (SDM 3C §25.7.1, §25.8.1).
+      .require(ExitCtl::save_pat)
+      .require(ExitCtl::load_pat)
       .prefer(ExitCtl::save_preemption_timer);
-  r.require(EntryCtl::load_efer).prefer(EntryCtl::load_pat);
+  r.require(EntryCtl::load_efer).require(EntryCtl::load_pat);
   return r;
 }
 

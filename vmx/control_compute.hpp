@@ -48,12 +48,13 @@ struct ControlRequest {
 // The set mamori asks for (docs/vmx.md explains each):
 //   pin:   external-interrupt exiting, NMI exiting, preemption timer (req);
 //          virtual NMIs (opt)
-//   proc:  HLT exiting, I/O bitmaps, MSR bitmaps, secondary controls (req);
+//   proc:  HLT exiting, I/O bitmaps, MSR bitmaps, secondary controls,
+//          CR8-load and CR8-store exiting (req);
 //          MWAIT and MONITOR exiting (opt); avoid CR3-load/store exiting
 //   proc2: EPT, unrestricted guest (req); VPID, RDTSCP, INVPCID, XSAVES (opt)
 //   exit:  host address-space size, acknowledge interrupt on exit, save and
-//          load IA32_EFER (req); save/load PAT, save preemption timer (opt)
-//   entry: load IA32_EFER (req); load PAT (opt)
+//          load IA32_EFER, save/load PAT (req); save preemption timer (opt)
+//   entry: load IA32_EFER, load PAT (req)
 // "IA-32e mode guest" is per guest: the VMM ORs it into the entry word for
 // 64-bit guests (caps.can(EntryCtl::ia32e_mode_guest)).
 ControlRequest mamori_control_request();

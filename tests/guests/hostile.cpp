@@ -144,6 +144,14 @@ void bad_hypercalls() {
     if (r == kHcError) print("hostile: survived bad hypercall (%s): 0xFFFFFFFF\n", c.what);
     else not_contained(c.what, r);
   }
+  // 4096 newlines would be 4096 console lines inside one exit: mamori
+  // takes at most 32 lines a call (a short write, docs/guest-abi.md).
+  static char newlines[kConsoleWriteMax];
+  for (char& ch : newlines) ch = '\n';
+  const uint32_t taken = vmcall(kHcConsoleWrite, reinterpret_cast<uint32_t>(newlines), kConsoleWriteMax);
+  if (taken > 0 && taken < kConsoleWriteMax)
+    print("hostile: survived console write of 4096 newlines: %u bytes taken (bounded per call)\n", taken);
+  else not_contained("console write of 4096 newlines was not bounded", taken);
 }
 void vmread() {
   uint32_t value = 0;
@@ -151,6 +159,147 @@ void vmread() {
   asm volatile(".byte 0x0F, 0x78, 0xC1  # vmread %%eax, %%ecx" : "=c"(value) : "a"(kVmcsGuestRip) : "cc");
   vmx_outcome("VMREAD", value);
 }
+// ---- issue 9: XSETBV, PAT, CR8, exit storm -----------------------------------
+constexpr uint32_t kCr4Osxsave = 1u << 18;
+constexpr uint8_t kXsetbvLength = 3;   // 0F 01 D1
+constexpr uint32_t kCpuidXsave = 0xD;
+void xsetbv(uint32_t xcr, uint64_t v) {
+  asm volatile("xsetbv" ::"c"(xcr), "a"(static_cast<uint32_t>(v)), "d"(static_cast<uint32_t>(v >> 32)) : "memory");
+}
+uint64_t xgetbv0() {
+  uint32_t lo, hi;
+  asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
+// Each value breaks one rule of SDM 1 §13.3 / SDM 2 XSETBV (or asks for a
+// component mamori does not offer): each must be #GP in the guest, never
+// an XSETBV executed on the host (0x23 used to panic the VMM).
+void bad_xcr0() {
+  if (!(cpuid(1).ecx & kCpuid1EcxXsave)) {
+    print("hostile: survived XSETBV checks: no XSAVE on this CPU (nothing to attempt)\n");
+    return;
+  }
+  write_cr4(read_cr4() | kCr4Osxsave);
+  const CpuidResult d = cpuid(kCpuidXsave, 0);
+  const uint64_t offered = (static_cast<uint64_t>(d.edx) << 32) | d.eax;
+  struct Case { const char* what; uint32_t xcr; uint64_t value; };
+  const Case cases[] = {
+      {"0x23 (AVX-512 opmask without AVX)", 0, 0x23},
+      {"0x5 (AVX without SSE)", 0, 0x5},
+      {"0x0 (x87 bit clear)", 0, 0x0},
+      {"0xF (MPX BNDREGS alone)", 0, 0xF},
+      {"0x17 (MPX BNDCSR alone)", 0, 0x17},
+      {"0x67 (two of AVX-512's three)", 0, 0x67},
+      {"0xE3 (AVX-512 without AVX)", 0, 0xE3},
+      {"0x20003 (AMX TILECFG alone)", 0, 0x20003},
+      {"0x40003 (AMX TILEDATA alone)", 0, 0x40003},
+      {"0x103 (PT, a supervisor component)", 0, 0x103},
+      {"bit 63", 0, 0x8000000000000003ull},
+      {"every bit", 0, ~0ull},
+      {"XCR1 = 3 (ECX = 1)", 1, 0x3},
+      {"components beyond CPUID.(0DH,0)", 0, (~offered & 0x7FFFFull) | 0x3},
+  };
+  for (const Case& c : cases) {
+    if (c.value == 0x3 && c.xcr == 0) continue;
+    expect_fault(kVecGeneralProtection, kXsetbvLength);
+    xsetbv(c.xcr, c.value);
+    const FaultRecord r = take_fault();
+    if (r.hit) print("hostile: survived XSETBV %s: #GP injected\n", c.what);
+    else not_contained("XSETBV with a bad value", static_cast<uint32_t>(c.value));
+  }
+  // A valid value must work, and read back.
+  const uint64_t good = offered & 0x7;
+  xsetbv(0, good);
+  const uint64_t got = xgetbv0();
+  if (got == good) print("hostile: survived XSETBV checks: valid XCR0 0x%llx accepted and reads back\n", good);
+  else not_contained("valid XSETBV did not read back", static_cast<uint32_t>(got));
+  xsetbv(0, 1);
+}
+
+// IA32_PAT is passed through: the guest may set its own; the VM exit
+// must give the host its PAT back (SDM 3C §28.5.1, load IA32_PAT), and
+// the VMM reports if it finds its PAT changed after a slice.
+constexpr uint32_t kMsrPat = 0x277;
+constexpr uint64_t kGuestPat = 0x0007040600070406ull | (0x06ull << 56);  // PA7 = WB instead of UC
+void pat_write() {
+  const uint64_t before = rdmsr(kMsrPat);
+  wrmsr(kMsrPat, kGuestPat);
+  const uint64_t got = rdmsr(kMsrPat);
+  if (got == kGuestPat) print("hostile: survived IA32_PAT write: its own PAT reads 0x%llx (was 0x%llx)\n", got, before);
+  else not_contained("IA32_PAT write did not read back", static_cast<uint32_t>(got));
+}
+
+// MOV to CR8 exists in 64-bit mode only: go to long mode (identity-mapped
+// 2-MiB pages over our RAM), write CR8 = 15, read it back, come back to
+// 32-bit protected mode. Without CR8 exiting (and no TPR shadow) this
+// writes the physical local APIC's TPR (SDM 3C §26.3), masking the host's
+// interrupts on this CPU; the VMM reports a changed host TPR after the slice.
+alignas(kPage) uint64_t g_pml4[512];
+alignas(kPage) uint64_t g_pdpt[512];
+alignas(kPage) uint64_t g_pd[512];
+struct [[gnu::packed]] Gdtr { uint16_t limit; uint32_t base; };
+// null, 32-bit code (0x08), data (0x10) as lib/entry.S has them, plus a
+// 64-bit code segment (0x18: L = 1, D = 0).
+const uint64_t g_gdt64[] = {0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull, 0x00AF9A000000FFFFull};
+volatile uint32_t g_cr8_read = 0xFFFFFFFF;
+void cr8_write() {
+  constexpr uint64_t kPresentRw = 0x3, kLarge = 0x80;
+  g_pml4[0] = reinterpret_cast<uint32_t>(g_pdpt) | kPresentRw;
+  g_pdpt[0] = reinterpret_cast<uint32_t>(g_pd) | kPresentRw;
+  for (uint32_t i = 0; i < 512; ++i) g_pd[i] = (static_cast<uint64_t>(i) << 21) | kPresentRw | kLarge;
+  Gdtr saved{}, mine{sizeof g_gdt64 - 1, reinterpret_cast<uint32_t>(g_gdt64)};
+  asm volatile("sgdt %0" : "=m"(saved));
+  asm volatile(
+      "cli\n\t"
+      "lgdt %[gdt]\n\t"
+      "mov %%cr4, %%eax; or $0x20, %%eax; mov %%eax, %%cr4\n\t"          // PAE
+      "mov %[pml4], %%eax; mov %%eax, %%cr3\n\t"
+      "mov $0xC0000080, %%ecx; rdmsr; or $0x100, %%eax; wrmsr\n\t"      // EFER.LME
+      "mov %%cr0, %%eax; or $0x80000000, %%eax; mov %%eax, %%cr0\n\t"   // PG: IA-32e mode
+      "ljmp $0x18, $1f\n\t"
+      ".code64\n"
+      "1:\n\t"
+      "mov %%esp, %%esp; mov %%edi, %%edi\n\t"                          // upper halves are undefined after the switch
+      "mov $15, %%eax; mov %%rax, %%cr8\n\t"                            // left at 15: the attack
+      "mov %%cr8, %%rax; mov %%eax, (%%rdi)\n\t"
+      "pushq $0x08; lea 2f(%%rip), %%rax; pushq %%rax; lretq\n\t"
+      ".code32\n"
+      "2:\n\t"
+      "mov %%cr0, %%eax; and $0x7FFFFFFF, %%eax; mov %%eax, %%cr0\n\t"  // leave IA-32e mode
+      "mov $0xC0000080, %%ecx; rdmsr; and $0xFFFFFEFF, %%eax; wrmsr\n\t"
+      "mov %%cr4, %%eax; and $0xFFFFFFDF, %%eax; mov %%eax, %%cr4\n\t"
+      "lgdt %[saved]\n\t"
+      :
+      : [gdt] "m"(mine), [pml4] "r"(reinterpret_cast<uint32_t>(g_pml4)), [saved] "m"(saved), "D"(&g_cr8_read)
+      : "eax", "ecx", "edx", "memory", "cc");
+  if (g_cr8_read == 15) print("hostile: survived MOV CR8 = 15 in 64-bit mode: reads back %u (its own TPR)\n", g_cr8_read);
+  else not_contained("MOV CR8 did not read back", g_cr8_read);
+}
+
+// An exit storm: refused (and, before rate limiting, logged) RDMSRs for
+// `storm` TSC ticks. The VMM must end its slices on time all the same: the
+// guest beside it on this CPU keeps its share and the shell answers
+// (tests/system/bochs_guests.py counts the other guest's heartbeats
+// between this attempt's two lines). Off unless option storm=TICKS.
+constexpr uint32_t kMsrStar = 0xC0000081;  // not on the RDMSR allowlist
+void rdmsr_storm() {
+  const uint32_t ticks = option("storm", 0);
+  if (ticks == 0) {
+    print("hostile: survived RDMSR storm: skipped (no storm=TICKS option)\n");
+    return;
+  }
+  const uint64_t start = rdtsc();
+  uint32_t n = 0, refused = 0;
+  while (rdtsc() - start < ticks) {
+    expect_fault(kVecGeneralProtection, kRdmsrLength);
+    (void)rdmsr(kMsrStar);
+    refused += take_fault().hit ? 1 : 0;
+    ++n;
+  }
+  if (refused == n) print("hostile: survived RDMSR storm: %u RDMSRs refused in %u TSC ticks\n", n, ticks);
+  else not_contained("RDMSR storm: an RDMSR of IA32_STAR returned", n - refused);
+}
+
 void triple_fault() {
   // IDT limit 0: #BP cannot be delivered (#GP), nor can the #GP (#DF), nor
   // the #DF: shutdown (SDM Vol. 3A 6.15, "Interrupt 8—Double Fault").
@@ -184,6 +333,10 @@ const Attempt kAttempts[] = {
     {"VMXON", Outcome::StopsOrUd, vmxon, Bare::Safe},
     {"VMCALL with bad arguments", Outcome::Continues, bad_hypercalls},
     {"VMREAD", Outcome::StopsOrUd, vmread, Bare::Safe},
+    {"XSETBV with values the SDM or mamori refuse", Outcome::Continues, bad_xcr0},
+    {"WRMSR IA32_PAT (passed through: must not reach the host)", Outcome::Continues, pat_write},
+    {"MOV CR8 = 15 in 64-bit mode (must not reach the physical TPR)", Outcome::Continues, cr8_write},
+    {"RDMSR storm (option storm=TICKS)", Outcome::Continues, rdmsr_storm},
     {"triple fault (empty IDT, INT3)", Outcome::Stops, triple_fault, Bare::Safe},
 };
 constexpr uint32_t kAttemptCount = sizeof kAttempts / sizeof kAttempts[0];

@@ -54,6 +54,7 @@ MAMORI_CR(0)
 MAMORI_CR(2)
 MAMORI_CR(3)
 MAMORI_CR(4)
+MAMORI_CR(8)  // the local APIC TPR[7:4] (SDM 3A §10.8.6.1)
 #undef MAMORI_CR
 
 inline uint64_t read_rflags() { uint64_t v; asm volatile("pushfq; pop %0" : "=r"(v)); return v; }

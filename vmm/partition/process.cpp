@@ -2,6 +2,7 @@
 #include <new>
 #include "ept/ept.hpp"
 #include "vmm/arch/cpu.hpp"
+#include "vmm/arch/fpu.hpp"
 #include "vmm/arch/descriptors.hpp"
 #include "vmm/core/elf64.hpp"
 #include "vmm/log.hpp"
@@ -192,7 +193,7 @@ bool create_process(Process& p, const char* name, const uint8_t* image, size_t s
     LOG_ERROR("partition %s: cannot build its initial stack", p.name);
     return false;
   }
-  p.xsave_area = mem::alloc_frame();
+  p.xsave_area = mem::alloc_frames(arch::fpu::area_frames(), 1);  // every managed component (vmm/arch/fpu.hpp)
   if (!p.xsave_area) return false;
   p.ctx.rip = img.entry;
   p.ctx.rsp = sp;

@@ -4,6 +4,7 @@
 #include "drivers/timer/tsc.hpp"
 #include "vmm/arch/cpu.hpp"
 #include "vmm/arch/descriptors.hpp"
+#include "vmm/arch/fpu.hpp"
 #include "vmm/lib/format.hpp"
 #include "vmm/log.hpp"
 #include "vmm/mem/frames.hpp"
@@ -30,7 +31,6 @@ constexpr uint64_t kFutexCmdMask = 0x7F, kFutexWait = 0, kFutexWake = 1;
 constexpr uint64_t kRlimitStack = 3, kRlimInfinity = ~0ull, kStackLimit = 8ull << 20;
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kUserEnd = 0x0000800000000000ull;
-constexpr uint64_t kCr4Osxsave = 1ull << 18;
 
 Process* g_current[kMaxCpus];
 constexpr uint64_t kTracedSyscalls = 200;  // the first ones of each process, at log level debug
@@ -280,26 +280,24 @@ ProcessState run_process(Process& p) {
   g_current[cpu] = &p;
   me.vmm_cr3 = cpu::read_cr3();
   uint64_t t0 = cpu::rdtsc();
-  // The process's own extended state (it uses SSE/AVX freely).
-  void* area = mem::phys_to_virt<void>(p.xsave_area);
-  const bool xsave = (cpu::read_cr4() & kCr4Osxsave) != 0;
-  if (xsave) asm volatile("xsetbv" ::"c"(0), "a"(static_cast<uint32_t>(p.xcr0)), "d"(static_cast<uint32_t>(p.xcr0 >> 32)));
-  if (!p.fpu_started) {
-    asm volatile("fninit");
-    p.fpu_started = true;
-  } else if (xsave) {
-    asm volatile("xrstor64 (%0)" ::"r"(area), "a"(0xFFFFFFFFu), "d"(0xFFFFFFFFu) : "memory");
-  } else {
-    asm volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
-  }
+  // The process's own extended state (it uses SSE/AVX freely): from the
+  // init state at its first run, else its own (vmm/arch/fpu.hpp). The
+  // caller has put the guest's state aside (vm::release_fpu).
+  if (p.fpu_started) arch::fpu::restore(p.xsave_area);
+  else arch::fpu::load_init();
+  p.fpu_started = true;
+  arch::fpu::set_xcr0(p.xcr0);
   while (p.state == ProcessState::Runnable) {
     cpu::wrmsr(cpu::msr::kFsBase, p.ctx.fs_base);
     LeaveReason why = partition_enter(&p.ctx);
     if (why == LeaveReason::Fault) break;
     // A system call left to the VMM: blocked or exited (state set).
   }
-  if (xsave) asm volatile("xsave64 (%0)" ::"r"(area), "a"(0xFFFFFFFFu), "d"(0xFFFFFFFFu) : "memory");
-  else asm volatile("fxsave64 (%0)" ::"r"(area) : "memory");
+  // Kept for its next run, then wiped: whatever runs next on this CPU (a
+  // guest restoring its own state, or anything else) finds none of the
+  // engine's registers (its AES round keys, seeds).
+  arch::fpu::save(p.xsave_area);
+  arch::fpu::load_init();
   p.run_tsc += cpu::rdtsc() - t0;
   g_current[cpu] = nullptr;
   if (p.state == ProcessState::Faulted) LOG_ERROR("vtpm %s: %s", p.name, p.fault);

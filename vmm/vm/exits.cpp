@@ -1,6 +1,10 @@
 #include "exits.hpp"
 #include <stdarg.h>
 #include "drivers/lapic/lapic.hpp"
+#include "drivers/timer/tsc.hpp"
+#include "vmm/arch/fpu.hpp"
+#include "vmm/arch/xcr0.hpp"
+#include "vmm/lib/rate_limit.hpp"
 #include "vmm/arch/cpu.hpp"
 #include "vmm/console.hpp"
 #include "vmm/cpu/vmx_root.hpp"
@@ -34,6 +38,7 @@ constexpr uint32_t signature_word(unsigned i) {
 static_assert(signature_word(0) == 0x6f6d616d);  // "mamo" as CPUID returns it in EBX
 constexpr uint32_t kAbiError = 0xFFFFFFFF;
 constexpr uint32_t kConsoleWriteMax = 4096;
+constexpr unsigned kConsoleLinesPerCall = 32;  // docs/guest-abi.md: a console write may be short
 enum Hypercall : uint32_t { kHcVersion = 0, kHcConsoleWrite = 1, kHcGuestId = 2, kHcExit = 3 };
 constexpr uint16_t kUartBase = 0x3F8, kUartLast = 0x3FF, kUartLsr = kUartBase + 5;
 constexpr uint8_t kLsrTransmitterEmpty = 0x60;  // THRE | TEMT (PC16550D §8.4)
@@ -45,6 +50,30 @@ constexpr uint64_t kRflagsIf = 1ull << 9;
 constexpr uint32_t kCpuid1EcxVmx = 1u << 5, kCpuid1EcxOsxsave = 1u << 27, kCpuid1EcxHypervisor = 1u << 31;
 constexpr uint32_t kCpuid6EcxAperfMperf = 1u << 0;
 constexpr uint64_t kCr4Osxsave = 1ull << 18;
+constexpr uint32_t kCpuidXsave = 0xD;
+
+// Log lines a guest can cause (a refused MSR, a port with no device, a VMX
+// instruction) pass a token bucket per guest: a guest looping on a logged
+// exit must not keep the VMM printing at serial speed (docs/security.md,
+// "Guest -> host: exit storms"). What is refused is summed up in the next
+// line that passes, and when the guest stops.
+constexpr uint32_t kLogBurst = 20;
+constexpr uint32_t kLogLinesPerSecond = 2;
+lib::TokenBucket g_log_bucket[kMaxGuests];
+
+bool guest_may_log(Guest& g) {
+  lib::TokenBucket& b = g_log_bucket[g.id % kMaxGuests];
+  uint64_t hz = drivers::tsc::hz();
+  if (!b.take(cpu::rdtsc(), hz / kLogLinesPerSecond, kLogBurst)) return false;
+  if (uint64_t n = b.take_suppressed())
+    LOG_WARN("vm %s: %lu log lines suppressed (at most %u a second after a burst of %u)", g.name, n,
+             kLogLinesPerSecond, kLogBurst);
+  return true;
+}
+#define GUEST_LOG(g, ...)                      \
+  do {                                         \
+    if (guest_may_log(g)) LOG_INFO(__VA_ARGS__); \
+  } while (0)
 
 void advance_rip(const ExitInfo& e) {
   vmwrite_fast(VmcsField::guest_rip, vmread_fast(VmcsField::guest_rip) + e.instruction_length);
@@ -106,6 +135,16 @@ uint64_t guest_visible_cr4() {
       if (guest_visible_cr4() & kCr4Osxsave) r.ecx |= kCpuid1EcxOsxsave;
     } else if (leaf == 6) {
       r.ecx &= ~kCpuid6EcxAperfMperf;  // APERF/MPERF are not virtualised
+    } else if (leaf == kCpuidXsave) {
+      // Only the components the VMM switches (vmm/arch/fpu.hpp): EDX:EAX
+      // of sub-leaf 0 is what XSETBV accepts, EBX the area for the current
+      // XCR0, ECX for all of them (SDM 2 CPUID leaf 0DH).
+      uint64_t m = arch::fpu::mask();
+      if (sub == 0) {
+        r = {lo32(m), arch::fpu::area_bytes_for(g.xcr0), arch::fpu::area_bytes(), static_cast<uint32_t>(m >> 32)};
+      } else if (sub >= 2 && sub < 63 && !(m & (1ull << sub))) {
+        r = {};
+      }
     }
   }
   g.regs.rax = r.eax;
@@ -125,9 +164,16 @@ uint64_t guest_visible_cr4() {
     case kHcConsoleWrite: {
       uint64_t addr = lo32(g.regs.rbx), len = lo32(g.regs.rcx);
       if (len <= kConsoleWriteMax && addr < g.ram_bytes && len <= g.ram_bytes - addr) {
+        // At most kConsoleLinesPerCall lines a call (each costs a line at
+        // serial speed inside this one exit): the rest is left to the
+        // guest's next call, and the slice can end in between.
         const auto* p = mem::phys_to_virt<const char>(g.ram_phys + addr);
-        for (uint64_t i = 0; i < len; ++i) guest_console_put(g, p[i]);
-        result = len;
+        uint64_t i = 0;
+        for (unsigned lines = 0; i < len && lines < kConsoleLinesPerCall; ++i) {
+          guest_console_put(g, p[i]);
+          if (p[i] == '\n' || (g.line_len == 0 && p[i] != '\r')) ++lines;  // a line went out
+        }
+        result = i;
       }
       break;
     }
@@ -166,8 +212,8 @@ bool first_access(Guest& g, uint16_t port) {
       value = port == kUartLsr ? (kLsrTransmitterEmpty | (have_input ? kLsrDataReady : 0)) : 0;
     }
   } else if (first_access(g, port)) {
-    LOG_INFO("vm %s: %s port 0x%x (%u bytes): no device there, %s (I/O policy)", g.name, q.in() ? "IN from" : "OUT to",
-             port, size, q.in() ? "reads all ones" : "write ignored");
+    GUEST_LOG(g, "vm %s: %s port 0x%x (%u bytes): no device there, %s (I/O policy)", g.name,
+              q.in() ? "IN from" : "OUT to", port, size, q.in() ? "reads all ones" : "write ignored");
   }
   if (q.in()) {
     uint64_t mask = size == 4 ? 0xFFFFFFFFull : size == 2 ? 0xFFFFull : 0xFFull;
@@ -189,7 +235,7 @@ bool first_access(Guest& g, uint16_t port) {
     case 0x2FF: v = 0; break;                     // IA32_MTRR_DEF_TYPE: MTRRs off (EPT decides)
     case 0x1A0: v = 1; break;                     // IA32_MISC_ENABLE: fast strings only
     default:
-      LOG_INFO("vm %s: RDMSR 0x%x is not on the allowlist: #GP injected", g.name, msr);
+      GUEST_LOG(g, "vm %s: RDMSR 0x%x is not on the allowlist: #GP injected", g.name, msr);
       inject_hw_exception(kVectorGp, true);
       return ExitAction::Resume;
   }
@@ -200,7 +246,7 @@ bool first_access(Guest& g, uint16_t port) {
 }
 
 [[gnu::noinline]] ExitAction on_wrmsr(Guest& g, const ExitInfo&) {
-  LOG_INFO("vm %s: WRMSR 0x%x is not allowed: #GP injected", g.name, lo32(g.regs.rcx));
+  GUEST_LOG(g, "vm %s: WRMSR 0x%x is not allowed: #GP injected", g.name, lo32(g.regs.rcx));
   inject_hw_exception(kVectorGp, true);
   return ExitAction::Resume;
 }
@@ -212,6 +258,26 @@ bool first_access(Guest& g, uint16_t port) {
   uint64_t cr0 = vmread(VmcsField::cr0_read_shadow);
   uint64_t value = 0;
   unsigned cr = q.cr();
+  if (cr == 8) {
+    // CR8 exits (vmx/control_compute.cpp): without them MOV to CR8 writes
+    // the physical local APIC's TPR (SDM 3C §26.3 / §29.3), masking the
+    // host's interrupts on this CPU. The guest's TPR is emulated: bits
+    // 63:4 set is #GP (SDM 2 MOV to/from CR8); there are no virtual
+    // interrupts yet, so it only reads back.
+    if (q.access() == vmx::CrAccessQualification::Access::mov_to_cr) {
+      uint64_t v = gpr(g, q.gpr(), rsp);
+      if (v & ~0xFull) {
+        inject_hw_exception(kVectorGp, true);
+        return ExitAction::Resume;
+      }
+      g.tpr = static_cast<uint8_t>(v);
+    } else if (q.access() == vmx::CrAccessQualification::Access::mov_from_cr) {
+      gpr(g, q.gpr(), rsp) = g.tpr;
+      vmwrite(VmcsField::guest_rsp, rsp);
+    }
+    advance_rip(e);
+    return ExitAction::Resume;
+  }
   switch (q.access()) {
     case vmx::CrAccessQualification::Access::mov_to_cr: value = gpr(g, q.gpr(), rsp); break;
     case vmx::CrAccessQualification::Access::clts: cr = 0; value = cr0 & ~(1ull << 3); break;  // CR0.TS
@@ -234,18 +300,19 @@ bool first_access(Guest& g, uint16_t port) {
 }
 
 [[gnu::noinline]] ExitAction on_xsetbv(Guest& g, const ExitInfo& e) {
-  // SDM 2 XSETBV: #GP if ECX != 0, bit 0 clear, AVX without SSE, or a bit
-  // the processor does not support in XCR0 (CPUID.(0DH,0):EDX:EAX).
+  // SDM 2 XSETBV: #GP(0) for ECX != 0 (only XCR0 is writable) or a value
+  // that breaks SDM 1 §13.3; mamori also refuses components it does not
+  // switch or has no room for (arch::fpu::mask(), what CPUID.(0DH,0)
+  // reports to the guest). CR4.OSXSAVE = 0 and CPL > 0 fault before the
+  // exit (SDM 3C §26.1.1). Nothing is executed on the host here: the value
+  // is loaded before the guest's next entry (arch::fpu::set_xcr0).
   uint64_t value = (g.regs.rdx << 32) | lo32(g.regs.rax);
-  cpu::CpuidResult d = cpu::cpuid(0xD, 0);
-  uint64_t supported = (static_cast<uint64_t>(d.edx) << 32) | d.eax;
-  bool ok = lo32(g.regs.rcx) == 0 && (value & 1) && !((value & 4) && !(value & 2)) && !(value & ~supported) &&
-            (cpu::read_cr4() & kCr4Osxsave);
-  if (!ok) {
+  if (lo32(g.regs.rcx) != 0 || !arch::xcr0_allowed(value, arch::fpu::mask())) {
+    GUEST_LOG(g, "vm %s: XSETBV XCR%u = 0x%lx refused (allowed components 0x%lx): #GP injected", g.name,
+              lo32(g.regs.rcx), value, arch::fpu::mask());
     inject_hw_exception(kVectorGp, true);
     return ExitAction::Resume;
   }
-  asm volatile("xsetbv" ::"c"(0), "a"(lo32(value)), "d"(static_cast<uint32_t>(value >> 32)));
   g.xcr0 = value;
   advance_rip(e);
   return ExitAction::Resume;
@@ -421,7 +488,8 @@ ExitAction emulate_mmio(Guest& g, const ExitInfo& e, MmioRegion& r) {
 }
 
 [[gnu::noinline]] ExitAction on_vmx_instruction(Guest& g, const ExitInfo& e) {
-  LOG_INFO("vm %s: %s executed in the guest (no nested VT-x): #UD injected", g.name, vmx::exit_reason_name(e.basic()));
+  GUEST_LOG(g, "vm %s: %s executed in the guest (no nested VT-x): #UD injected", g.name,
+            vmx::exit_reason_name(e.basic()));
   inject_hw_exception(kVectorUd, false);
   return ExitAction::Resume;
 }
@@ -440,6 +508,8 @@ ExitAction stop_guest(Guest& g, GuestState s, const char* fmt, ...) {
   g.stop_reason[ctx.len] = 0;
   va_end(ap);
   if (g.line_len) guest_console_put(g, '\n');
+  if (uint64_t n = g_log_bucket[g.id % kMaxGuests].take_suppressed())
+    LOG_WARN("vm %s: %lu log lines were suppressed (rate limit)", g.name, n);
   g.state = s;
   if (s == GuestState::Stopped) LOG_INFO("vm %s: stopped: %s", g.name, g.stop_reason);
   else LOG_WARN("vm %s: contained and stopped: %s", g.name, g.stop_reason);

@@ -50,6 +50,7 @@ struct Guest {
   bool vmcs_ready = false;       // set up on its CPU (vm/scheduler.cpp)
   GuestRegs regs = {};
   uint64_t xcr0 = 1;             // x87 only until the guest's XSETBV
+  uint8_t tpr = 0;               // its CR8 (emulated: CR8 exits, vm/exits.cpp)
 
   // Accounting.
   uint64_t exits = 0;

@@ -1,6 +1,7 @@
 #include "guest_create.hpp"
 #include <new>
 #include "ept/ept.hpp"
+#include "vmm/arch/fpu.hpp"
 #include "vmm/core/config.hpp"
 #include "vmm/core/elf64.hpp"
 #include "vmm/cpu/vmx_root.hpp"
@@ -165,7 +166,7 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
   g.msr_bitmap = mem::alloc_frame();
   g.io_bitmap_a = mem::alloc_frame();
   g.io_bitmap_b = mem::alloc_frame();
-  g.xsave_area = mem::alloc_frame();
+  g.xsave_area = mem::alloc_frames(arch::fpu::area_frames(), 1);  // room for every component it may enable
   if (!g.vmcs || !g.msr_bitmap || !g.io_bitmap_a || !g.io_bitmap_b || !g.xsave_area)
     return fail(g, "out of memory for its VMX structures");
   vmx::MsrBitmap msrs(mem::phys_to_virt<uint8_t>(g.msr_bitmap));
@@ -194,6 +195,7 @@ bool reload_guest(Guest& g) {
   g.vmcs_ready = false;
   g.slices = 0;
   g.xcr0 = 1;
+  g.tpr = 0;
   g.exit_status = -1;
   g.stop_reason[0] = 0;
   g.line_len = 0;

@@ -2,6 +2,7 @@
 #include "drivers/timer/tsc.hpp"
 #include "vmm/arch/cpu.hpp"
 #include "vmm/arch/descriptors.hpp"
+#include "vmm/arch/fpu.hpp"
 #include "vmm/cpu/vmx_root.hpp"
 #include "vmm/lib/spinlock.hpp"
 #include "vmm/log.hpp"
@@ -28,15 +29,14 @@ using vmx::VmcsField;
 
 constexpr uint64_t kSliceUs = 10000;          // 10 ms per slice
 constexpr uint32_t kPatMsr = 0x277;
-constexpr uint32_t kCpuid1EcxXsave = 1u << 26;
-constexpr uint64_t kCr4Osxsave = 1ull << 18;
 constexpr uint64_t kStopPending = 1;
 
 struct CpuSched {
   unsigned next = 0;                 // round-robin cursor over the guest table
   Guest* fpu_owner = nullptr;        // whose FPU/SSE/AVX state is in the registers
   bool in_root = false;
-  bool xsave = false;
+  uint64_t host_pat = 0;             // IA32_PAT as the VMM set it (VMCS host state)
+  uint64_t host_tpr = 0;             // CR8 (the local APIC's TPR[7:4], SDM 3A §10.8.6.1)
 };
 lib::Spinlock g_setup_lock;  // the VMCS images below are shared scratch space
 vmx::ComputedControls g_ctl;  // the same for every CPU (one capability record)
@@ -45,20 +45,13 @@ CpuSched g_sched[kMaxCpus];
 volatile uint8_t g_stop_request[kMaxGuests];
 
 // ---- extended state: each guest's FPU/SSE/AVX registers are its own ----
-void save_fpu(Guest& g, bool xsave) {
-  void* area = mem::phys_to_virt<void>(g.xsave_area);
-  if (xsave) asm volatile("xsave64 (%0)" ::"r"(area), "a"(0xFFFFFFFFu), "d"(0xFFFFFFFFu) : "memory");
-  else asm volatile("fxsave64 (%0)" ::"r"(area) : "memory");
-}
-void load_fpu(Guest& g, bool xsave, bool first) {
-  void* area = mem::phys_to_virt<void>(g.xsave_area);
-  if (xsave) asm volatile("xsetbv" ::"c"(0), "a"(static_cast<uint32_t>(g.xcr0)), "d"(static_cast<uint32_t>(g.xcr0 >> 32)));
-  if (first) {
-    asm volatile("fninit");  // the guest starts from the reset state (SDM 3A §9.1.1)
-    return;
-  }
-  if (xsave) asm volatile("xrstor64 (%0)" ::"r"(area), "a"(0xFFFFFFFFu), "d"(0xFFFFFFFFu) : "memory");
-  else asm volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
+// (vmm/arch/fpu.hpp): the full managed mask is saved and restored whatever
+// the guest's XCR0, and a guest's first slice starts from the init state.
+void load_fpu(Guest& g, CpuSched& s, bool fresh) {
+  if (s.fpu_owner && s.fpu_owner != &g) arch::fpu::save(s.fpu_owner->xsave_area);
+  if (fresh) arch::fpu::load_init();
+  else arch::fpu::restore(g.xsave_area);
+  s.fpu_owner = &g;
 }
 
 // The VM-entry checker over an image (SDM 3C ch. 27); the report is shared
@@ -196,27 +189,35 @@ void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
     stop_guest(g, GuestState::Stopped, "stopped from the shell");
     return;
   }
-  if (s.fpu_owner != &g || g.slices == 0) {
-    if (s.fpu_owner && s.fpu_owner != &g) save_fpu(*s.fpu_owner, s.xsave);
-    load_fpu(g, s.xsave, g.slices == 0);
-    s.fpu_owner = &g;
-  }
+  if (s.fpu_owner != &g || g.slices == 0) load_fpu(g, s, g.slices == 0);
   ++g.slices;
   uint64_t shift = cpu_vmx::capabilities()->misc.preemption_timer_shift;
   uint64_t ticks = drivers::tsc::hz() / 1000000 * kSliceUs;
-  uint64_t timer = (ticks >> shift) ? (ticks >> shift) : 1;
-  // With "save VMX-preemption timer value" the timer keeps counting down
-  // across exits inside the slice: arm it once. Without, every entry
-  // re-arms it (the slice then lasts 10 ms of guest time between exits).
+  // A slice is 10 ms of TSC from its start, the VMM's work for the guest
+  // included (exit handling, its console, its vTPM engine's commands):
+  // the preemption timer counts guest time only, so a guest making exits
+  // that cost the VMM much (a logged RDMSR at serial speed) would
+  // otherwise keep its CPU for as long as it likes (issue 9, finding 4).
+  // After every exit the TSC decides; the timer, re-armed with what is
+  // left where it is not saved across exits, ends the guest-time part.
   bool timer_saved = g_ctl.exit() & vmx::bit_of(vmx::ExitCtl::save_preemption_timer);
-  vmwrite(VmcsField::guest_preemption_timer, timer);
+  auto timer_for = [&](uint64_t left) {
+    uint64_t t = left >> shift;
+    return t ? t : 1;
+  };
+  vmwrite(VmcsField::guest_preemption_timer, timer_for(ticks));
   uint64_t slice_start = cpu::rdtsc();  // time in the guest is counted per slice, VMM time included
-  for (;;) {
-    if (!timer_saved) vmwrite(VmcsField::guest_preemption_timer, timer);
-    if (s.fpu_owner != &g) {  // the service partition ran here during the last exit
-      load_fpu(g, s.xsave, false);
-      s.fpu_owner = &g;
+  for (bool first = true;; first = false) {
+    if (!first) {
+      uint64_t used = cpu::rdtsc() - slice_start;
+      if (used >= ticks) {
+        g.run_tsc += used;
+        return;  // its turn is over; the exit is handled, the guest resumes next slice
+      }
+      if (!timer_saved) vmwrite(VmcsField::guest_preemption_timer, timer_for(ticks - used));
     }
+    if (s.fpu_owner != &g) load_fpu(g, s, false);  // the service partition ran here during the last exit
+    arch::fpu::set_xcr0(g.xcr0);
     EnterResult r = vmx_enter(&g.regs, g.launched);
     if (r != EnterResult::Exited) {
       g.run_tsc += cpu::rdtsc() - slice_start;
@@ -242,7 +243,7 @@ void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
 
 void release_fpu() {
   CpuSched& s = g_sched[this_cpu_index()];
-  if (s.fpu_owner) save_fpu(*s.fpu_owner, s.xsave);
+  if (s.fpu_owner) arch::fpu::save(s.fpu_owner->xsave_area);
   s.fpu_owner = nullptr;
 }
 
@@ -275,12 +276,11 @@ void cpu_loop(bool bsp) {
     if (g.state != GuestState::Empty && g.cpu == cpu) have_guests = true;
   }
   partition::init_partition_cpu(cpu);
+  s.host_pat = cpu::rdmsr(kPatMsr);
+  s.host_tpr = cpu::read_cr8();
   if (have_guests) {
     s.in_root = cpu_vmx::enter_root_for_guests();
-    if (s.in_root && (cpu::cpuid(1).ecx & kCpuid1EcxXsave)) {
-      cpu::write_cr4(cpu::read_cr4() | kCr4Osxsave);  // guests may use XSAVE/AVX; we switch their state
-      s.xsave = true;
-    }
+    if (s.in_root) arch::fpu::load_init();  // sets CR4.OSXSAVE here; no state from before is left
   }
   for (;;) {
     if (bsp) shell::poll();
@@ -292,6 +292,21 @@ void cpu_loop(bool bsp) {
         if (g.cpu != cpu || g.state != GuestState::Runnable) continue;
         s.next = i + 1;
         run_slice(g, s, cpu);
+        // The VM-exit loads the host's PAT (required control, vmx/
+        // control_compute.cpp); checked after every slice all the same,
+        // since a guest's PAT in VMX root would change the VMM's memory
+        // types (the hostile guest's PAT attempt is the test).
+        if (uint64_t pat = cpu::rdmsr(kPatMsr); pat != s.host_pat) {
+          LOG_ERROR("vm %s: the host's IA32_PAT changed while it ran (0x%lx, was 0x%lx): restored", g.name, pat,
+                    s.host_pat);
+          cpu::wrmsr(kPatMsr, s.host_pat);
+        }
+        // The same for the local APIC's TPR (CR8): CR8 exits keep a
+        // guest's MOV to CR8 away from it (finding 11 of issue 9).
+        if (uint64_t tpr = cpu::read_cr8(); tpr != s.host_tpr) {
+          LOG_ERROR("vm %s: the host's TPR (CR8) changed while it ran (%lu, was %lu): restored", g.name, tpr, s.host_tpr);
+          cpu::write_cr8(s.host_tpr);
+        }
         ran = true;
         break;
       }

@@ -1,8 +1,10 @@
 // Running guests (docs/scheduling.md): every CPU runs the guests pinned to
 // it round-robin, one slice each, a slice ending at the VMX-preemption
-// timer (10 ms of TSC) or when the guest stops. The BSP also serves the
-// shell between slices. A guest that spins cannot keep the others from
-// their turn: the timer exit ends its slice whatever it does.
+// timer, after 10 ms of TSC counted from its start (checked after every
+// exit, so the VMM's time for the guest is charged to it), or when the
+// guest stops. The BSP also serves the shell between slices. A guest that
+// spins, or storms the VMM with exits, cannot keep the others from their
+// turn.
 #pragma once
 
 namespace mamori::vm {

@@ -206,7 +206,17 @@ size_t format(char* buf, size_t cap, const char* fmt, ...) {
 }
 
 uint32_t console_write(const void* data, uint32_t len) {
-  if (g_mamori) return vmcall(kHcConsoleWrite, reinterpret_cast<uint32_t>(data), len);
+  if (g_mamori) {
+    // A write may be short (at most 32 lines a call, docs/guest-abi.md): go on from where it stopped.
+    uint32_t done = 0;
+    while (done < len) {
+      const uint32_t n = vmcall(kHcConsoleWrite, reinterpret_cast<uint32_t>(data) + done, len - done);
+      if (n == kHcError) return done ? done : kHcError;
+      if (n == 0) break;
+      done += n;
+    }
+    return len == 0 ? vmcall(kHcConsoleWrite, reinterpret_cast<uint32_t>(data), 0) : done;
+  }
   const char* p = static_cast<const char*>(data);
   for (uint32_t i = 0; i < len; ++i) putc(p[i]);
   return len;

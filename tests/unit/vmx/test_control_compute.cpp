@@ -5,6 +5,7 @@
 #include <random>
 
 #include "fixtures.hpp"
+#include "vmx/readiness.hpp"
 
 using namespace mamori::vmx;
 using namespace mamori::vmx::testdata;
@@ -24,8 +25,9 @@ TEST_CASE("mamori's controls on Bochs corei7_skylake_x (TRUE MSRs)") {
   REQUIRE(m.ctl.ok());
   CHECK(m.ctl.pin() == 0x0000007F);
   // TRUE procbased must-be-1 0x04006172 | HLT, MWAIT, I/O bitmaps, MSR
-  // bitmaps, MONITOR, secondary; CR3-load/store exiting (15, 16) off.
-  CHECK(m.ctl.proc() == 0xB60065F2);
+  // bitmaps, MONITOR, secondary, CR8-load/store exiting (19, 20); CR3-load/store
+  // exiting (15, 16) off.
+  CHECK(m.ctl.proc() == 0xB61865F2);
   CHECK_FALSE(m.ctl.proc() & bit_of(ProcCtl::cr3_load_exiting));
   CHECK_FALSE(m.ctl.proc() & bit_of(ProcCtl::cr3_store_exiting));
   // EPT, RDTSCP, VPID, unrestricted guest, INVPCID, XSAVES.
@@ -40,7 +42,7 @@ TEST_CASE("mamori's controls on Bochs corei7_ivy_bridge_3770k") {
   const Machine m = machine(kBochsIvyBridge);
   REQUIRE(m.ctl.ok());
   CHECK(m.ctl.pin() == 0x0000007F);
-  CHECK(m.ctl.proc() == 0xB60065F2);
+  CHECK(m.ctl.proc() == 0xB61865F2);
   CHECK(m.ctl.proc2() == 0x000000AA);  // no INVPCID, no XSAVES on this model
   CHECK(listed(m.ctl.unavailable, m.ctl.unavailable_count, ControlKind::proc2, 12));
   CHECK(listed(m.ctl.unavailable, m.ctl.unavailable_count, ControlKind::proc2, 20));
@@ -53,7 +55,7 @@ TEST_CASE("mamori's controls on a real Coffee Lake") {
   const Machine m = machine(kCoffeeLake);
   REQUIRE(m.ctl.ok());
   CHECK(m.ctl.pin() == 0x0000007F);
-  CHECK(m.ctl.proc() == 0xB60065F2);
+  CHECK(m.ctl.proc() == 0xB61865F2);
   CHECK(m.ctl.proc2() == 0x001010AA);
   CHECK(m.ctl.exit() == 0x007FEFFF);
   CHECK(m.ctl.entry() == 0x0000D1FF);
@@ -64,7 +66,7 @@ TEST_CASE("mamori's controls on a real Ivy Bridge equal Bochs's Ivy Bridge model
   const Machine bochs = machine(kBochsIvyBridge);
   REQUIRE(real.ctl.ok());
   CHECK(real.ctl.pin() == 0x0000007F);
-  CHECK(real.ctl.proc() == 0xB60065F2);
+  CHECK(real.ctl.proc() == 0xB61865F2);
   CHECK(real.ctl.proc2() == 0x000000AA);
   CHECK(real.ctl.exit() == 0x007FEFFF);
   CHECK(real.ctl.entry() == 0x0000D1FF);
@@ -77,7 +79,7 @@ TEST_CASE("without TRUE MSRs the default1 CR3 exiting bits stay 1 and are report
   const VmxCapabilities caps = decode(raw);
   const ComputedControls c = compute_controls(caps, mamori_control_request());
   REQUIRE(c.ok());
-  CHECK(c.proc() == 0xB601E5F2);
+  CHECK(c.proc() == 0xB619E5F2);
   CHECK(c.forced_count == 2);
   CHECK(listed(c.forced, c.forced_count, ControlKind::proc, 15));
   CHECK(listed(c.forced, c.forced_count, ControlKind::proc, 16));
@@ -187,4 +189,42 @@ TEST_CASE("random capability words: the computed value always obeys the masks") 
     }
     REQUIRE(c.ok() == (expect_ok || c.missing_count > ComputedControls::kMaxList));
   }
+}
+
+// Finding 8 of issue 9: without the PAT controls a guest's WRMSR to the
+// passed-through IA32_PAT would stay in force in VMX root.
+TEST_CASE("the PAT save/load controls are required, refused by name") {
+  for (unsigned exit_bit : {18u, 19u}) {
+    RawVmxMsrs raw = raw_from(kBochsSkylakeX);
+    raw.exit &= ~(1ull << (32 + exit_bit));
+    raw.true_exit &= ~(1ull << (32 + exit_bit));
+    const ComputedControls c = compute_controls(decode(raw), mamori_control_request());
+    CHECK_FALSE(c.ok());
+    REQUIRE(c.missing_count == 1);
+    CHECK(c.missing[0].kind == ControlKind::exit);
+    CHECK(std::strcmp(control_bit_name(c.missing[0].kind, c.missing[0].bit), exit_bit == 18 ? "save_pat" : "load_pat") == 0);
+  }
+  RawVmxMsrs raw = raw_from(kBochsSkylakeX);
+  raw.entry &= ~(1ull << (32 + 14));
+  raw.true_entry &= ~(1ull << (32 + 14));
+  const ComputedControls c = compute_controls(decode(raw), mamori_control_request());
+  CHECK(c.is_missing(ControlKind::entry, bit_of(EntryCtl::load_pat)));
+  const Readiness r = evaluate_readiness(decode(raw));
+  CHECK_FALSE(r.ready());
+}
+
+// Finding 11 of issue 9: MOV to CR8 must exit (there is no TPR shadow),
+// or the guest writes the physical TPR.
+TEST_CASE("CR8-load and CR8-store exiting are required and set") {
+  for (const auto* set : {&kBochsSkylakeX, &kBochsIvyBridge, &kCoffeeLake}) {
+    const Machine m = machine(*set);
+    CHECK(m.ctl.proc() & bit_of(ProcCtl::cr8_load_exiting));
+    CHECK(m.ctl.proc() & bit_of(ProcCtl::cr8_store_exiting));
+    CHECK_FALSE(m.ctl.proc() & bit_of(ProcCtl::tpr_shadow));
+  }
+  RawVmxMsrs raw = raw_from(kBochsSkylakeX);
+  raw.procbased &= ~(1ull << (32 + 19));
+  raw.true_procbased &= ~(1ull << (32 + 19));
+  const ComputedControls c = compute_controls(decode(raw), mamori_control_request());
+  CHECK(c.is_missing(ControlKind::proc, bit_of(ProcCtl::cr8_load_exiting)));
 }
