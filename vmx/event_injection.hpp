@@ -31,6 +31,33 @@ InjectVerdict can_inject(const GuestEventState& g, InterruptionInfo event);
 // always enters vectoring events in the active state.
 constexpr uint32_t activity_after_injection(uint32_t activity) { return activity == 1 ? 0 : activity; }
 
+// An event whose delivery a VM exit interrupted (IDT-vectoring information
+// valid, §28.2.4 "Information for VM Exits During Event Delivery"): the
+// VM-entry fields that deliver it again (§27.6 "Event Injection"). Bit 12
+// of the IDT-vectoring field is undefined and reserved on entry (Table
+// 25-17); the error code goes along when the event had one; software
+// interrupts and exceptions (INT n, INT3/INTO, INT1) need the instruction
+// length the exit recorded (§28.2.4) to push the right return address.
+struct Reinjection {
+  InterruptionInfo info{0};
+  bool has_error_code = false;
+  uint32_t error_code = 0;
+  bool has_instruction_length = false;
+  uint32_t instruction_length = 0;
+};
+constexpr Reinjection reinjection_of(InterruptionInfo vectoring, uint32_t error_code, uint32_t instruction_length) {
+  using T = InterruptionInfo::Type;
+  Reinjection r;
+  r.info = {vectoring.raw & ~(1u << 12)};
+  r.has_error_code = vectoring.deliver_error_code();
+  r.error_code = r.has_error_code ? error_code : 0;
+  const T t = vectoring.type();
+  r.has_instruction_length =
+      t == T::software_interrupt || t == T::privileged_software_exception || t == T::software_exception;
+  r.instruction_length = r.has_instruction_length ? instruction_length : 0;
+  return r;
+}
+
 // VMX-preemption timer value for `tsc_ticks` TSC cycles: the timer counts
 // down by 1 every 2^shift TSC cycles (App. A.6); saturates at 32 bits.
 constexpr uint32_t preemption_timer_value(const VmxCapabilities& c, uint64_t tsc_ticks) {

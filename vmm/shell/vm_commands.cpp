@@ -55,10 +55,10 @@ void info(const Guest& g) {
 }
 
 void regs(const Guest& g) {
-  const vm::GuestRegs& r = g.regs;
+  const arch::Gprs& r = g.regs;
   console::printf("%s (saved at its last exit; RIP/RSP/RFLAGS live in its VMCS)\n", g.name);
   console::printf("  rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx\n", r.rax, r.rbx, r.rcx, r.rdx);
-  console::printf("  rsi=%016lx rdi=%016lx rbp=%016lx cr2=%016lx\n", r.rsi, r.rdi, r.rbp, r.cr2);
+  console::printf("  rsi=%016lx rdi=%016lx rbp=%016lx cr2=%016lx\n", r.rsi, r.rdi, r.rbp, g.cr2);
   console::printf("  r8 =%016lx r9 =%016lx r10=%016lx r11=%016lx\n", r.r8, r.r9, r.r10, r.r11);
   console::printf("  r12=%016lx r13=%016lx r14=%016lx r15=%016lx\n", r.r12, r.r13, r.r14, r.r15);
 }

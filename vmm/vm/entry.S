@@ -2,17 +2,28 @@
  * The VM entry/exit stub (SDM 3C ch. 26-27). Short on purpose: the VMCS
  * switches RSP/RIP/segments/CRs; this saves what it does not.
  *
- *   EnterResult vmx_enter(GuestRegs* regs /rdi/, int launched /esi/)
+ *   EnterResult vmx_enter(arch::Gprs* regs /rdi/, int launched /esi/)
  *
- * Host RSP in the VMCS is set on every entry to the stub's frame, where the
- * regs pointer sits at 0(%rsp); the exit lands at vmx_exit_entry with that
- * RSP (host RIP in the VMCS).
+ * `regs` is Guest::regs, followed by Guest::cr2 and Guest::host_rsp
+ * (static_asserts in vmm/vm/guest.hpp). As in NOVA, the VMCS host RSP points
+ * just past the register file (regs + GPRS_SIZE, written once at VMCS
+ * set-up): a VM exit lands at vmx_exit_entry with that RSP and pushes the
+ * guest's registers straight into the file (PUSH_GPRS, vmm/arch/gprs.S.inc),
+ * then switches back to the stack vmx_enter was called on. No VMWRITE per
+ * entry, no copy. The guest's RSP lives in the VMCS (§25.4.1): its slot is
+ * zeroed by PUSH_GPRS and never loaded. Host NMI/#DF/#MC run on IST stacks
+ * (vmm/arch/descriptors.cpp), so nothing is pushed below the file while RSP
+ * points into it; external interrupts are off after a VM exit (§28.5.3
+ * clears RFLAGS).
  */
+#include "vmm/arch/gprs.S.inc"
+
+#define FRAME_CR2 GPRS_SIZE
+#define FRAME_HOST_RSP (GPRS_SIZE + 8)
+
     .text
     .code64
     .globl vmx_enter, vmx_exit_entry
-
-#define VMCS_HOST_RSP 0x6C14
 
 vmx_enter:
     push    %rbp
@@ -21,64 +32,33 @@ vmx_enter:
     push    %r13
     push    %r14
     push    %r15
-    push    %rdi                    /* regs pointer at 0(%rsp) */
-    mov     $VMCS_HOST_RSP, %rax
-    vmwrite %rsp, %rax
-    jbe     .Lfail                  /* CF or ZF: VMWRITE failed */
-    mov     120(%rdi), %rax         /* guest CR2 */
+    mov     %rsp, FRAME_HOST_RSP(%rdi)
+    mov     FRAME_CR2(%rdi), %rax
     mov     %rax, %cr2
-    mov     %esi, %eax              /* launched? (before rsi is overwritten) */
-    test    %eax, %eax
-    mov     8(%rdi), %rbx
-    mov     16(%rdi), %rcx
-    mov     24(%rdi), %rdx
-    mov     32(%rdi), %rsi
-    mov     48(%rdi), %rbp
-    mov     56(%rdi), %r8
-    mov     64(%rdi), %r9
-    mov     72(%rdi), %r10
-    mov     80(%rdi), %r11
-    mov     88(%rdi), %r12
-    mov     96(%rdi), %r13
-    mov     104(%rdi), %r14
-    mov     112(%rdi), %r15
-    mov     0(%rdi), %rax           /* mov does not touch the flags of test */
-    mov     40(%rdi), %rdi
+    mov     %rdi, %rsp              /* the register file */
+    test    %esi, %esi              /* launched? decided before the registers are loaded */
     jnz     .Lresume
+    POP_GPRS                        /* RSP = regs + GPRS_SIZE, the VMCS host RSP */
     vmlaunch
     jmp     .Lfail
 .Lresume:
+    POP_GPRS
     vmresume
 .Lfail:
-    /* VMfailInvalid (CF) -> 1, VMfailValid (ZF) -> 2 */
+    /* VMfailInvalid (CF) -> 1, VMfailValid (ZF) -> 2. RSP is regs +
+     * GPRS_SIZE; the guest's values sit in the callee-saved registers
+     * until the pops below restore the caller's. */
     mov     $1, %eax
     mov     $2, %ecx
     cmovz   %ecx, %eax
-    pop     %rdi
+    mov     (FRAME_HOST_RSP - GPRS_SIZE)(%rsp), %rsp
     jmp     .Lreturn
 
 vmx_exit_entry:
-    push    %rdi                    /* guest rdi; regs pointer now at 8(%rsp) */
-    mov     8(%rsp), %rdi
-    mov     %rax, 0(%rdi)
-    mov     %rbx, 8(%rdi)
-    mov     %rcx, 16(%rdi)
-    mov     %rdx, 24(%rdi)
-    mov     %rsi, 32(%rdi)
-    pop     %rax
-    mov     %rax, 40(%rdi)
-    mov     %rbp, 48(%rdi)
-    mov     %r8, 56(%rdi)
-    mov     %r9, 64(%rdi)
-    mov     %r10, 72(%rdi)
-    mov     %r11, 80(%rdi)
-    mov     %r12, 88(%rdi)
-    mov     %r13, 96(%rdi)
-    mov     %r14, 104(%rdi)
-    mov     %r15, 112(%rdi)
+    PUSH_GPRS                       /* RSP = regs */
     mov     %cr2, %rax
-    mov     %rax, 120(%rdi)
-    pop     %rdi                    /* the regs pointer */
+    mov     %rax, FRAME_CR2(%rsp)
+    mov     FRAME_HOST_RSP(%rsp), %rsp
     xor     %eax, %eax
 .Lreturn:
     pop     %r15

@@ -15,8 +15,8 @@
 #include "vmm/vm/vmx_insn.hpp"
 #include "vmm/vm/vtpm_attach.hpp"
 #include "vmx/cr_shadow.hpp"
-#include "vmm/core/guest_paging.hpp"
-#include "vmm/decode/decoder.hpp"
+#include "vmx/event_injection.hpp"
+#include "vmm/emulate/mmio_emulator.hpp"
 
 namespace mamori::vm {
 namespace {
@@ -75,36 +75,24 @@ bool guest_may_log(Guest& g) {
     if (guest_may_log(g)) LOG_INFO(__VA_ARGS__); \
   } while (0)
 
-void advance_rip(const ExitInfo& e) {
-  vmwrite_fast(VmcsField::guest_rip, vmread_fast(VmcsField::guest_rip) + e.instruction_length);
+// The instruction that exited is done: RIP past it, and the interrupt
+// shadow it may have been in ends with it (STI and MOV-SS blocking last one
+// instruction, SDM 3C §25.4.2 Table 25-3), as Zircon's next_rip does; an
+// event injected on this entry then finds no stale blocking.
+void next_rip(uint64_t rip) {
+  vmwrite<VmcsField::guest_rip>(rip);
+  constexpr uint32_t kBlockingBySti = 1u << 0, kBlockingByMovSs = 1u << 1;
+  uint32_t s = vmread<VmcsField::guest_interruptibility_state>();
+  if (s & (kBlockingBySti | kBlockingByMovSs))
+    vmwrite<VmcsField::guest_interruptibility_state>(s & ~(kBlockingBySti | kBlockingByMovSs));
 }
+void next_rip(const ExitInfo& e) { next_rip(vmread<VmcsField::guest_rip>() + e.instruction_length); }
 
 // Event injection on the next entry (SDM 3C §27.6).
-void inject_hw_exception(uint8_t vector, bool error_code) {
-  vmwrite(VmcsField::entry_interruption_info,
-          InterruptionInfo::make(vector, InterruptionInfo::Type::hardware_exception, error_code).raw);
-  if (error_code) vmwrite(VmcsField::entry_exception_error_code, 0);
-}
-
-uint64_t& gpr(Guest& g, unsigned index, uint64_t& rsp_slot) {
-  switch (index) {
-    case 0: return g.regs.rax;
-    case 1: return g.regs.rcx;
-    case 2: return g.regs.rdx;
-    case 3: return g.regs.rbx;
-    case 4: return rsp_slot;
-    case 5: return g.regs.rbp;
-    case 6: return g.regs.rsi;
-    case 7: return g.regs.rdi;
-    case 8: return g.regs.r8;
-    case 9: return g.regs.r9;
-    case 10: return g.regs.r10;
-    case 11: return g.regs.r11;
-    case 12: return g.regs.r12;
-    case 13: return g.regs.r13;
-    case 14: return g.regs.r14;
-    default: return g.regs.r15;
-  }
+void inject_hw_exception(uint8_t vector, bool error_code, uint32_t code = 0) {
+  vmwrite<VmcsField::entry_interruption_info>(
+      InterruptionInfo::make(vector, InterruptionInfo::Type::hardware_exception, error_code).raw);
+  if (error_code) vmwrite<VmcsField::entry_exception_error_code>(code);
 }
 
 uint32_t lo32(uint64_t v) { return static_cast<uint32_t>(v); }
@@ -112,8 +100,8 @@ uint32_t lo32(uint64_t v) { return static_cast<uint32_t>(v); }
 // CR4 as the guest reads it: host-owned bits (guest/host mask) from the
 // read shadow, the rest from the real guest CR4 (SDM 3C §25.6.6).
 uint64_t guest_visible_cr4() {
-  uint64_t mask = vmread(VmcsField::cr4_guest_host_mask);
-  return (vmread(VmcsField::guest_cr4) & ~mask) | (vmread(VmcsField::cr4_read_shadow) & mask);
+  uint64_t mask = vmread<VmcsField::cr4_guest_host_mask>();
+  return (vmread<VmcsField::guest_cr4>() & ~mask) | (vmread<VmcsField::cr4_read_shadow>() & mask);
 }
 
 [[gnu::noinline]] ExitAction on_cpuid(Guest& g, const ExitInfo& e) {
@@ -151,7 +139,7 @@ uint64_t guest_visible_cr4() {
   g.regs.rbx = r.ebx;
   g.regs.rcx = r.ecx;
   g.regs.rdx = r.edx;
-  advance_rip(e);
+  next_rip(e);
   return ExitAction::Resume;
 }
 
@@ -183,7 +171,7 @@ uint64_t guest_visible_cr4() {
     default: break;
   }
   g.regs.rax = result;
-  advance_rip(e);
+  next_rip(e);
   return ExitAction::Resume;
 }
 
@@ -220,7 +208,7 @@ bool first_access(Guest& g, uint16_t port) {
     // A 32-bit destination zero-extends to 64 bits (SDM 1 §3.4.1.1).
     g.regs.rax = size == 4 ? value : (g.regs.rax & ~mask) | (value & mask);
   }
-  advance_rip(e);
+  next_rip(e);
   return ExitAction::Resume;
 }
 
@@ -241,7 +229,7 @@ bool first_access(Guest& g, uint16_t port) {
   }
   g.regs.rax = lo32(v);
   g.regs.rdx = v >> 32;
-  advance_rip(e);
+  next_rip(e);
   return ExitAction::Resume;
 }
 
@@ -279,7 +267,9 @@ bool first_access(Guest& g, uint16_t port) {
     return ExitAction::Resume;
   }
   switch (q.access()) {
-    case vmx::CrAccessQualification::Access::mov_to_cr: value = gpr(g, q.gpr(), rsp); break;
+    case vmx::CrAccessQualification::Access::mov_to_cr:
+      value = q.gpr() == static_cast<unsigned>(arch::Gpr::Rsp) ? rsp : g.regs.gpr[q.gpr()];
+      break;
     case vmx::CrAccessQualification::Access::clts: cr = 0; value = cr0 & ~(1ull << 3); break;  // CR0.TS
     case vmx::CrAccessQualification::Access::lmsw: cr = 0; value = (cr0 & ~0xEull) | (q.lmsw_source_data() & 0xF) | (cr0 & 1); break;
     case vmx::CrAccessQualification::Access::mov_from_cr:
@@ -295,7 +285,7 @@ bool first_access(Guest& g, uint16_t port) {
   }
   vmwrite(cr == 0 ? VmcsField::guest_cr0 : VmcsField::guest_cr4, u.guest_value);
   vmwrite(cr == 0 ? VmcsField::cr0_read_shadow : VmcsField::cr4_read_shadow, u.read_shadow);
-  advance_rip(e);
+  next_rip(e);
   return ExitAction::Resume;
 }
 
@@ -314,164 +304,92 @@ bool first_access(Guest& g, uint16_t port) {
     return ExitAction::Resume;
   }
   g.xcr0 = value;
-  advance_rip(e);
+  next_rip(e);
   return ExitAction::Resume;
 }
 
-bool read_guest_ram(void* ctx, uint64_t gpa, unsigned n, uint64_t* out) {
-  const Guest& g = *static_cast<const Guest*>(ctx);
-  if (gpa >= g.ram_bytes || n > g.ram_bytes - gpa) return false;
-  const uint8_t* p = mem::phys_to_virt<const uint8_t>(g.ram_phys + gpa);
-  uint64_t v = 0;
-  for (unsigned i = 0; i < n; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
-  *out = v;
-  return true;
+// ---- MMIO: the VMCS values in, emulate::emulate_mmio, the result out ----
+
+// The guest's RAM for the emulator: guest-physical [0, ram_bytes).
+class GuestRamView final : public emulate::GuestRam {
+ public:
+  explicit GuestRamView(const Guest& g) : g_(g) {}
+  bool contains(uint64_t gpa, size_t n) const override { return gpa < g_.ram_bytes && n <= g_.ram_bytes - gpa; }
+  bool read(uint64_t gpa, uint8_t* dst, size_t n) override {
+    if (!contains(gpa, n)) return false;
+    __builtin_memcpy(dst, mem::phys_to_virt<const uint8_t>(g_.ram_phys + gpa), n);
+    return true;
+  }
+  bool write(uint64_t gpa, const uint8_t* src, size_t n) override {
+    if (!contains(gpa, n)) return false;
+    __builtin_memcpy(mem::phys_to_virt<uint8_t>(g_.ram_phys + gpa), src, n);
+    return true;
+  }
+
+ private:
+  const Guest& g_;
+};
+
+// CR0 as the guest reads it (SDM 3C §25.6.6), as guest_visible_cr4.
+uint64_t guest_visible_cr0() {
+  uint64_t mask = vmread<VmcsField::cr0_guest_host_mask>();
+  return (vmread<VmcsField::guest_cr0>() & ~mask) | (vmread<VmcsField::cr0_read_shadow>() & mask);
 }
 
-constexpr uint64_t kStringNoProgress = ~0ull;
-constexpr uint64_t kMaxStringElementsPerExit = 4096;
-
-uint64_t segment_base(vmm::decode::Segment s) {
-  using vmm::decode::Segment;
-  switch (s) {
-    case Segment::Es: return vmread(VmcsField::guest_es_base);
-    case Segment::Cs: return vmread(VmcsField::guest_cs_base);
-    case Segment::Ss: return vmread(VmcsField::guest_ss_base);
-    case Segment::Ds: return vmread(VmcsField::guest_ds_base);
-    case Segment::Fs: return vmread(VmcsField::guest_fs_base);
-    case Segment::Gs: return vmread(VmcsField::guest_gs_base);
-  }
-  return 0;
-}
-
-bool ram_access(Guest& g, uint64_t gpa, unsigned size, uint64_t* value, bool write) {
-  if (gpa >= g.ram_bytes || size > g.ram_bytes - gpa) return false;
-  auto* p = mem::phys_to_virt<uint8_t>(g.ram_phys + gpa);
-  if (write)
-    for (unsigned i = 0; i < size; ++i) p[i] = static_cast<uint8_t>(*value >> (8 * i));
-  else {
-    *value = 0;
-    for (unsigned i = 0; i < size; ++i) *value |= static_cast<uint64_t>(p[i]) << (8 * i);
-  }
-  return true;
-}
-
-// MOVS/STOS touching an MMIO region (Linux's memcpy_toio/_fromio is REP
-// MOVS): element by element while each element's MMIO side lies in `r`
-// and its other side in guest RAM (SDM 2, MOVS/STOS). Returns the elements
-// done, or kStringNoProgress.
-uint64_t emulate_string(Guest& g, const vmm::decode::Access& a, MmioRegion& r, const core::GuestPagingState& ps,
-                        const core::GuestMemoryReader& reader) {
-  namespace dec = vmm::decode;
-  uint64_t mask = a.address_size == 8 ? ~0ull : a.address_size == 4 ? 0xFFFFFFFFull : 0xFFFFull;
-  int64_t step = a.backward ? -static_cast<int64_t>(a.size) : static_cast<int64_t>(a.size);
-  uint64_t es = vmread(VmcsField::guest_es_base), src_base = segment_base(a.segment);
-  uint64_t rdi = g.regs.rdi, rsi = g.regs.rsi;
-  uint64_t count = a.count < kMaxStringElementsPerExit ? a.count : kMaxStringElementsPerExit;
-  auto gpa_of = [&](uint64_t linear, uint64_t& gpa) {
-    core::WalkResult w = core::translate_guest_linear(ps, linear, reader);
-    gpa = w.gpa;
-    return w.status == core::WalkStatus::Ok;
-  };
-  auto in_region = [&](uint64_t gpa) { return gpa >= r.gpa && gpa - r.gpa + a.size <= r.size; };
-  uint64_t done = 0;
-  for (; done < count; ++done) {
-    uint64_t dst_lin = es + ((rdi + static_cast<uint64_t>(step) * done) & mask);
-    uint64_t dst;
-    if (!gpa_of(dst_lin, dst)) break;
-    if (a.string == dec::StringOp::Stos) {
-      if (!in_region(dst)) break;
-      r.device->mmio_write(dst - r.gpa, a.size, a.value);
-    } else {
-      uint64_t src_lin = src_base + ((rsi + static_cast<uint64_t>(step) * done) & mask);
-      uint64_t src, v = 0;
-      if (!gpa_of(src_lin, src)) break;
-      if (in_region(src) && !in_region(dst)) {
-        v = r.device->mmio_read(src - r.gpa, a.size);
-        if (!ram_access(g, dst, a.size, &v, true)) break;
-      } else if (in_region(dst) && !in_region(src)) {
-        if (!ram_access(g, src, a.size, &v, false)) break;
-        r.device->mmio_write(dst - r.gpa, a.size, v);
-      } else {
-        break;
-      }
-    }
-    ++r.accesses;
-  }
-  return done == 0 && a.count != 0 ? kStringNoProgress : done;
+emulate::VcpuState read_vcpu_state() {
+  emulate::VcpuState s;
+  s.paging = {guest_visible_cr0(), vmread<VmcsField::guest_cr3>(), guest_visible_cr4(),
+              vmread<VmcsField::guest_ia32_efer>()};
+  s.cs_access_rights = vmread<VmcsField::guest_cs_access_rights>();
+  // The CPL is SS.DPL (SDM 3C §25.4.1): access-rights bits 6:5.
+  s.cpl = static_cast<uint8_t>((vmread<VmcsField::guest_ss_access_rights>() >> 5) & 3);
+  using emulate::Segment;
+  s.segment_base[static_cast<unsigned>(Segment::Es)] = vmread<VmcsField::guest_es_base>();
+  s.segment_base[static_cast<unsigned>(Segment::Cs)] = vmread<VmcsField::guest_cs_base>();
+  s.segment_base[static_cast<unsigned>(Segment::Ss)] = vmread<VmcsField::guest_ss_base>();
+  s.segment_base[static_cast<unsigned>(Segment::Ds)] = vmread<VmcsField::guest_ds_base>();
+  s.segment_base[static_cast<unsigned>(Segment::Fs)] = vmread<VmcsField::guest_fs_base>();
+  s.segment_base[static_cast<unsigned>(Segment::Gs)] = vmread<VmcsField::guest_gs_base>();
+  s.rip = vmread<VmcsField::guest_rip>();
+  s.rflags = vmread<VmcsField::guest_rflags>();
+  return s;
 }
 
 // The instruction at the guest's RIP, decoded and carried out against the
 // region's device (docs/tpm-device.md for the TPM window).
 ExitAction emulate_mmio(Guest& g, const ExitInfo& e, MmioRegion& r) {
-  namespace dec = vmm::decode;
-  uint64_t cr0 = vmread(VmcsField::guest_cr0);
-  constexpr uint64_t kCr0Pe = 1;
-  // Code segment attributes give the mode (SDM 3C §25.4.1: access rights
-  // bit 13 = L, bit 14 = D/B).
-  uint64_t ar = vmread(VmcsField::guest_cs_access_rights);
-  dec::CpuMode mode = !(cr0 & kCr0Pe)      ? dec::CpuMode::Real16
-                      : (ar & (1u << 13))  ? dec::CpuMode::Long64
-                      : (ar & (1u << 14))  ? dec::CpuMode::Protected32
-                                           : dec::CpuMode::Protected16;
-  uint64_t rip = vmread(VmcsField::guest_rip);
-  uint64_t pc = (vmread(VmcsField::guest_cs_base) + rip) & (mode == dec::CpuMode::Long64 ? ~0ull : 0xFFFFFFFFull);
-  // Fetch up to 15 bytes through the guest's own page tables; the
-  // instruction may straddle two pages.
-  uint8_t bytes[dec::kMaxInstructionLength];
-  size_t avail = 0;
-  core::GuestPagingState ps{cr0, vmread(VmcsField::guest_cr3), guest_visible_cr4(), vmread(VmcsField::guest_ia32_efer)};
-  core::GuestMemoryReader reader{read_guest_ram, &g};
-  while (avail < sizeof bytes) {
-    core::WalkResult w = core::translate_guest_linear(ps, pc + avail, reader);
-    if (w.status != core::WalkStatus::Ok) break;
-    uint64_t in_page = 4096 - ((pc + avail) & 4095);
-    while (in_page-- && avail < sizeof bytes && w.gpa < g.ram_bytes)
-      bytes[avail++] = *mem::phys_to_virt<const uint8_t>(g.ram_phys + w.gpa++);
-    if (w.gpa >= g.ram_bytes) break;
+  const emulate::VcpuState s = read_vcpu_state();
+  vmx::EptViolationQualification q = e.ept_violation();
+  emulate::MmioFault f;
+  f.gpa = e.guest_physical_address;
+  f.read = q.read();
+  f.write = q.write();
+  f.fetch = q.fetch();
+  f.during_event_delivery = e.idt_vectoring.valid();
+  // The RSP slot of the register file is the VMCS's (vmm/arch/regs.hpp).
+  g.regs.rsp = vmread<VmcsField::guest_rsp>();
+  GuestRamView ram(g);
+  emulate::MmioWindow w{r.gpa, r.size, r.device, 0};
+  emulate::Emulation res = emulate::emulate_mmio(s, f, g.regs, ram, w);
+  r.accesses += w.accesses;
+  vmwrite<VmcsField::guest_rsp>(g.regs.rsp);
+  switch (res.outcome) {
+    case emulate::Outcome::Done: next_rip(res.rip); break;
+    case emulate::Outcome::Partial:  // REP with elements left: re-executed, as after an interrupt (SDM 2 REP)
+    case emulate::Outcome::Retry: break;
+    case emulate::Outcome::Inject:
+      if (res.undecodable)
+        LOG_INFO("vm %s: instruction at 0x%lx touching %s cannot be emulated: #UD injected", g.name, res.linear, r.name);
+      if (res.event.page_fault) g.cr2 = res.event.cr2;  // loaded by the entry stub
+      inject_hw_exception(res.event.vector, res.event.has_error_code, res.event.error_code);
+      break;
+    case emulate::Outcome::Stop:
+      if (res.stop == emulate::StopReason::EventDelivery)
+        return stop_guest(g, GuestState::Faulted, "delivering vector %u touched %s at 0x%lx: %s", e.idt_vectoring.vector(),
+                          r.name, f.gpa, emulate::describe(res.stop));
+      return stop_guest(g, GuestState::Faulted, "%s on %s (rip 0x%lx, address 0x%lx)", emulate::describe(res.stop), r.name,
+                        s.rip, res.linear);
   }
-  if (avail == 0)
-    return stop_guest(g, GuestState::Faulted, "cannot fetch the instruction at 0x%lx that touched %s", pc, r.name);
-  dec::GuestGprs regs;
-  uint64_t rsp = vmread(VmcsField::guest_rsp);
-  uint64_t* order[dec::kNumGprs] = {&g.regs.rax, &g.regs.rcx, &g.regs.rdx, &g.regs.rbx, &rsp,       &g.regs.rbp,
-                                    &g.regs.rsi, &g.regs.rdi, &g.regs.r8,  &g.regs.r9,  &g.regs.r10, &g.regs.r11,
-                                    &g.regs.r12, &g.regs.r13, &g.regs.r14, &g.regs.r15};
-  for (unsigned i = 0; i < dec::kNumGprs; ++i) regs.gpr[i] = *order[i];
-  regs.rflags = vmread(VmcsField::guest_rflags);
-  dec::Result d = dec::decode(bytes, avail, mode, regs);
-  if (d.status != dec::Status::Ok) {
-    LOG_INFO("vm %s: instruction at 0x%lx touching %s cannot be emulated: #UD injected", g.name, pc, r.name);
-    inject_hw_exception(kVectorUd, false);
-    return ExitAction::Resume;
-  }
-  dec::Direction dir;
-  bool write_fault = e.ept_violation().write();
-  if (!dec::mmio_direction(d.access, write_fault ? dec::FaultKind::Write : dec::FaultKind::Read, dir))
-    return ExitAction::Resume;  // the instruction changed since the fault: let it fault again
-  if (d.access.string != dec::StringOp::None) {
-    uint64_t done = emulate_string(g, d.access, r, ps, reader);
-    if (done == kStringNoProgress)
-      return stop_guest(g, GuestState::Faulted, "string instruction on %s with no RAM side (rip 0x%lx)", r.name, rip);
-    dec::advance_string(d.access, regs, done);
-    for (unsigned i = 0; i < dec::kNumGprs; ++i) *order[i] = regs.gpr[i];
-    vmwrite(VmcsField::guest_rsp, rsp);
-    // REP with elements left (it crossed out of the region, or hit the
-    // per-exit limit): re-execute it, as after an interrupt (SDM 2 REP).
-    bool finished = !d.access.rep || done == d.access.count;
-    if (finished) vmwrite(VmcsField::guest_rip, rip + d.access.length);
-    return ExitAction::Resume;
-  }
-  uint64_t off = e.guest_physical_address - r.gpa;
-  ++r.accesses;
-  if (dir == dec::Direction::Read) {
-    dec::complete_read(d.access, regs, r.device->mmio_read(off, d.access.size));
-    for (unsigned i = 0; i < dec::kNumGprs; ++i) *order[i] = regs.gpr[i];
-    vmwrite(VmcsField::guest_rsp, rsp);
-  } else {
-    r.device->mmio_write(off, d.access.size, d.access.value);
-  }
-  vmwrite(VmcsField::guest_rip, rip + d.access.length);
   return ExitAction::Resume;
 }
 
@@ -484,7 +402,7 @@ ExitAction emulate_mmio(Guest& g, const ExitInfo& e, MmioRegion& r) {
                       : gpa < g.ram_bytes                        ? "its RAM (EPT rights)"
                                                                  : "outside its RAM";
   return stop_guest(g, GuestState::Faulted, "EPT violation: %s at guest-physical 0x%lx, %s (rip 0x%lx)", what, gpa,
-                    where, vmread(VmcsField::guest_rip));
+                    where, vmread<VmcsField::guest_rip>());
 }
 
 [[gnu::noinline]] ExitAction on_vmx_instruction(Guest& g, const ExitInfo& e) {
@@ -493,6 +411,27 @@ ExitAction emulate_mmio(Guest& g, const ExitInfo& e, MmioRegion& r) {
   inject_hw_exception(kVectorUd, false);
   return ExitAction::Resume;
 }
+
+// A VM exit during event delivery (IDT-vectoring information valid: an NMI
+// or external interrupt exit, an EPT violation on the IDT, GDT or stack,
+// SDM 3C §28.2.4 "Information for VM Exits During Event Delivery") leaves
+// the event undelivered: the guest's state is as before delivery began. So
+// it is injected again on the next entry (§27.6 "Event Injection"), with
+// its error code and, for software interrupts and exceptions (INT n,
+// INT3, INTO, INT1), the instruction length the exit recorded (§28.2.4),
+// unless the handler injects an event itself (vmx::reinjection_of). Every
+// VM exit clears the valid bit of the entry field (§28.2), so a set bit is
+// the handler's.
+[[gnu::noinline]] void reinject_vectoring_event(const ExitInfo& e) {
+  constexpr uint32_t kValid = 1u << 31;
+  if (vmread<VmcsField::entry_interruption_info>() & kValid) return;
+  const vmx::Reinjection r = vmx::reinjection_of(e.idt_vectoring, e.idt_vectoring_error_code, e.instruction_length);
+  vmwrite<VmcsField::entry_interruption_info>(r.info.raw);
+  if (r.has_error_code) vmwrite<VmcsField::entry_exception_error_code>(r.error_code);
+  if (r.has_instruction_length) vmwrite<VmcsField::entry_instruction_length>(r.instruction_length);
+}
+
+ExitAction dispatch(Guest& g, const ExitInfo& e);
 }  // namespace
 
 ExitAction stop_guest(Guest& g, GuestState s, const char* fmt, ...) {
@@ -528,9 +467,17 @@ void guest_console_put(Guest& g, char c) {
 }
 
 ExitAction handle_exit(Guest& g, const ExitInfo& e) {
-  unsigned reason = static_cast<unsigned>(e.basic());
   ++g.exits;
-  if (reason < kExitReasonSlots) ++g.exit_counts[reason];
+  if (static_cast<unsigned>(e.basic()) < kExitReasonSlots) ++g.exit_counts[static_cast<unsigned>(e.basic())];
+  ExitAction a = dispatch(g, e);
+  if (a != ExitAction::Stop && e.idt_vectoring.valid()) reinject_vectoring_event(e);
+  return a;
+}
+
+namespace {
+// One function per exit reason (SDM 3C App. C).
+ExitAction dispatch(Guest& g, const ExitInfo& e) {
+  unsigned reason = static_cast<unsigned>(e.basic());
   switch (e.basic()) {
     case ExitReason::cpuid: return on_cpuid(g, e);
     case ExitReason::vmcall: return on_vmcall(g, e);
@@ -552,9 +499,9 @@ ExitAction handle_exit(Guest& g, const ExitInfo& e) {
       return stop_guest(g, GuestState::Faulted, "unexpected exception %u in the guest", e.interruption.vector());
     case ExitReason::hlt:
       return stop_guest(g, GuestState::Halted, "HLT with %s: nothing can wake it (no virtual interrupts yet)",
-                        (vmread(VmcsField::guest_rflags) & kRflagsIf) ? "interrupts enabled" : "interrupts disabled");
+                        (vmread<VmcsField::guest_rflags>() & kRflagsIf) ? "interrupts enabled" : "interrupts disabled");
     case ExitReason::triple_fault:
-      return stop_guest(g, GuestState::Faulted, "triple fault (rip 0x%lx)", vmread(VmcsField::guest_rip));
+      return stop_guest(g, GuestState::Faulted, "triple fault (rip 0x%lx)", vmread<VmcsField::guest_rip>());
     case ExitReason::init_signal: return stop_guest(g, GuestState::Faulted, "INIT signal");
     case ExitReason::ept_misconfiguration:
       return stop_guest(g, GuestState::Faulted, "EPT misconfiguration at 0x%lx (a VMM bug)", e.guest_physical_address);
@@ -575,5 +522,7 @@ ExitAction handle_exit(Guest& g, const ExitInfo& e) {
       return stop_guest(g, GuestState::Faulted, "unhandled exit reason %u (%s)", reason, vmx::exit_reason_name(reason));
   }
 }
+
+}  // namespace
 
 }  // namespace mamori::vm

@@ -48,7 +48,11 @@ struct Guest {
   bool tpm_crb = false;          // CRB instead of TIS
   bool launched = false;
   bool vmcs_ready = false;       // set up on its CPU (vm/scheduler.cpp)
-  GuestRegs regs = {};
+  // The register file the exit stub pushes into (vmm/vm/entry.S), then
+  // the two slots the stub addresses relative to it.
+  arch::Gprs regs = {};
+  uint64_t cr2 = 0;       // not in the VMCS either (SDM 3C §27.3.1.1): saved by the stub
+  uint64_t host_rsp = 0;  // the stub's own stack while the guest runs
   uint64_t xcr0 = 1;             // x87 only until the guest's XSETBV
   uint8_t tpr = 0;               // its CR8 (emulated: CR8 exits, vm/exits.cpp)
 
@@ -70,6 +74,10 @@ struct Guest {
   char input[kInputSize] = {};
   volatile unsigned input_head = 0, input_tail = 0;  // head: next to read (guest CPU); tail: next to write (BSP)
 };
+
+// vmm/vm/entry.S addresses cr2 and host_rsp from the register file.
+static_assert(__builtin_offsetof(Guest, cr2) == __builtin_offsetof(Guest, regs) + sizeof(arch::Gprs));
+static_assert(__builtin_offsetof(Guest, host_rsp) == __builtin_offsetof(Guest, cr2) + 8);
 
 // The guest whose console the shell is attached to (-1: none). While
 // attached, only that guest's output is shown and typed bytes go to it.

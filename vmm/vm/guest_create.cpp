@@ -190,7 +190,8 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
 
 bool reload_guest(Guest& g) {
   __builtin_memset(mem::phys_to_virt<void>(g.ram_phys), 0, g.ram_bytes);
-  g.regs = GuestRegs{};
+  g.regs = arch::Gprs{};
+  g.cr2 = 0;
   g.launched = false;
   g.vmcs_ready = false;
   g.slices = 0;

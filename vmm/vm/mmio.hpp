@@ -1,23 +1,17 @@
 // Emulated MMIO regions of a guest: its EPT leaves them unmapped, so every
-// access is an EPT violation; the VMM decodes the faulting instruction
-// (vmm/decode) and lets the region's device answer (SDM 3C §28.2.3.2 for
-// what the exit reports; the instruction itself must be fetched and
-// decoded because an EPT violation carries no operand).
+// access is an EPT violation; the VMM emulates the faulting instruction
+// (vmm/emulate/mmio_emulator.hpp) and lets the region's device answer (SDM
+// 3C §28.2.3.2 for what the exit reports; the instruction itself must be
+// fetched and decoded because an EPT violation carries no operand).
 #pragma once
 #include <stdint.h>
+#include "vmm/emulate/mmio_emulator.hpp"
 
 namespace mamori::vm {
 
 struct Guest;
 
-class MmioDevice {
- public:
-  virtual uint64_t mmio_read(uint64_t offset, uint8_t size) = 0;
-  virtual void mmio_write(uint64_t offset, uint8_t size, uint64_t value) = 0;
-
- protected:
-  ~MmioDevice() = default;
-};
+using MmioDevice = emulate::MmioDevice;
 
 struct MmioRegion {
   uint64_t gpa = 0, size = 0;

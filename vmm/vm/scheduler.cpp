@@ -101,6 +101,7 @@ bool init_vmcs(Guest& g, unsigned cpu) {
   h.gdtr_base = arch::gdt_base(cpu);
   h.idtr_base = arch::idt_base();
   h.rip = reinterpret_cast<uint64_t>(&vmx_exit_entry);
+  h.rsp = exit_stack_top(g.regs);  // the exit stub pushes into g.regs (vmm/vm/entry.S)
   h.efer = cpu::rdmsr(cpu::msr::kEfer);
   h.pat = cpu::rdmsr(kPatMsr);
   vmx::setup_host(img, h);
@@ -147,9 +148,9 @@ void report_entry_failure(Guest& g, EnterResult r, const vmx::ExitInfo* e) {
 // (CPUID, VMCALL, I/O) a quarter of its instructions.
 vmx::ExitInfo read_exit_fast() {
   vmx::ExitInfo e;
-  e.reason = {static_cast<uint32_t>(vmread_fast(VmcsField::exit_reason))};
-  e.qualification = vmread_fast(VmcsField::exit_qualification);
-  e.instruction_length = static_cast<uint32_t>(vmread_fast(VmcsField::exit_instruction_length));
+  e.reason = {vmread<VmcsField::exit_reason>()};
+  e.qualification = vmread<VmcsField::exit_qualification>();
+  e.instruction_length = vmread<VmcsField::exit_instruction_length>();
   switch (e.basic()) {
     case vmx::ExitReason::cpuid:
     case vmx::ExitReason::vmcall:
@@ -159,12 +160,15 @@ vmx::ExitInfo read_exit_fast() {
     case vmx::ExitReason::cr_access:
     case vmx::ExitReason::xsetbv:
     case vmx::ExitReason::preemption_timer:
-      return e;
+      return e;  // instruction exits and the timer: never during event delivery
     default:
       if (e.reason.entry_failure()) return vmx::read_exit_info([](VmcsField f) { return vmread(f); });
-      e.guest_physical_address = vmread(VmcsField::guest_physical_address);
-      e.interruption = {static_cast<uint32_t>(vmread(VmcsField::exit_interruption_info))};
-      e.idt_vectoring = {static_cast<uint32_t>(vmread(VmcsField::idt_vectoring_info))};
+      e.guest_physical_address = vmread<VmcsField::guest_physical_address>();
+      e.interruption = {vmread<VmcsField::exit_interruption_info>()};
+      e.idt_vectoring = {vmread<VmcsField::idt_vectoring_info>()};
+      // The event being delivered, re-injected by handle_exit (SDM 3C §27.2.4).
+      if (e.idt_vectoring.valid() && e.idt_vectoring.deliver_error_code())
+        e.idt_vectoring_error_code = vmread<VmcsField::idt_vectoring_error_code>();
       return e;
   }
 }

@@ -41,17 +41,36 @@ inline uint64_t vmread(vmx::VmcsField f) {
   vmread(f, &v);
   return v;
 }
-// Fast-path forms without the failure check, for fields that exist on
-// every VMX CPU with a current VMCS (exit reason, qualification, lengths,
-// guest RIP): a failure there would be a VMM bug, and the checked forms
-// cost a quarter of a CPUID round trip (docs/benchmarks.md).
-inline uint64_t vmread_fast(vmx::VmcsField f) {
+// Typed access (as NOVA's vmcs_t<E>): the value type follows the field's
+// width (SDM 3C §25.11.2, Table 25-21 bits 14:13), so callers never cast.
+// No failure check: with a current VMCS a VMREAD/VMWRITE of a field every
+// VMX CPU has cannot fail (a failure would be a VMM bug), and the checked
+// forms above cost a quarter of a CPUID round trip (docs/benchmarks.md).
+// Fields a CPU may lack, and the whole-image copies, use the checked forms.
+template <vmx::FieldWidth W>
+struct VmcsValue {
+  using type = uint64_t;  // 64-bit and natural width (64 bits on a 64-bit CPU)
+};
+template <>
+struct VmcsValue<vmx::FieldWidth::bits16> {
+  using type = uint16_t;
+};
+template <>
+struct VmcsValue<vmx::FieldWidth::bits32> {
+  using type = uint32_t;
+};
+template <vmx::VmcsField F>
+using vmcs_t = typename VmcsValue<vmx::field_width(F)>::type;
+
+template <vmx::VmcsField F>
+inline vmcs_t<F> vmread() {
   uint64_t v;
-  asm volatile("vmread %1, %0" : "=r"(v) : "r"(static_cast<uint64_t>(f)) : "cc");
-  return v;
+  asm volatile("vmread %1, %0" : "=r"(v) : "r"(static_cast<uint64_t>(F)) : "cc");
+  return static_cast<vmcs_t<F>>(v);
 }
-inline void vmwrite_fast(vmx::VmcsField f, uint64_t v) {
-  asm volatile("vmwrite %1, %0" ::"r"(static_cast<uint64_t>(f)), "r"(v) : "cc", "memory");
+template <vmx::VmcsField F>
+inline void vmwrite(vmcs_t<F> v) {
+  asm volatile("vmwrite %1, %0" ::"r"(static_cast<uint64_t>(F)), "r"(static_cast<uint64_t>(v)) : "cc", "memory");
 }
 
 inline bool vmxon(uint64_t phys) {

@@ -79,3 +79,30 @@ TEST_CASE("whenever can_inject says now, the checker accepts the entry") {
   }
   CHECK(injected > 500);
 }
+
+TEST_CASE("an event interrupted by a VM exit is re-injected with its error code and, if software, its length") {
+  using T = InterruptionInfo::Type;
+  // #PF (hardware exception with an error code) whose delivery hit an EPT violation.
+  InterruptionInfo pf{InterruptionInfo::make(14, T::hardware_exception, true).raw | (1u << 12)};
+  Reinjection r = reinjection_of(pf, 0x6, 3);
+  CHECK(r.info.raw == InterruptionInfo::make(14, T::hardware_exception, true).raw);  // bit 12 cleared
+  CHECK(r.info.reserved_bits() == 0);
+  CHECK(r.has_error_code);
+  CHECK(r.error_code == 0x6);
+  CHECK_FALSE(r.has_instruction_length);
+  // INT 0x80 (software interrupt): the length of the INT instruction.
+  r = reinjection_of(InterruptionInfo::make(0x80, T::software_interrupt, false), 0xDEAD, 2);
+  CHECK_FALSE(r.has_error_code);
+  CHECK(r.error_code == 0);
+  CHECK(r.has_instruction_length);
+  CHECK(r.instruction_length == 2);
+  // INT3 (software exception), INT1 (privileged software exception).
+  CHECK(reinjection_of(InterruptionInfo::make(3, T::software_exception, false), 0, 1).has_instruction_length);
+  CHECK(reinjection_of(InterruptionInfo::make(1, T::privileged_software_exception, false), 0, 1).has_instruction_length);
+  // NMI and external interrupts: as they were, no length.
+  r = reinjection_of(InterruptionInfo::make(2, T::nmi, false), 0, 5);
+  CHECK(r.info.valid());
+  CHECK(r.info.type() == T::nmi);
+  CHECK_FALSE(r.has_instruction_length);
+  CHECK_FALSE(reinjection_of(InterruptionInfo::make(0x30, T::external_interrupt, false), 0, 5).has_instruction_length);
+}

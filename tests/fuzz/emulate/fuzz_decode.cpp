@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "vmm/decode/decoder.hpp"
+#include "vmm/emulate/decoder.hpp"
 
-using namespace mamori::vmm::decode;
+using namespace mamori::emulate;
 
 #define FUZZ_ASSERT(c) \
   do {                 \
@@ -29,13 +29,13 @@ static bool valid_size(uint8_t s) { return s == 1 || s == 2 || s == 4 || s == 8;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   const CpuMode mode = static_cast<CpuMode>(data[0] & 3);
-  GuestGprs regs;
+  Gprs regs{};
   for (unsigned i = 0; i < kNumGprs; ++i) regs.gpr[i] = 0x0123456789ABCDEFull * (i + data[1]);
-  regs.rflags = (data[1] & 1) ? kRflagsDf : 0;
+  const uint64_t rflags = (data[1] & 1) ? kRflagsDf : 0;
   const uint8_t* bytes = data + 2;
   const size_t len = size - 2;
 
-  const Result r = decode(bytes, len, mode, regs);
+  const Result r = decode(bytes, len, mode, regs, rflags);
   if (r.status != Status::Ok) {
     FUZZ_ASSERT(r.status == Status::Unsupported || r.status == Status::Invalid || r.status == Status::Truncated);
     return 0;
@@ -50,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_ASSERT(static_cast<unsigned>(a.reg) < kNumGprs);
     if (a.high_byte) FUZZ_ASSERT(a.size == 1 && static_cast<unsigned>(a.reg) < 4);
     FUZZ_ASSERT(a.string == StringOp::None);
-    GuestGprs after = regs;
+    Gprs after = regs;
     complete_read(a, after, ~uint64_t{0});
     for (unsigned i = 0; i < kNumGprs; ++i) {
       if (i != static_cast<unsigned>(a.reg)) FUZZ_ASSERT(after.gpr[i] == regs.gpr[i]);
@@ -62,9 +62,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (a.direction == Direction::Copy) FUZZ_ASSERT(a.string == StringOp::Movs);
 
   // Prefix-closed: exactly `length` bytes decide the result.
-  const Result exact = decode(bytes, a.length, mode, regs);
+  const Result exact = decode(bytes, a.length, mode, regs, rflags);
   FUZZ_ASSERT(exact.status == Status::Ok);
   FUZZ_ASSERT(same(exact.access, a));
-  for (size_t n = 0; n < a.length; ++n) FUZZ_ASSERT(decode(bytes, n, mode, regs).status == Status::Truncated);
+  for (size_t n = 0; n < a.length; ++n) FUZZ_ASSERT(decode(bytes, n, mode, regs, rflags).status == Status::Truncated);
   return 0;
 }

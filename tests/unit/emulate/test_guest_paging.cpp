@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "vmm/core/guest_paging.hpp"
+#include "vmm/emulate/guest_paging.hpp"
 
-using namespace mamori::core;
+using namespace mamori::emulate;
 
 namespace {
 constexpr uint64_t kPe = 1, kPg = 1ull << 31, kPse = 1ull << 4, kPae = 1ull << 5, kLma = 1ull << 10;
@@ -120,4 +120,56 @@ TEST_CASE("paging without protection is refused; a reader that refuses everythin
   GuestMemoryReader none{nullptr, nullptr};
   CHECK(translate_guest_linear({kPe | kPg, 0x1000, 0, 0}, 0, none).status == WalkStatus::Unreadable);
   CHECK(std::string(describe(WalkStatus::NotPresent)).find("not present") != std::string::npos);
+}
+
+TEST_CASE("access rights (SDM 3A §4.6) and #PF error codes (§4.7)") {
+  Memory m;
+  constexpr uint64_t US = 4, XD = 1ull << 63, kWp = 1ull << 16, kSmep = 1ull << 20, kSmap = 1ull << 21,
+                     kNxe = 1ull << 11;
+  const uint64_t pml4 = 0x30000, pdpt = 0x31000, pd = 0x32000, pt = 0x33000;
+  m.put64(pml4, pdpt | P | RW | US);
+  m.put64(pdpt, pd | P | RW | US);
+  m.put64(pd, pt | P | RW | US);
+  m.put64(pt + 1 * 8, 0x100000 | P | RW);        // 0x1000: supervisor, writable
+  m.put64(pt + 2 * 8, 0x101000 | P | US);        // 0x2000: user, read-only
+  m.put64(pt + 3 * 8, 0x102000 | P | RW | US | XD);  // 0x3000: user, no execute
+  GuestPagingState s{kPe | kPg, pml4, kPae, kLma | kNxe};
+  auto rights = [&](uint64_t la, AccessKind k, uint8_t cpl, bool ac = false) {
+    return translate_guest_access(s, la, Accessor{k, cpl, ac}, m.reader()).status;
+  };
+  WalkResult w = translate_guest_linear(s, 0x2000, m.reader());
+  CHECK(w.user);
+  CHECK_FALSE(w.writable);
+  CHECK(w.executable);
+  CHECK_FALSE(translate_guest_linear(s, 0x3000, m.reader()).executable);
+  // U/S with CPL.
+  CHECK(rights(0x1000, AccessKind::Read, 3) == WalkStatus::Denied);
+  CHECK(rights(0x1000, AccessKind::Read, 0) == WalkStatus::Ok);
+  CHECK(rights(0x2000, AccessKind::Read, 3) == WalkStatus::Ok);
+  // R/W: user writes always need it, supervisor writes only with CR0.WP.
+  CHECK(rights(0x2000, AccessKind::Write, 3) == WalkStatus::Denied);
+  CHECK(rights(0x2000, AccessKind::Write, 0) == WalkStatus::Ok);
+  s.cr0 |= kWp;
+  CHECK(rights(0x2000, AccessKind::Write, 0) == WalkStatus::Denied);
+  // SMAP: supervisor data accesses to user pages need RFLAGS.AC.
+  s.cr4 |= kSmap;
+  CHECK(rights(0x3000, AccessKind::Write, 0) == WalkStatus::Denied);
+  CHECK(rights(0x3000, AccessKind::Write, 0, true) == WalkStatus::Ok);
+  CHECK(rights(0x1000, AccessKind::Read, 0) == WalkStatus::Ok);
+  // XD with NXE; SMEP for supervisor fetches from user pages.
+  CHECK(rights(0x3000, AccessKind::Fetch, 3) == WalkStatus::Denied);
+  CHECK(rights(0x2000, AccessKind::Fetch, 0) == WalkStatus::Ok);
+  s.cr4 |= kSmep;
+  CHECK(rights(0x2000, AccessKind::Fetch, 0) == WalkStatus::Denied);
+  // Error codes: P, W/R, U/S, RSVD, I/D.
+  CHECK(page_fault_error_code(s, WalkStatus::NotPresent, {AccessKind::Read, 0, false}) == 0x0);
+  CHECK(page_fault_error_code(s, WalkStatus::Denied, {AccessKind::Write, 3, false}) == 0x7);
+  CHECK(page_fault_error_code(s, WalkStatus::ReservedBits, {AccessKind::Read, 0, false}) == 0x9);
+  CHECK(page_fault_error_code(s, WalkStatus::Denied, {AccessKind::Fetch, 0, false}) == 0x11);
+  // XD is a reserved bit without NXE.
+  s.efer &= ~kNxe;
+  CHECK(translate_guest_linear(s, 0x3000, m.reader()).status == WalkStatus::ReservedBits);
+  // Paging off: no page rights at all.
+  GuestPagingState off{kPe, 0, 0, 0};
+  CHECK(translate_guest_access(off, 0x1000, {AccessKind::Write, 3, false}, m.reader()).status == WalkStatus::Ok);
 }

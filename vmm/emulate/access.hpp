@@ -5,7 +5,9 @@
 
 #include <stdint.h>
 
-namespace mamori::vmm::decode {
+#include "vmm/arch/regs.hpp"
+
+namespace mamori::emulate {
 
 // Execution mode of the guest at the fault (SDM Vol. 3, 2.2 / Vol. 1, 3.6):
 // Real and Virtual-8086 mode and 16-bit protected code (CS.D = 0) default to
@@ -14,16 +16,11 @@ namespace mamori::vmm::decode {
 // 64-bit addresses.
 enum class CpuMode : uint8_t { Real16, Protected16, Protected32, Long64 };
 
-// General-purpose registers in ModRM/REX encoding order (SDM Vol. 2, 2.1.5).
-enum class Gpr : uint8_t { Rax, Rcx, Rdx, Rbx, Rsp, Rbp, Rsi, Rdi, R8, R9, R10, R11, R12, R13, R14, R15 };
-inline constexpr unsigned kNumGprs = 16;
-
-struct GuestGprs {
-  uint64_t gpr[kNumGprs] = {};
-  uint64_t rflags = 0;
-  uint64_t& operator[](Gpr r) { return gpr[static_cast<uint8_t>(r)]; }
-  uint64_t operator[](Gpr r) const { return gpr[static_cast<uint8_t>(r)]; }
-};
+// General-purpose registers: the VMM's one register file, in ModRM/REX
+// encoding order (vmm/arch/regs.hpp; SDM Vol. 2, 2.1.5).
+using arch::Gpr;
+using arch::Gprs;
+using arch::kNumGprs;
 
 inline constexpr uint64_t kRflagsDf = 1u << 10;  // SDM Vol. 1, 3.4.3.2
 
@@ -73,4 +70,4 @@ struct Result {
   Access access{};
 };
 
-}  // namespace mamori::vmm::decode
+}  // namespace mamori::emulate

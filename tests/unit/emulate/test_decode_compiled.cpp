@@ -5,9 +5,9 @@
 
 #include <catch.hpp>
 
-#include "vmm/decode/decoder.hpp"
+#include "vmm/emulate/decoder.hpp"
 
-using namespace mamori::vmm::decode;
+using namespace mamori::emulate;
 
 extern "C" {
 uint8_t edk2_mmio_read8(uintptr_t);
@@ -38,10 +38,10 @@ constexpr uint8_t kRet = 0xC3;
 Result decode_at(const void* code) {
   uint8_t bytes[kMaxInstructionLength];
   memcpy(bytes, code, sizeof bytes);
-  GuestGprs regs;
+  Gprs regs{};
   regs[Gpr::Rdi] = 0x1122334455667788ull;  // first argument
   regs[Gpr::Rsi] = 0x99AABBCCDDEEFF01ull;  // second argument
-  return decode(bytes, sizeof bytes, CpuMode::Long64, regs);
+  return decode(bytes, sizeof bytes, CpuMode::Long64, regs, 0);
 }
 
 // A read accessor: one load into the return register, then ret; after
@@ -53,7 +53,7 @@ void check_read(const void* fn, uint8_t size) {
   CHECK(r.access.size == size);
   CHECK(r.access.reg == Gpr::Rax);
   CHECK(static_cast<const uint8_t*>(fn)[r.access.length] == kRet);
-  GuestGprs regs;
+  Gprs regs{};
   regs[Gpr::Rax] = 0xDEADDEADDEADDEADull;
   complete_read(r.access, regs, 0xF1E2D3C4B5A69788ull);
   const uint64_t mask = size == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * size)) - 1;

@@ -1,6 +1,6 @@
-#include "vmm/decode/decoder.hpp"
+#include "vmm/emulate/decoder.hpp"
 
-namespace mamori::vmm::decode {
+namespace mamori::emulate {
 namespace {
 
 // Legacy prefixes (SDM Vol. 2, 2.1.1).
@@ -118,7 +118,7 @@ bool parse_modrm(Decoder& d, uint8_t address_size, uint8_t rex, ModRm& out) {
   return d.skip(mod == 1 ? 1 : 4);
 }
 
-uint64_t gpr_value(const GuestGprs& regs, uint8_t reg, uint8_t size, bool rex_present, bool& high) {
+uint64_t gpr_value(const Gprs& regs, uint8_t reg, uint8_t size, bool rex_present, bool& high) {
   high = size == 1 && !rex_present && reg >= 4 && reg < 8;
   if (high) return (regs.gpr[reg - 4] >> 8) & 0xFF;
   return regs.gpr[reg] & mask_bytes(size);
@@ -126,7 +126,7 @@ uint64_t gpr_value(const GuestGprs& regs, uint8_t reg, uint8_t size, bool rex_pr
 
 }  // namespace
 
-Result decode(const uint8_t* bytes, size_t len, CpuMode mode, const GuestGprs& regs) {
+Result decode(const uint8_t* bytes, size_t len, CpuMode mode, const Gprs& regs, uint64_t rflags) {
   Result res;
   if (bytes == nullptr) return res;  // Invalid
   Decoder d{bytes, len};
@@ -283,7 +283,7 @@ Result decode(const uint8_t* bytes, size_t len, CpuMode mode, const GuestGprs& r
       if (!movs) a.value = regs[Gpr::Rax] & mask_bytes(a.size);
       a.rep = rep;
       a.count = rep ? (regs[Gpr::Rcx] & mask_bytes(asz)) : 1;
-      a.backward = (regs.rflags & kRflagsDf) != 0;
+      a.backward = (rflags & kRflagsDf) != 0;
       if (!movs) a.segment = Segment::Es;  // STOS writes ES:rDI, no override
       break;
     }
@@ -301,7 +301,7 @@ Result decode(const uint8_t* bytes, size_t len, CpuMode mode, const GuestGprs& r
   return res;
 }
 
-void complete_read(const Access& a, GuestGprs& regs, uint64_t memory_value) {
+void complete_read(const Access& a, Gprs& regs, uint64_t memory_value) {
   if (a.direction != Direction::Read || a.reg_size == 0) return;
   uint64_t v = memory_value & mask_bytes(a.size);
   if (a.extend == Extend::Sign) v = sign_extend(v, a.size);
@@ -339,7 +339,7 @@ bool mmio_direction(const Access& a, FaultKind fault, Direction& out) {
   return false;
 }
 
-void advance_string(const Access& a, GuestGprs& regs, uint64_t iterations) {
+void advance_string(const Access& a, Gprs& regs, uint64_t iterations) {
   if (a.string == StringOp::None) return;
   const uint64_t m = mask_bytes(a.address_size);
   const uint64_t delta = iterations * a.size;
@@ -359,4 +359,4 @@ void advance_string(const Access& a, GuestGprs& regs, uint64_t iterations) {
   }
 }
 
-}  // namespace mamori::vmm::decode
+}  // namespace mamori::emulate

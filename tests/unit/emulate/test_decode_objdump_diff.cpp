@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "vmm/decode/decoder.hpp"
+#include "vmm/emulate/decoder.hpp"
 
-using namespace mamori::vmm::decode;
+using namespace mamori::emulate;
 
 namespace {
 
@@ -116,12 +116,12 @@ bool plausible(const std::string& text) {
 
 void run(CpuMode mode, const char* arch, uint64_t seed) {
   Lcg g{seed};
-  GuestGprs regs;
+  Gprs regs{};
   std::vector<uint8_t> blob;
   std::vector<int> lens;
   for (int i = 0; i < 4000; ++i) {
     const auto c = candidate(g, mode == CpuMode::Long64);
-    const Result r = decode(c.data(), c.size(), mode, regs);
+    const Result r = decode(c.data(), c.size(), mode, regs, 0);
     if (r.status != Status::Ok) continue;
     blob.insert(blob.end(), c.begin(), c.begin() + r.access.length);
     lens.push_back(r.access.length);
@@ -153,13 +153,13 @@ TEST_CASE("generated 16-bit instructions: decoder and objdump agree", "[decode][
 }
 
 TEST_CASE("only the supported opcodes ever decode Ok", "[decode]") {
-  GuestGprs regs;
+  Gprs regs{};
   const CpuMode modes[] = {CpuMode::Real16, CpuMode::Protected16, CpuMode::Protected32, CpuMode::Long64};
   for (CpuMode m : modes) {
     for (int op = 0; op < 256; ++op) {
       for (int second : {0x02, 0x45, 0xB6, 0xBF, 0x84}) {
         uint8_t b[16] = {static_cast<uint8_t>(op), static_cast<uint8_t>(second), 0x02, 0x10, 0x20};
-        const Result r = decode(b, sizeof b, m, regs);
+        const Result r = decode(b, sizeof b, m, regs, 0);
         if (r.status != Status::Ok) continue;
         CAPTURE(op, second, int(m));
         const bool one_byte = op == 0x88 || op == 0x89 || op == 0x8A || op == 0x8B || (op >= 0xA0 && op <= 0xA5) ||

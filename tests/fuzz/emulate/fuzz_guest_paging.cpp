@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/core/guest_paging.hpp"
+#include "vmm/emulate/guest_paging.hpp"
 
-using namespace mamori::core;
+using namespace mamori::emulate;
 
 namespace {
 struct Memory {

@@ -3,9 +3,9 @@
 
 #include <catch.hpp>
 
-#include "vmm/decode/decoder.hpp"
+#include "vmm/emulate/decoder.hpp"
 
-using namespace mamori::vmm::decode;
+using namespace mamori::emulate;
 
 namespace {
 Access read_access(uint8_t size, Gpr reg, uint8_t reg_size, Extend ext, bool high = false) {
@@ -21,7 +21,7 @@ Access read_access(uint8_t size, Gpr reg, uint8_t reg_size, Extend ext, bool hig
 }  // namespace
 
 TEST_CASE("complete_read merges, zero-extends and sign-extends as MOV/MOVZX/MOVSX", "[decode]") {
-  GuestGprs r;
+  Gprs r{};
   r[Gpr::Rbx] = 0xAAAAAAAAAAAAAAAAull;
   complete_read(read_access(1, Gpr::Rbx, 1, Extend::None), r, 0x1234);
   CHECK(r[Gpr::Rbx] == 0xAAAAAAAAAAAAAA34ull);  // 8-bit: rest kept
@@ -53,9 +53,9 @@ TEST_CASE("complete_read merges, zero-extends and sign-extends as MOV/MOVZX/MOVS
 
 TEST_CASE("decode then complete: movzbl reads into eax", "[decode]") {
   const uint8_t movzbl[] = {0x0F, 0xB6, 0x02};  // movzbl (%rdx),%eax (checked in the gas table)
-  GuestGprs r;
+  Gprs r{};
   r[Gpr::Rax] = ~uint64_t{0};
-  const Result res = decode(movzbl, sizeof movzbl, CpuMode::Long64, r);
+  const Result res = decode(movzbl, sizeof movzbl, CpuMode::Long64, r, 0);
   REQUIRE(res.status == Status::Ok);
   complete_read(res.access, r, 0xC3);
   CHECK(r[Gpr::Rax] == 0xC3);
@@ -67,7 +67,7 @@ TEST_CASE("advance_string: forward, backward, REP count, address-size wrap", "[d
   a.size = 4;
   a.rep = true;
   a.address_size = 8;
-  GuestGprs r;
+  Gprs r{};
   r[Gpr::Rsi] = 0x1000;
   r[Gpr::Rdi] = 0x2000;
   r[Gpr::Rcx] = 10;
@@ -102,10 +102,10 @@ TEST_CASE("advance_string: forward, backward, REP count, address-size wrap", "[d
 
 TEST_CASE("REP count uses the address-size part of rCX and DF", "[decode]") {
   const uint8_t rep_movsl_a32[] = {0x67, 0xF3, 0xA5};
-  GuestGprs r;
+  Gprs r{};
   r[Gpr::Rcx] = 0xFFFFFFFF00000010ull;
-  r.rflags = kRflagsDf;
-  const Result res = decode(rep_movsl_a32, sizeof rep_movsl_a32, CpuMode::Long64, r);
+  const uint64_t rflags = kRflagsDf;
+  const Result res = decode(rep_movsl_a32, sizeof rep_movsl_a32, CpuMode::Long64, r, rflags);
   REQUIRE(res.status == Status::Ok);
   CHECK(res.access.count == 0x10);
   CHECK(res.access.backward);
@@ -117,34 +117,34 @@ TEST_CASE("more than 15 bytes of prefixes is Invalid; null input is Invalid", "[
   memset(b, 0x66, sizeof b);
   b[14] = 0x89;
   b[15] = 0x02;
-  GuestGprs r;
-  CHECK(decode(b, sizeof b, CpuMode::Long64, r).status == Status::Invalid);
+  Gprs r{};
+  CHECK(decode(b, sizeof b, CpuMode::Long64, r, 0).status == Status::Invalid);
   // 13 prefixes + opcode + ModRM = 15 bytes: still fine.
   uint8_t c[15];
   memset(c, 0x66, sizeof c);
   c[13] = 0x89;
   c[14] = 0x02;
-  const Result ok = decode(c, sizeof c, CpuMode::Long64, r);
+  const Result ok = decode(c, sizeof c, CpuMode::Long64, r, 0);
   CHECK(ok.status == Status::Ok);
   CHECK(ok.access.length == 15);
-  CHECK(decode(nullptr, 4, CpuMode::Long64, r).status == Status::Invalid);
-  CHECK(decode(c, 0, CpuMode::Long64, r).status == Status::Truncated);
+  CHECK(decode(nullptr, 4, CpuMode::Long64, r, 0).status == Status::Invalid);
+  CHECK(decode(c, 0, CpuMode::Long64, r, 0).status == Status::Truncated);
 }
 
 TEST_CASE("REX bytes are instructions outside 64-bit mode", "[decode]") {
   const uint8_t b[] = {0x48, 0x89, 0x02};
-  GuestGprs r;
-  CHECK(decode(b, sizeof b, CpuMode::Protected32, r).status == Status::Unsupported);  // dec %eax
-  CHECK(decode(b, sizeof b, CpuMode::Long64, r).access.size == 8);
+  Gprs r{};
+  CHECK(decode(b, sizeof b, CpuMode::Protected32, r, 0).status == Status::Unsupported);  // dec %eax
+  CHECK(decode(b, sizeof b, CpuMode::Long64, r, 0).access.size == 8);
 }
 
 TEST_CASE("64-bit mode ignores ES/CS/SS/DS overrides but keeps FS/GS", "[decode]") {
   const uint8_t ss_mov[] = {0x36, 0x8B, 0x02};
   const uint8_t gs_mov[] = {0x65, 0x8B, 0x02};
-  GuestGprs r;
-  CHECK(decode(ss_mov, sizeof ss_mov, CpuMode::Long64, r).access.segment == Segment::Ds);
-  CHECK(decode(gs_mov, sizeof gs_mov, CpuMode::Long64, r).access.segment == Segment::Gs);
-  CHECK(decode(ss_mov, sizeof ss_mov, CpuMode::Protected32, r).access.segment == Segment::Ss);
+  Gprs r{};
+  CHECK(decode(ss_mov, sizeof ss_mov, CpuMode::Long64, r, 0).access.segment == Segment::Ds);
+  CHECK(decode(gs_mov, sizeof gs_mov, CpuMode::Long64, r, 0).access.segment == Segment::Gs);
+  CHECK(decode(ss_mov, sizeof ss_mov, CpuMode::Protected32, r, 0).access.segment == Segment::Ss);
 }
 
 TEST_CASE("mmio_direction checks the decode against the EPT fault", "[decode]") {

@@ -13,22 +13,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/decode/access.hpp"
+#include "vmm/emulate/access.hpp"
 
-namespace mamori::vmm::decode {
+namespace mamori::emulate {
 
 // SDM Vol. 2, 2.3.11: an instruction is at most 15 bytes.
 inline constexpr size_t kMaxInstructionLength = 15;
 
 // Decodes the instruction at `bytes[0..len)`; `regs` supplies the values of
-// written registers, rCX for REP counts and RFLAGS.DF.
-Result decode(const uint8_t* bytes, size_t len, CpuMode mode, const GuestGprs& regs);
+// written registers and rCX for REP counts, `rflags` DF.
+Result decode(const uint8_t* bytes, size_t len, CpuMode mode, const Gprs& regs, uint64_t rflags);
 
 // Puts the `size`-byte value read from MMIO into the destination register of
 // a Direction::Read access with MOV/MOVZX/MOVSX semantics: 8- and 16-bit
 // destinations keep the register's other bits, 32-bit destinations clear
 // bits 63:32 (SDM Vol. 1, 3.4.1.1), AH-style destinations use bits 15:8.
-void complete_read(const Access& a, GuestGprs& regs, uint64_t memory_value);
+void complete_read(const Access& a, Gprs& regs, uint64_t memory_value);
 
 // What the EPT-violation exit qualification says the faulting access was
 // (SDM Vol. 3C, "Exit Qualification for EPT Violations": bit 0 data read,
@@ -46,6 +46,6 @@ bool mmio_direction(const Access& a, FaultKind fault, Direction& out);
 // Advances rSI/rDI (by size, backwards when DF=1) and, for REP, decrements
 // rCX, for `iterations` completed elements of a string access, in the
 // access's address size (SDM Vol. 2, MOVS/STOS, REP).
-void advance_string(const Access& a, GuestGprs& regs, uint64_t iterations);
+void advance_string(const Access& a, Gprs& regs, uint64_t iterations);
 
-}  // namespace mamori::vmm::decode
+}  // namespace mamori::emulate

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "vmm/decode/decoder.hpp"
+#include "vmm/emulate/decoder.hpp"
 
-using namespace mamori::vmm::decode;
+using namespace mamori::emulate;
 
 extern "C" {
 struct FormEntry {
@@ -79,8 +79,8 @@ Want un(const char* t) {
 }
 
 // Register file: rax = 0x1122334455667788, rcx = 3, rN = 0x0101..01 * (N + 1).
-GuestGprs test_regs() {
-  GuestGprs r;
+Gprs test_regs() {
+  Gprs r{};
   for (unsigned i = 0; i < kNumGprs; ++i) r.gpr[i] = 0x0101010101010101ull * (i + 1);
   r[Gpr::Rax] = 0x1122334455667788ull;
   r[Gpr::Rcx] = 3;
@@ -198,12 +198,12 @@ std::vector<const FormEntry*> forms() {
 TEST_CASE("every gas-assembled form decodes as specified", "[decode][gas]") {
   const auto f = forms();
   REQUIRE(f.size() == wants().size());
-  const GuestGprs regs = test_regs();
+  const Gprs regs = test_regs();
   for (size_t i = 0; i < f.size(); ++i) {
     const Want& w = wants()[i];
     CAPTURE(i, f[i]->text, int(f[i]->mode));
     REQUIRE(squash(f[i]->text) == squash(w.text));
-    const Result r = decode(f[i]->bytes, f[i]->length, mode_of(f[i]->mode), regs);
+    const Result r = decode(f[i]->bytes, f[i]->length, mode_of(f[i]->mode), regs, 0);
     CHECK(r.status == w.status);
     if (w.status != Status::Ok) continue;
     const Access& a = r.access;
@@ -227,18 +227,18 @@ TEST_CASE("every gas-assembled form decodes as specified", "[decode][gas]") {
 }
 
 TEST_CASE("fewer bytes than the instruction: Truncated; extra bytes: ignored", "[decode][gas]") {
-  const GuestGprs regs = test_regs();
+  const Gprs regs = test_regs();
   for (const FormEntry* e : forms()) {
     CAPTURE(e->text);
-    const Result full = decode(e->bytes, e->length, mode_of(e->mode), regs);
+    const Result full = decode(e->bytes, e->length, mode_of(e->mode), regs, 0);
     if (full.status != Status::Ok) continue;
     for (size_t n = 0; n < e->length; ++n) {
-      CHECK(decode(e->bytes, n, mode_of(e->mode), regs).status == Status::Truncated);
+      CHECK(decode(e->bytes, n, mode_of(e->mode), regs, 0).status == Status::Truncated);
     }
     uint8_t buf[32] = {};
     memcpy(buf, e->bytes, e->length);
     memset(buf + e->length, 0x90, sizeof buf - e->length);
-    const Result longer = decode(buf, sizeof buf, mode_of(e->mode), regs);
+    const Result longer = decode(buf, sizeof buf, mode_of(e->mode), regs, 0);
     REQUIRE(longer.status == Status::Ok);
     CHECK(longer.access.length == e->length);
   }
@@ -287,7 +287,7 @@ TEST_CASE("gas lengths agree with objdump, and the decoder with both", "[decode]
     const char* name;
     const char* arch;
   } secs[] = {{16, ".mamori_dec_16", "i8086"}, {32, ".mamori_dec_32", "i386"}, {64, ".mamori_dec_64", "i386:x86-64"}};
-  const GuestGprs regs = test_regs();
+  const Gprs regs = test_regs();
   for (const Sec& s : secs) {
     CAPTURE(s.name);
     std::vector<int> gas;
@@ -301,7 +301,7 @@ TEST_CASE("gas lengths agree with objdump, and the decoder with both", "[decode]
     const std::vector<int> od = objdump_lengths(s.name, s.arch);
     CHECK(od == gas);
     for (const FormEntry* e : entries) {
-      const Result r = decode(e->bytes, e->length, mode_of(e->mode), regs);
+      const Result r = decode(e->bytes, e->length, mode_of(e->mode), regs, 0);
       if (r.status == Status::Ok) CHECK(int(r.access.length) == int(e->length));
     }
   }
