@@ -18,6 +18,7 @@ some recomputed here (the PCR extend), each with a time limit."""
 import hashlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -165,10 +166,15 @@ def main():
             print(log.text())
             return 1
         finally:
+            # Each runs in its own session: signal the whole group, since
+            # `timeout` does not pass a SIGKILL on to QEMU (a halted guest
+            # would keep its QEMU alive).
             for p in (proc, swtpm):
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.wait()
     print("PASS %s: %s, %s, TPM script done at %.1f s, total %.1f s" % (
         name, os.path.basename(kernel), ", ".join("%s ok" % s for s in STEPS), t_script, time.monotonic() - t0))
     print("ekpub %s" % r["ekpub"][1])
