@@ -14,6 +14,7 @@
 
 using namespace mamori::vtpm::migration;
 using crypto::span;
+using crypto::Bytes;
 
 namespace {
 

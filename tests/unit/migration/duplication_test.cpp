@@ -17,6 +17,7 @@
 using namespace mamori::vtpm::migration;
 using namespace mamori::vtpm::migration::tpm2;
 namespace protocol = mamori::vtpm::protocol;
+using mamori::vtpm::migration::crypto::Bytes;
 using crypto::span;
 
 namespace {
