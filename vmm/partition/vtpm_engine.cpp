@@ -5,15 +5,15 @@
 #include "vmm/mem/frames.hpp"
 #include "vmm/partition/process.hpp"
 #include "vmm/vm/scheduler.hpp"
-#include "vtpm/common/tpm_header.hpp"
-#include "vtpm/service/wire/frame_assembler.hpp"
-#include "vtpm/service/wire/partition_frame.hpp"
+#include "vtpm/protocol/tpm_header.hpp"
+#include "vtpm/protocol/frame_assembler.hpp"
+#include "vtpm/protocol/partition_frame.hpp"
 
 namespace mamori::partition {
 namespace {
-namespace wire = vtpm::wire;
+namespace protocol = vtpm::protocol;
 constexpr size_t kFrameBufBytes = 256 * 1024;   // largest frame we accept: a state blob
-constexpr size_t kStateCap = kFrameBufBytes - wire::kFrameHeaderSize;
+constexpr size_t kStateCap = kFrameBufBytes - protocol::kFrameHeaderSize;
 
 uint64_t frames_for(size_t bytes) { return (bytes + mem::kFrameSize - 1) / mem::kFrameSize; }
 
@@ -43,7 +43,7 @@ bool VtpmEngine::exchange(const uint8_t* frame, size_t len, uint8_t* rsp, size_t
   if (st == ProcessState::Exited || st == ProcessState::Faulted) running_ = false;
   // Take every frame it wrote. state_changed first is the protocol's rule:
   // they are kept before the response goes anywhere.
-  wire::FrameAssembler fa(frame_buf_, kFrameBufBytes);
+  protocol::FrameAssembler fa(frame_buf_, kFrameBufBytes);
   uint8_t chunk[512];
   size_t n;
   bool got_answer = false;
@@ -51,18 +51,18 @@ bool VtpmEngine::exchange(const uint8_t* frame, size_t len, uint8_t* rsp, size_t
     size_t off = 0;
     while (off < n) {
       size_t used = 0;
-      wire::FrameAssembler::Status s = fa.feed(chunk + off, n - off, used);
+      protocol::FrameAssembler::Status s = fa.feed(chunk + off, n - off, used);
       off += used;
-      if (s == wire::FrameAssembler::Status::error) {
-        LOG_ERROR("vtpm %s: unframed output (%s): engine stopped", name_, wire::frame_error_name(fa.error()));
+      if (s == protocol::FrameAssembler::Status::error) {
+        LOG_ERROR("vtpm %s: unframed output (%s): engine stopped", name_, protocol::frame_error_name(fa.error()));
         running_ = false;
         return false;
       }
-      if (s == wire::FrameAssembler::Status::need_more) continue;
-      const wire::FrameHeader& h = fa.header();
+      if (s == protocol::FrameAssembler::Status::need_more) continue;
+      const protocol::FrameHeader& h = fa.header();
       switch (h.type) {
-        case wire::FrameType::state_changed:
-          if (wire::is_blob_type(h.arg) && h.length <= kStateCap) {
+        case protocol::FrameType::state_changed:
+          if (protocol::is_blob_type(h.arg) && h.length <= kStateCap) {
             unsigned t = h.arg - 1;
             for (size_t i = 0; i < h.length; ++i) state_[t][i] = fa.payload()[i];
             state_len_[t] = h.length;
@@ -70,15 +70,13 @@ bool VtpmEngine::exchange(const uint8_t* frame, size_t len, uint8_t* rsp, size_t
             LOG_ERROR("vtpm %s: state blob type %u of %u bytes not kept", name_, h.arg, h.length);
           }
           break;
-        case wire::FrameType::tpm_response:
+        case protocol::FrameType::tpm_response:
           rsp_len = h.length <= rsp_cap ? h.length : 0;
           for (size_t i = 0; i < rsp_len; ++i) rsp[i] = fa.payload()[i];
           got_answer = true;
           break;
-        case wire::FrameType::result:
-          result = h.length == 4 ? (fa.payload()[0] | fa.payload()[1] << 8 | fa.payload()[2] << 16 |
-                                    static_cast<uint32_t>(fa.payload()[3]) << 24)
-                                 : ~0u;
+        case protocol::FrameType::result:
+          result = h.length == 4 ? protocol::load_le32(fa.payload()) : ~0u;
           got_answer = true;
           break;
         default:
@@ -94,7 +92,7 @@ bool VtpmEngine::start(const char* vm_name, const boot::LoadedFile& image) {
   lib::copy_str(name_, vm_name, sizeof name_);
   proc_ = alloc_object<Process>();
   frame_buf_ = alloc_bytes(kFrameBufBytes);
-  cmd_frame_ = alloc_bytes(wire::kFrameHeaderSize + wire::kMaxTpmCommand);
+  cmd_frame_ = alloc_bytes(protocol::kFrameHeaderSize + protocol::kMaxTpmCommand);
   for (auto& s : state_) s = alloc_bytes(kStateCap);
   if (!proc_ || !frame_buf_ || !cmd_frame_ || !state_[0] || !state_[1] || !state_[2]) {
     LOG_ERROR("vtpm %s: out of memory for the engine", name_);
@@ -110,8 +108,8 @@ bool VtpmEngine::start(const char* vm_name, const boot::LoadedFile& image) {
     running_ = false;
     return false;
   }
-  uint8_t init[wire::kFrameHeaderSize];
-  wire::encode_frame_header({wire::FrameType::init, 0, 0}, init, sizeof init);
+  uint8_t init[protocol::kFrameHeaderSize];
+  protocol::encode_frame_header({protocol::FrameType::init, 0, 0}, init, sizeof init);
   if (!exchange(init, sizeof init, nullptr, 0, rl, result) || result != 0) {
     LOG_ERROR("vtpm %s: TPM power-on failed (result %u)", name_, result);
     running_ = false;
@@ -124,8 +122,8 @@ bool VtpmEngine::start(const char* vm_name, const boot::LoadedFile& image) {
 
 bool VtpmEngine::reset() {
   if (!running_) return false;
-  uint8_t init[wire::kFrameHeaderSize];
-  wire::encode_frame_header({wire::FrameType::init, 0, 0}, init, sizeof init);
+  uint8_t init[protocol::kFrameHeaderSize];
+  protocol::encode_frame_header({protocol::FrameType::init, 0, 0}, init, sizeof init);
   size_t rl;
   uint32_t result;
   if (!exchange(init, sizeof init, nullptr, 0, rl, result) || result != 0) {
@@ -141,16 +139,16 @@ void VtpmEngine::submit(vtpm::SubmissionId id, uint8_t locality, const uint8_t* 
   ++commands_;
   size_t rl = 0;
   uint32_t result;
-  if (running_ && len <= wire::kMaxTpmCommand) {
+  if (running_ && len <= protocol::kMaxTpmCommand) {
     uint8_t* frame = cmd_frame_;
-    size_t h = wire::encode_frame_header({wire::FrameType::tpm_command, locality, static_cast<uint32_t>(len)}, frame,
-                                         wire::kFrameHeaderSize);
+    size_t h = protocol::encode_frame_header({protocol::FrameType::tpm_command, locality, static_cast<uint32_t>(len)}, frame,
+                                         protocol::kFrameHeaderSize);
     for (size_t i = 0; i < len; ++i) frame[h + i] = command[i];
     if (!exchange(frame, h + len, rsp, cap, rl, result) || rl == 0) rl = 0;
   }
   if (rl == 0) {
     LOG_WARN("vtpm %s: no response from the engine: TPM_RC_FAILURE", name_);
-    rl = vtpm::write_error_response(rsp, cap, vtpm::kTpmRcFailure);
+    rl = vtpm::protocol::write_error_response(rsp, cap, vtpm::protocol::kTpmRcFailure);
   }
   done.complete(id, rl);
 }

@@ -5,7 +5,7 @@
 #include "vmm/partition/vtpm_engine.hpp"
 #include "vmm/vm/guest.hpp"
 #include "vmm/vm/mmio.hpp"
-#include "vtpm/common/tpm_header.hpp"
+#include "vtpm/protocol/tpm_header.hpp"
 #include "vtpm/crb/crb_device.hpp"
 #include "vtpm/tis/tis_device.hpp"
 
@@ -23,7 +23,7 @@ class DetachedEngine final : public vtpm::TpmBackend {
                guest_name);
       warned = true;
     }
-    done.complete(id, vtpm::write_error_response(rsp, cap, vtpm::kTpmRcFailure));
+    done.complete(id, vtpm::protocol::write_error_response(rsp, cap, vtpm::protocol::kTpmRcFailure));
   }
   void cancel(vtpm::SubmissionId) override {}
 };

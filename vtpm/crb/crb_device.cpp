@@ -2,9 +2,12 @@
 
 #include <string.h>
 
-#include "vtpm/common/tpm_header.hpp"
+#include "vtpm/protocol/tpm_header.hpp"
 
 namespace mamori::vtpm::crb {
+
+using namespace protocol;  // TPM header and error responses
+
 namespace {
 
 constexpr Reg kRegs[] = {kLocState, kLocCtrl, kLocSts,   kIntfId,   kCtrlExt,  kCtrlReq,
@@ -46,14 +49,12 @@ CrbDevice::CrbDevice(TpmBackend& backend, InterruptSink* irq, const CrbConfig& c
     : backend_(backend), irq_(irq), config_(config) {}
 
 void CrbDevice::reset() {
-  if (in_flight_) backend_.cancel(in_flight_id_);
+  slot_.reset(backend_);
   arbiter_.reset();
   state_ = CrbState::Idle;
   go_idle_pending_ = false;
-  start_deferred_ = false;
   cancel_ = 0;
   int_enable_ = int_status_ = 0;
-  current_id_ = 0;
   update_irq();
 }
 
@@ -180,8 +181,8 @@ void CrbDevice::write_register(uint8_t, uint16_t base, uint32_t value) {
       break;
     case kCtrlCancel.offset:
       cancel_ = value & kCancelInvoke;
-      if (cancel_ && state_ == CrbState::Execution && in_flight_ && in_flight_id_ == current_id_) {
-        backend_.cancel(current_id_);
+      if (cancel_ && state_ == CrbState::Execution && slot_.running_current()) {
+        backend_.cancel(slot_.current());
       }
       break;
     case kCtrlStart.offset:
@@ -249,8 +250,9 @@ void CrbDevice::write_ctrl_req(uint32_t value) {
 }
 
 void CrbDevice::start() {
-  current_id_ = next_id_++;
-  if (next_id_ == 0) next_id_ = 1;
+  // While the engine still runs an aborted command it owns rsp_ until it
+  // completes; this command starts then.
+  const bool now = slot_.begin();
   state_ = CrbState::Execution;
   // In separate-page mode the guest can write the page at any time: parse
   // and submit a private copy, so the size checked is the size sent.
@@ -265,33 +267,30 @@ void CrbDevice::start() {
   // A size no command can have is answered with TPM_RC_COMMAND_SIZE
   // without the engine (cmd_len_ = 0 marks it).
   cmd_len_ = (h.size < kTpmHeaderSize || h.size > buffer_size()) ? 0 : h.size;
-  if (in_flight_) {
-    // The engine still runs an aborted command and owns rsp_ until it
-    // completes; this command starts then.
-    start_deferred_ = true;
-    return;
-  }
-  submit_current();
+  if (now) submit_current();
 }
 
 void CrbDevice::submit_current() {
-  start_deferred_ = false;
+  slot_.clear_deferred();
   if (cmd_len_ == 0) {
     finish(write_error_response(rsp_, sizeof rsp_, kTpmRcCommandSize));
     return;
   }
-  in_flight_ = true;
-  in_flight_id_ = current_id_;
-  backend_.submit(current_id_, arbiter_.active(), submit_from_, cmd_len_, rsp_, sizeof rsp_, *this);
+  const SubmissionId id = slot_.submitted();
+  backend_.submit(id, arbiter_.active(), submit_from_, cmd_len_, rsp_, sizeof rsp_, *this);
 }
 
 void CrbDevice::complete(SubmissionId id, size_t response_len) {
-  if (!in_flight_ || id != in_flight_id_) return;
-  in_flight_ = false;
-  if (state_ != CrbState::Execution || id != current_id_) {
-    // An aborted command finished; start the one that waited for it.
-    if (start_deferred_ && state_ == CrbState::Execution) submit_current();
-    return;
+  const bool waiting = state_ == CrbState::Execution;
+  switch (slot_.complete(id, waiting)) {
+    case CommandSlot::Completion::ignored:
+      return;
+    case CommandSlot::Completion::stale:
+      // An aborted command finished; start the one that waited for it.
+      if (slot_.start_deferred(waiting)) submit_current();
+      return;
+    case CommandSlot::Completion::current:
+      break;
   }
   TpmHeader h{};
   if (response_len > buffer_size() || !parse_header(rsp_, response_len, h) || h.size != response_len) {
@@ -311,11 +310,7 @@ void CrbDevice::finish(size_t response_len) {
 }
 
 void CrbDevice::abort_command() {
-  if (state_ == CrbState::Execution && in_flight_ && in_flight_id_ == current_id_) {
-    backend_.cancel(current_id_);
-  }
-  current_id_ = 0;
-  start_deferred_ = false;
+  slot_.abort(backend_, state_ == CrbState::Execution);
   go_idle_pending_ = false;
   state_ = CrbState::Idle;
 }

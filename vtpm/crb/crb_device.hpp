@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vtpm/common/command_slot.hpp"
 #include "vtpm/common/locality.hpp"
 #include "vtpm/common/mmio.hpp"
 #include "vtpm/common/tpm_backend.hpp"
@@ -63,7 +64,7 @@ class CrbDevice final : public TpmCompletion {
   uint8_t active_locality() const { return arbiter_.active(); }
   bool start_pending() const { return state_ == CrbState::Execution; }
   bool irq_asserted() const { return irq_level_; }
-  bool engine_busy() const { return in_flight_; }
+  bool engine_busy() const { return slot_.in_flight(); }
   const MmioStats& stats() const { return stats_; }
 
  private:
@@ -96,11 +97,7 @@ class CrbDevice final : public TpmCompletion {
   uint8_t rsp_[kTpmBufferSize] = {};
   size_t cmd_len_ = 0;
   const uint8_t* submit_from_ = page_;  // command bytes handed to the engine
-  SubmissionId next_id_ = 1;
-  SubmissionId current_id_ = 0;
-  bool in_flight_ = false;
-  SubmissionId in_flight_id_ = 0;
-  bool start_deferred_ = false;  // START while an aborted command still ran
+  CommandSlot slot_;  // the guest waits in Execution; START may be deferred
 
   MmioStats stats_;
   // Last, so the other members fill the space before its page alignment.

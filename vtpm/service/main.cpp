@@ -2,6 +2,7 @@
 //   host mode (--server ...): swtpm- and mssim-compatible sockets;
 //   partition mode (default): framed messages on fds 0/1, for the VMM.
 #include <openssl/crypto.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,6 +15,7 @@
 #include "vtpm/service/partition/partition_loop.hpp"
 #include "vtpm/service/state/key_source.hpp"
 #include "vtpm/service/state/state_dir.hpp"
+#include "vtpm/service/state/tpm_counter.hpp"
 
 using namespace mamori::vtpm;
 
@@ -21,9 +23,24 @@ namespace {
 
 constexpr int kExitUsage = 2;
 
+void on_stop_signal(int) { host::Server::request_stop(); }
+
+// SIGTERM/SIGINT end the serving loop at its next turn (poll() returns
+// EINTR: no SA_RESTART), so the TPM is stopped, the state directory closed
+// and the process exits 0, as a service manager expects of a clean stop.
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+}
+
 int run_host(const Options& opt) {
   engine::TpmEngine& tpm = engine::TpmEngine::instance();
   std::string err;
+  std::unique_ptr<state::MonotonicCounter> counter;  // outlives dir
   std::unique_ptr<state::StateDir> dir;
   if (!opt.state_dir.empty()) {
     state::SealingKey key{};
@@ -31,7 +48,18 @@ int run_host(const Options& opt) {
       fprintf(stderr, "vtpm-service: %s\n", err.c_str());
       return EXIT_FAILURE;
     }
-    dir = std::make_unique<state::StateDir>(opt.state_dir, key);
+    state::StateDirOptions dopt;
+    dopt.instance_id = opt.instance_id;
+    dopt.adopt = opt.adopt_state;
+    if (!opt.counter_spec.empty()) {
+      counter = state::open_tpm_counter(opt.counter_spec, err);
+      if (!counter) {
+        fprintf(stderr, "vtpm-service: %s\n", err.c_str());
+        return EXIT_FAILURE;
+      }
+      dopt.counter = counter.get();
+    }
+    dir = std::make_unique<state::StateDir>(opt.state_dir, key, dopt);
     key.fill(0);
     if (!dir->open(err) || !dir->load_into(tpm, err)) {
       fprintf(stderr, "vtpm-service: %s\n", err.c_str());
@@ -39,7 +67,7 @@ int run_host(const Options& opt) {
     }
     tpm.set_listener(dir.get());
   }
-  host::Server server(tpm, opt.bind_address, !opt.key_spec.empty());
+  host::Server server(tpm, opt.bind_address, !opt.key_spec.empty(), opt.idle_timeout_s);
   for (const host::Endpoint& e : opt.servers) {
     if (!server.listen(e, err)) {
       fprintf(stderr, "vtpm-service: %s\n", err.c_str());
@@ -56,6 +84,7 @@ int run_host(const Options& opt) {
       return EXIT_FAILURE;
     }
   }
+  install_stop_handlers();
   const int status = server.run();
   tpm.stop();
   tpm.set_listener(nullptr);

@@ -1,8 +1,11 @@
 #include "vtpm/tis/tis_device.hpp"
 
-#include "vtpm/common/tpm_header.hpp"
+#include "vtpm/protocol/tpm_header.hpp"
 
 namespace mamori::vtpm::tis {
+
+using namespace protocol;  // TPM header and error responses
+
 namespace {
 
 
@@ -45,7 +48,7 @@ TisDevice::TisDevice(TpmBackend& backend, InterruptSink* irq, const TisConfig& c
     : backend_(backend), irq_(irq), config_(config) {}
 
 void TisDevice::reset() {
-  if (in_flight_) backend_.cancel(in_flight_id_);  // its completion will be dropped
+  slot_.reset(backend_);  // a completion still to come will be dropped
   arbiter_.reset();
   state_ = TisState::Idle;
   for (uint8_t l = 0; l < kNumLocalities; ++l) {
@@ -57,8 +60,6 @@ void TisDevice::reset() {
   cmd_malformed_ = false;
   rsp_len_ = 0;
   rsp_pos_ = 0;
-  current_id_ = 0;
-  go_deferred_ = false;
   update_irq();
 }
 
@@ -263,7 +264,7 @@ void TisDevice::on_locality_change(const LocalityChange& change) {
 
 void TisDevice::write_sts(uint8_t loc, uint32_t value) {
   if (value & sts::kCommandCancel) {
-    if (state_ == TisState::Execution && in_flight_) backend_.cancel(current_id_);
+    if (state_ == TisState::Execution && slot_.in_flight()) backend_.cancel(slot_.current());
   }
   if (value & sts::kResetEstablishment) {
     // PTP: honoured only from localities 3 and 4.
@@ -302,11 +303,7 @@ void TisDevice::set_ready() {
 }
 
 void TisDevice::abort_command(TisState next) {
-  if (state_ == TisState::Execution && in_flight_ && in_flight_id_ == current_id_) {
-    backend_.cancel(current_id_);  // completion will arrive and be dropped
-  }
-  current_id_ = 0;
-  go_deferred_ = false;
+  slot_.abort(backend_, state_ == TisState::Execution);  // completion will arrive and be dropped
   cmd_len_ = 0;
   cmd_malformed_ = false;
   rsp_len_ = rsp_pos_ = 0;
@@ -345,19 +342,13 @@ uint8_t TisDevice::fifo_read_byte() {
 void TisDevice::go() {
   state_ = TisState::Execution;
   cmd_locality_ = arbiter_.active();
-  current_id_ = next_id_++;
-  if (next_id_ == 0) next_id_ = 1;
-  if (in_flight_) {
-    // The engine still runs an aborted command and owns rsp_ until it
-    // completes; this command starts then.
-    go_deferred_ = true;
-    return;
-  }
-  submit_current();
+  // While the engine still runs an aborted command it owns rsp_ until it
+  // completes; this command starts then.
+  if (slot_.begin()) submit_current();
 }
 
 void TisDevice::submit_current() {
-  go_deferred_ = false;
+  slot_.clear_deferred();
   if (cmd_malformed_) {
     // No TPM command has this size: answer as a TPM would, without the engine.
     rsp_len_ = write_error_response(rsp_, sizeof rsp_, kTpmRcCommandSize);
@@ -366,18 +357,21 @@ void TisDevice::submit_current() {
     raise(arbiter_.active(), intr::kDataAvail);
     return;
   }
-  in_flight_ = true;
-  in_flight_id_ = current_id_;
-  backend_.submit(current_id_, cmd_locality_, cmd_, cmd_len_, rsp_, sizeof rsp_, *this);
+  const SubmissionId id = slot_.submitted();
+  backend_.submit(id, cmd_locality_, cmd_, cmd_len_, rsp_, sizeof rsp_, *this);
 }
 
 void TisDevice::complete(SubmissionId id, size_t response_len) {
-  if (!in_flight_ || id != in_flight_id_) return;  // unknown: ignore
-  in_flight_ = false;
-  if (state_ != TisState::Execution || id != current_id_) {
-    // An aborted command finished; start the one that waited for it.
-    if (go_deferred_ && state_ == TisState::Execution) submit_current();
-    return;
+  const bool waiting = state_ == TisState::Execution;
+  switch (slot_.complete(id, waiting)) {
+    case CommandSlot::Completion::ignored:
+      return;  // unknown: ignore
+    case CommandSlot::Completion::stale:
+      // An aborted command finished; start the one that waited for it.
+      if (slot_.start_deferred(waiting)) submit_current();
+      return;
+    case CommandSlot::Completion::current:
+      break;
   }
   TpmHeader h{};
   if (response_len > sizeof rsp_ || !parse_header(rsp_, response_len, h) || h.size != response_len) {

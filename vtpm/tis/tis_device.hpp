@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vtpm/common/command_slot.hpp"
 #include "vtpm/common/locality.hpp"
 #include "vtpm/common/mmio.hpp"
 #include "vtpm/common/tpm_backend.hpp"
@@ -56,7 +57,7 @@ class TisDevice final : public TpmCompletion {
   TisState state() const { return state_; }
   uint8_t active_locality() const { return arbiter_.active(); }
   bool irq_asserted() const { return irq_level_; }
-  bool engine_busy() const { return in_flight_; }
+  bool engine_busy() const { return slot_.in_flight(); }
   size_t command_received() const { return cmd_len_; }
   size_t response_length() const { return rsp_len_; }
   size_t response_read() const { return rsp_pos_; }
@@ -101,11 +102,7 @@ class TisDevice final : public TpmCompletion {
   size_t rsp_len_ = 0;
   size_t rsp_pos_ = 0;
 
-  SubmissionId next_id_ = 1;
-  SubmissionId current_id_ = 0;  // submission the guest waits for (Execution)
-  bool in_flight_ = false;       // engine holds a submission (current or aborted)
-  SubmissionId in_flight_id_ = 0;
-  bool go_deferred_ = false;     // tpmGo arrived while an aborted command still ran
+  CommandSlot slot_;  // the guest waits in Execution; tpmGo may be deferred
   uint8_t cmd_locality_ = 0;
 
   MmioStats stats_;

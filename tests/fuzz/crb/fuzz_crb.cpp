@@ -8,10 +8,11 @@
 
 #include <memory>
 
-#include "vtpm/common/tpm_header.hpp"
+#include "vtpm/protocol/tpm_header.hpp"
 #include "vtpm/crb/crb_device.hpp"
 
 using namespace mamori::vtpm;
+using namespace mamori::vtpm::protocol;
 using namespace mamori::vtpm::crb;
 
 namespace {

@@ -7,14 +7,15 @@
 
 #include <initializer_list>
 
-#include "vtpm/migration/package/ack.hpp"
-#include "vtpm/migration/package/offer.hpp"
-#include "vtpm/migration/package/package.hpp"
+#include "vtpm/migration/format/ack.hpp"
+#include "vtpm/migration/format/offer.hpp"
+#include "vtpm/migration/format/package.hpp"
 
-using namespace mamori::migration;
+using namespace mamori::vtpm::migration;
+namespace protocol = mamori::vtpm::protocol;
 
 namespace {
-void check_inside(ByteSpan s, const uint8_t* d, size_t n) {
+void check_inside(protocol::ByteSpan s, const uint8_t* d, size_t n) {
   if (s.size == 0) return;
   if (s.data < d || s.data + s.size > d + n) __builtin_trap();
 }
@@ -23,7 +24,7 @@ void check_inside(ByteSpan s, const uint8_t* d, size_t n) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
   PackageView v;
   if (parse_package(d, n, v) == ParseError::kOk) {
-    for (ByteSpan s : {v.header.source_name, v.header.destination_name, v.wrap.dup_public, v.wrap.dup_private,
+    for (protocol::ByteSpan s : {v.header.source_name, v.header.destination_name, v.wrap.dup_public, v.wrap.dup_private,
                        v.wrap.in_sym_seed, v.aad, v.mac_input, v.header_mac, v.ciphertext, v.tag})
       check_inside(s, d, n);
     if (v.aad.size + v.ciphertext.size + v.tag.size != n) __builtin_trap();

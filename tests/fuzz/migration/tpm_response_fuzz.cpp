@@ -6,18 +6,19 @@
 
 #include <deque>
 
-#include "vtpm/migration/host/errors.hpp"
+#include "vtpm/migration/errors.hpp"
 #include "vtpm/migration/tpm/tpm_client.hpp"
 #include "vtpm/migration/tpm2/public_area.hpp"
 
-using namespace mamori::migration;
+using namespace mamori::vtpm::migration;
+namespace protocol = mamori::vtpm::protocol;
 
 namespace {
 
 class FuzzTransport : public tpm::Transport {
  public:
   explicit FuzzTransport(FuzzedDataProvider& p) : p_(p) {}
-  tpm::Bytes transact(ByteSpan) override {
+  tpm::Bytes transact(protocol::ByteSpan) override {
     if (++calls_ > kMaxCalls) throw MigrationError(Refusal::kTransport, "too many calls");
     bool fix_header = p_.ConsumeBool();
     size_t n = p_.ConsumeIntegralInRange<size_t>(0, 1024);

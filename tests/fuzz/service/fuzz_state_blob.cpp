@@ -46,16 +46,16 @@ std::vector<uint8_t> edit(const std::vector<uint8_t>& tmpl, const uint8_t* in, s
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   engine::TpmEngine& tpm = engine::TpmEngine::instance();
   if (tpm.init(false) != 0) return 0;
-  tpm.get_state(wire::BlobType::permanent, g_templates[1]);
-  tpm.get_state(wire::BlobType::volatile_state, g_templates[2]);
+  tpm.get_state(protocol::BlobType::permanent, g_templates[1]);
+  tpm.get_state(protocol::BlobType::volatile_state, g_templates[2]);
   tpm.stop();
-  tpm.set_state(wire::BlobType::permanent, nullptr, 0);
+  tpm.set_state(protocol::BlobType::permanent, nullptr, 0);
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const auto type = static_cast<wire::BlobType>(1 + (data[0] & 0x7F) % 3);
+  const auto type = static_cast<protocol::BlobType>(1 + (data[0] & 0x7F) % 3);
   std::vector<uint8_t> edited;
   const uint8_t* blob = data + 1;
   size_t len = size - 1;

@@ -14,10 +14,11 @@
 #include <memory>
 #include <string.h>
 
-#include "vtpm/common/tpm_header.hpp"
+#include "vtpm/protocol/tpm_header.hpp"
 #include "vtpm/tis/tis_device.hpp"
 
 using namespace mamori::vtpm;
+using namespace mamori::vtpm::protocol;
 using namespace mamori::vtpm::tis;
 
 namespace {

@@ -5,14 +5,15 @@
 #include <catch.hpp>
 
 #include "swtpm_process.hpp"
-#include "vtpm/migration/host/errors.hpp"
+#include "vtpm/migration/errors.hpp"
 #include "vtpm/migration/protocol/source.hpp"
 #include "vtpm/migration/tpm/transport.hpp"
 #include "vtpm/migration/tpm2/constants.hpp"
-#include "vtpm/migration/vtpm/control_channel.hpp"
-#include "vtpm/migration/wire/bytes.hpp"
+#include "vtpm/migration/tpm/control_channel.hpp"
+#include "vtpm/protocol/bytes.hpp"
 
-using namespace mamori::migration;
+using namespace mamori::vtpm::migration;
+namespace protocol = mamori::vtpm::protocol;
 using Bytes = std::vector<uint8_t>;
 
 namespace {
@@ -33,7 +34,7 @@ Bytes finish(Bytes b) {  // commandSize at offset 2 (Part 1 §18.2)
 // TPM2_PCR_Extend(16, SHA-256 digest of all `v`) with a password session (Part 3 §22.2).
 void extend(tpm::Transport& t, uint8_t v) {
   Bytes c(2 + 4 + 4 + 4 + 4 + 9 + 4 + 2 + 32);
-  ByteWriter w(c.data(), c.size());
+  protocol::ByteWriter w(c.data(), c.size());
   w.u16(tpm2::kStSessions);
   w.u32(0);
   w.u32(kCcPcrExtend);
@@ -49,7 +50,7 @@ void extend(tpm::Transport& t, uint8_t v) {
   REQUIRE(w.ok());
   Bytes cmd = finish(c);
   Bytes rsp = t.transact({cmd.data(), cmd.size()});
-  ByteReader r(rsp.data(), rsp.size());
+  protocol::ByteReader r(rsp.data(), rsp.size());
   r.u16();
   r.u32();
   REQUIRE(r.u32() == 0);
@@ -58,7 +59,7 @@ void extend(tpm::Transport& t, uint8_t v) {
 // TPM2_PCR_Read of SHA-256 PCR 16 (Part 3 §22.4): the digest is the last 32 bytes.
 Bytes read_pcr(tpm::Transport& t) {
   Bytes c(2 + 4 + 4 + 4 + 2 + 1 + 3);
-  ByteWriter w(c.data(), c.size());
+  protocol::ByteWriter w(c.data(), c.size());
   w.u16(tpm2::kStNoSessions);
   w.u32(0);
   w.u32(kCcPcrRead);
@@ -72,7 +73,7 @@ Bytes read_pcr(tpm::Transport& t) {
   Bytes cmd = finish(c);
   Bytes rsp = t.transact({cmd.data(), cmd.size()});
   REQUIRE(rsp.size() >= 10 + 32);
-  ByteReader r(rsp.data(), rsp.size());
+  protocol::ByteReader r(rsp.data(), rsp.size());
   r.u16();
   r.u32();
   REQUIRE(r.u32() == 0);
@@ -81,14 +82,14 @@ Bytes read_pcr(tpm::Transport& t) {
 
 void round_trip(bool unix_ctrl) {
   test::SwtpmProcess sw(unix_ctrl ? "ctrl-unix" : "ctrl-tcp", unix_ctrl);
-  vtpm::ControlChannel ctrl(sw.ctrl_endpoint());
+  tpm::ControlChannel ctrl(sw.ctrl_endpoint());
   uint64_t caps = ctrl.get_capability();
   CHECK((caps & kCapGetStateBlob));
   CHECK((caps & kCapSetStateBlob));
   CHECK((caps & kCapStop));
   auto cfg = ctrl.get_config();
   REQUIRE(cfg.has_value());
-  CHECK((*cfg & vtpm::kConfigMigrationKey) == 0);
+  CHECK((*cfg & tpm::swtpm::kConfigFlagMigrationKey) == 0);
 
   Bytes before;
   {
@@ -97,13 +98,13 @@ void round_trip(bool unix_ctrl) {
     before = read_pcr(*t);
     CHECK(before != Bytes(32, 0));
   }
-  vtpm::StateBlob perm = ctrl.get_state_blob(vtpm::BlobType::kPermanent);
-  vtpm::StateBlob vol = ctrl.get_state_blob(vtpm::BlobType::kVolatile);
+  tpm::StateBlob perm = ctrl.get_state_blob(tpm::BlobType::permanent);
+  tpm::StateBlob vol = ctrl.get_state_blob(tpm::BlobType::volatile_state);
   CHECK_FALSE(perm.data.empty());
   CHECK_FALSE(vol.data.empty());
   CHECK_FALSE(perm.encrypted);
   // swtpm accepts SET_STATEBLOB only while stopped
-  CHECK_THROWS_AS(ctrl.set_state_blob(vtpm::BlobType::kVolatile, vol.data), MigrationError);
+  CHECK_THROWS_AS(ctrl.set_state_blob(tpm::BlobType::volatile_state, vol.data), MigrationError);
 
   // Change the PCR, then put the exported state back: the old value returns.
   {
@@ -126,7 +127,7 @@ TEST_CASE("control channel over TCP: export, stop/set/init restores the state") 
 TEST_CASE("control channel over a unix socket") { round_trip(true); }
 
 TEST_CASE("control channel errors are reported, not hung on") {
-  CHECK_THROWS_AS(vtpm::ControlChannel("127.0.0.1:1").get_capability(), MigrationError);
-  CHECK_THROWS_AS(vtpm::ControlChannel("unix:/nonexistent/ctrl.sock").get_capability(), MigrationError);
-  CHECK_THROWS_AS(vtpm::ControlChannel("no-port").get_capability(), MigrationError);
+  CHECK_THROWS_AS(tpm::ControlChannel("127.0.0.1:1").get_capability(), MigrationError);
+  CHECK_THROWS_AS(tpm::ControlChannel("unix:/nonexistent/ctrl.sock").get_capability(), MigrationError);
+  CHECK_THROWS_AS(tpm::ControlChannel("no-port").get_capability(), MigrationError);
 }

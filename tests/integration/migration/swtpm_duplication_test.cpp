@@ -6,20 +6,21 @@
 
 #include "swtpm_process.hpp"
 #include "vtpm/migration/crypto/crypto.hpp"
-#include "vtpm/migration/duplication/duplicate.hpp"
-#include "vtpm/migration/host/errors.hpp"
+#include "vtpm/migration/crypto/duplicate.hpp"
+#include "vtpm/migration/errors.hpp"
 #include "vtpm/migration/protocol/srk.hpp"
 #include "vtpm/migration/tpm/tpm_client.hpp"
 #include "vtpm/migration/tpm2/constants.hpp"
 
-using namespace mamori::migration;
+using namespace mamori::vtpm::migration;
 using crypto::span;
+using crypto::Bytes;
 
 namespace {
 
 constexpr uint32_t kRcIntegrity = 0x09F;  // Part 2 §6.6.3 TPM_RC_INTEGRITY
 
-Bytes import_and_unseal(tpm::TpmClient& tpm, uint32_t parent, const DuplicationBlob& b) {
+Bytes import_and_unseal(tpm::TpmClient& tpm, uint32_t parent, const crypto::DuplicationBlob& b) {
   Bytes priv = tpm.import(parent, span(b.object_public), span(b.duplicate), span(b.in_sym_seed));
   uint32_t h = tpm.load(parent, span(priv), span(b.object_public));
   ScopedHandle guard(tpm, h);
@@ -48,14 +49,14 @@ TEST_CASE("swtpm imports, loads and unseals software-built duplication blobs") {
 
       for (int i = 0; i < 3; ++i) {
         Bytes k = rng.generate(32);
-        DuplicationBlob blob = wrap_to_parent(parent, span(k), rng);
+        crypto::DuplicationBlob blob = crypto::wrap_to_parent(parent, span(k), rng);
         CHECK(import_and_unseal(tpm, srk.handle, blob) == k);
       }
 
       Bytes k = rng.generate(32);
-      DuplicationBlob blob = wrap_to_parent(parent, span(k), rng);
+      crypto::DuplicationBlob blob = crypto::wrap_to_parent(parent, span(k), rng);
       SECTION("a modified duplicate fails the TPM's integrity check") {
-        DuplicationBlob bad = blob;
+        crypto::DuplicationBlob bad = blob;
         bad.duplicate[bad.duplicate.size() - 1] ^= 0x01;
         try {
           import_and_unseal(tpm, srk.handle, bad);
@@ -65,12 +66,12 @@ TEST_CASE("swtpm imports, loads and unseals software-built duplication blobs") {
         }
       }
       SECTION("a modified public area (a different Name) fails integrity") {
-        DuplicationBlob bad = blob;
+        crypto::DuplicationBlob bad = blob;
         bad.object_public[bad.object_public.size() - 1] ^= 0x01;
         CHECK_THROWS_AS(import_and_unseal(tpm, srk.handle, bad), tpm::TpmError);
       }
       SECTION("a modified seed does not import") {
-        DuplicationBlob bad = blob;
+        crypto::DuplicationBlob bad = blob;
         bad.in_sym_seed[bad.in_sym_seed.size() / 2] ^= 0x01;
         CHECK_THROWS_AS(import_and_unseal(tpm, srk.handle, bad), tpm::TpmError);
       }
@@ -93,7 +94,7 @@ TEST_CASE("a blob wrapped to another TPM's SRK does not import") {
   tpm2::PublicArea parent_a;
   REQUIRE(tpm2::parse_public(srk_a.public_area.data(), srk_a.public_area.size(), parent_a) == tpm2::PublicError::kOk);
   Bytes k = rng.generate(32);
-  DuplicationBlob blob = wrap_to_parent(parent_a, span(k), rng);
+  crypto::DuplicationBlob blob = crypto::wrap_to_parent(parent_a, span(k), rng);
   CHECK_THROWS_AS(import_and_unseal(tpm_b, srk_b.handle, blob), tpm::TpmError);
   CHECK(import_and_unseal(tpm_a, srk_a.handle, blob) == k);
 }
@@ -117,7 +118,7 @@ TEST_CASE("a persistent SRK (ReadPublic) receives duplicates; bad handles are re
   Bytes entropy = tpm.get_random(48);
   crypto::Drbg rng(span(entropy));
   Bytes k = rng.generate(32);
-  CHECK(import_and_unseal(tpm, srk.handle(), wrap_to_parent(parent, span(k), rng)) == k);
+  CHECK(import_and_unseal(tpm, srk.handle(), crypto::wrap_to_parent(parent, span(k), rng)) == k);
   CHECK_THROWS_AS(parse_srk_spec("0x80000001"), MigrationError);
   CHECK_THROWS_AS(parse_srk_spec("dsa"), MigrationError);
 }

@@ -15,7 +15,7 @@
 #include <string>
 #include <thread>
 
-namespace mamori::migration::test {
+namespace mamori::vtpm::migration::test {
 
 inline bool port_free(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -115,4 +115,4 @@ class SwtpmProcess {
   pid_t pid_ = -1;
 };
 
-}  // namespace mamori::migration::test
+}  // namespace mamori::vtpm::migration::test

@@ -28,7 +28,7 @@
 #include "tests/unit/common/linux_tis_driver.hpp"
 #include "tests/unit/common/ovmf_crb_driver.hpp"
 #include "tests/unit/common/ovmf_tis_driver.hpp"
-#include "vtpm/common/tpm_header.hpp"
+#include "vtpm/protocol/tpm_header.hpp"
 #include "vtpm/crb/crb_device.hpp"
 #include "vtpm/tis/tis_device.hpp"
 
@@ -63,7 +63,7 @@ Count count(const std::vector<MmioRecord>& log, uint64_t string_insns, bool crb)
 }
 
 void check_ok(const std::vector<uint8_t>& rsp, const char* what) {
-  if (response_code(rsp) != vtpm::kTpmRcSuccess) fail(what, "TPM returned an error");
+  if (response_code(rsp) != vtpm::protocol::kTpmRcSuccess) fail(what, "TPM returned an error");
 }
 
 Count tis_linux(const std::vector<uint8_t>& cmd, const char* what) {
@@ -168,8 +168,8 @@ Count crb_lean(const std::vector<uint8_t>& cmd, const char* what, uint64_t page_
   }
   std::vector<uint8_t> rsp(8);
   buf.copy_from(at, rsp.data(), 8);
-  const uint32_t n = vtpm::header_size_field(rsp.data());
-  if (n < vtpm::kTpmHeaderSize || n > dev.buffer_size()) fail(what, "bad response size");
+  const uint32_t n = vtpm::protocol::header_size_field(rsp.data());
+  if (n < vtpm::protocol::kTpmHeaderSize || n > dev.buffer_size()) fail(what, "bad response size");
   rsp.resize(n);
   buf.copy_from(at + 8, rsp.data() + 8, n - 8);
   check_ok(rsp, what);

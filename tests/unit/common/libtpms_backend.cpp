@@ -9,7 +9,7 @@
 #include <map>
 #include <string>
 
-#include "vtpm/common/tpm_header.hpp"
+#include "vtpm/protocol/tpm_header.hpp"
 
 namespace mamori::test {
 namespace {
@@ -56,7 +56,7 @@ void put32(std::vector<uint8_t>& v, uint32_t x) {
   put16(v, static_cast<uint16_t>(x));
 }
 void fix_size(std::vector<uint8_t>& v) {
-  vtpm::store_be32(v.data() + vtpm::kTpmSizeFieldOffset, static_cast<uint32_t>(v.size()));
+  vtpm::protocol::store_be32(v.data() + vtpm::protocol::kTpmSizeFieldOffset, static_cast<uint32_t>(v.size()));
 }
 
 // TPM 2.0 Part 2 constants used by the command builders.
@@ -93,13 +93,13 @@ LibtpmsBackend::LibtpmsBackend() {
   rc = TPMLIB_MainInit();
   if (rc != TPM_SUCCESS) die("TPMLIB_MainInit", rc);
   std::vector<uint8_t> startup;
-  put16(startup, vtpm::kTpmStNoSessions);
+  put16(startup, vtpm::protocol::kTpmStNoSessions);
   put32(startup, 0);
   put32(startup, kCcStartup);
   put16(startup, kSuClear);
   fix_size(startup);
   const auto rsp = execute(startup);
-  if (response_code(rsp) != vtpm::kTpmRcSuccess) die("TPM2_Startup", response_code(rsp));
+  if (response_code(rsp) != vtpm::protocol::kTpmRcSuccess) die("TPM2_Startup", response_code(rsp));
 }
 
 std::vector<uint8_t> LibtpmsBackend::execute(const std::vector<uint8_t>& command) {
@@ -143,7 +143,7 @@ void LibtpmsBackend::run(Pending& p) {
   size_t len = 0;
   if (p.canceled) {
     // A command cancelled before it started: TPM_RC_CANCELED (Part 2, 6.6.3).
-    len = vtpm::write_error_response(p.response, p.response_cap, vtpm::kTpmRcCanceled);
+    len = vtpm::protocol::write_error_response(p.response, p.response_cap, vtpm::protocol::kTpmRcCanceled);
   } else {
     const auto rsp = execute(p.command);
     if (rsp.size() <= p.response_cap) {
@@ -156,7 +156,7 @@ void LibtpmsBackend::run(Pending& p) {
 
 std::vector<uint8_t> make_get_random(uint16_t bytes) {
   std::vector<uint8_t> v;
-  put16(v, vtpm::kTpmStNoSessions);
+  put16(v, vtpm::protocol::kTpmStNoSessions);
   put32(v, 0);
   put32(v, kCcGetRandom);
   put16(v, bytes);
@@ -166,7 +166,7 @@ std::vector<uint8_t> make_get_random(uint16_t bytes) {
 
 std::vector<uint8_t> make_pcr_extend_sha256(uint32_t pcr, uint8_t fill) {
   std::vector<uint8_t> v;
-  put16(v, vtpm::kTpmStSessions);
+  put16(v, vtpm::protocol::kTpmStSessions);
   put32(v, 0);
   put32(v, kCcPcrExtend);
   put32(v, pcr);
@@ -185,7 +185,7 @@ std::vector<uint8_t> make_pcr_extend_sha256(uint32_t pcr, uint8_t fill) {
 
 std::vector<uint8_t> make_pcr_read_sha256(uint32_t pcr) {
   std::vector<uint8_t> v;
-  put16(v, vtpm::kTpmStNoSessions);
+  put16(v, vtpm::protocol::kTpmStNoSessions);
   put32(v, 0);
   put32(v, kCcPcrRead);
   put32(v, 1);  // TPML_PCR_SELECTION.count
@@ -200,7 +200,7 @@ std::vector<uint8_t> make_pcr_read_sha256(uint32_t pcr) {
 
 std::vector<uint8_t> make_get_capability_total_commands() {
   std::vector<uint8_t> v;
-  put16(v, vtpm::kTpmStNoSessions);
+  put16(v, vtpm::protocol::kTpmStNoSessions);
   put32(v, 0);
   put32(v, kCcGetCapability);
   put32(v, kCapTpmProperties);
@@ -211,8 +211,8 @@ std::vector<uint8_t> make_get_capability_total_commands() {
 }
 
 uint32_t response_code(const std::vector<uint8_t>& rsp) {
-  vtpm::TpmHeader h{};
-  if (!vtpm::parse_header(rsp.data(), rsp.size(), h)) return 0xFFFFFFFFu;
+  vtpm::protocol::TpmHeader h{};
+  if (!vtpm::protocol::parse_header(rsp.data(), rsp.size(), h)) return 0xFFFFFFFFu;
   return h.code;
 }
 

@@ -5,10 +5,11 @@
 #include <catch.hpp>
 
 #include "tests/unit/crb/crb_fixture.hpp"
-#include "vtpm/common/tpm_header.hpp"
+#include "vtpm/protocol/tpm_header.hpp"
 
 using namespace mamori::test;
 using namespace mamori::vtpm;
+using namespace mamori::vtpm::protocol;
 using namespace mamori::vtpm::crb;
 
 TEST_CASE("CRB locality 4 floats unless the VMM grants it", "[crb][registers]") {

@@ -3,11 +3,12 @@
 
 #include "tests/unit/common/libtpms_backend.hpp"
 #include "tests/unit/common/linux_crb_driver.hpp"
-#include "vtpm/common/tpm_header.hpp"
+#include "vtpm/protocol/tpm_header.hpp"
 #include "vtpm/crb/crb_device.hpp"
 
 using namespace mamori::test;
 using namespace mamori::vtpm;
+using namespace mamori::vtpm::protocol;
 using namespace mamori::vtpm::crb;
 
 namespace {

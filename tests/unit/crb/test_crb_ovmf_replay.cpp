@@ -6,12 +6,13 @@
 
 #include "tests/unit/common/libtpms_backend.hpp"
 #include "tests/unit/common/ovmf_crb_driver.hpp"
-#include "vtpm/common/tpm_header.hpp"
+#include "vtpm/protocol/tpm_header.hpp"
 #include "vtpm/crb/crb_device.hpp"
 #include "vtpm/tis/tis_device.hpp"
 
 using namespace mamori::test;
 using namespace mamori::vtpm;
+using namespace mamori::vtpm::protocol;
 using namespace mamori::vtpm::crb;
 
 TEST_CASE("OVMF detects CRB on the CRB model and FIFO on the TIS model", "[crb][ovmf]") {

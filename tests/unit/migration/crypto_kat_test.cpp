@@ -9,8 +9,8 @@
 #include "hex.hpp"
 #include "vtpm/migration/crypto/crypto.hpp"
 
-using namespace mamori::migration;
-using namespace mamori::migration::crypto;
+using namespace mamori::vtpm::migration;
+using namespace mamori::vtpm::migration::crypto;
 using test::iota;
 using test::unhex;
 

@@ -11,11 +11,13 @@
 
 #include "hex.hpp"
 #include "vtpm/migration/crypto/crypto.hpp"
-#include "vtpm/migration/duplication/duplicate.hpp"
+#include "vtpm/migration/crypto/duplicate.hpp"
 #include "vtpm/migration/tpm2/constants.hpp"
 
-using namespace mamori::migration;
-using namespace mamori::migration::tpm2;
+using namespace mamori::vtpm::migration;
+using namespace mamori::vtpm::migration::tpm2;
+namespace protocol = mamori::vtpm::protocol;
+using mamori::vtpm::migration::crypto::Bytes;
 using crypto::span;
 
 namespace {
@@ -27,18 +29,18 @@ struct Opened {
 
 // Parses TPM2B_SENSITIVE of a keyedhash object.
 Opened open_sensitive(const Bytes& s2b) {
-  ByteReader r(s2b.data(), s2b.size());
+  protocol::ByteReader r(s2b.data(), s2b.size());
   uint16_t size = r.u16();
   REQUIRE(size == s2b.size() - 2);
   REQUIRE(r.u16() == kAlgKeyedHash);
   REQUIRE(r.tpm2b(64).size == 0);  // authValue empty
-  ByteSpan seed = r.tpm2b(64);
-  ByteSpan data = r.tpm2b(128);
+  protocol::ByteSpan seed = r.tpm2b(64);
+  protocol::ByteSpan data = r.tpm2b(128);
   REQUIRE(r.at_end());
   return {Bytes(data.data, data.data + data.size), Bytes(seed.data, seed.data + seed.size)};
 }
 
-void check_object(const DuplicationBlob& blob, const Opened& o, const Bytes& k) {
+void check_object(const crypto::DuplicationBlob& blob, const Opened& o, const Bytes& k) {
   CHECK(o.data == k);
   CHECK(o.seed_value.size() == 32);
   PublicArea pub;
@@ -48,7 +50,7 @@ void check_object(const DuplicationBlob& blob, const Opened& o, const Bytes& k) 
   CHECK((pub.attributes & (kObjSign | kObjDecrypt)) == 0);          // sealed data
   Bytes unique(pub.unique_digest.data, pub.unique_digest.data + pub.unique_digest.size);
   CHECK(unique == crypto::sha256(span(o.seed_value), span(k)));
-  CHECK(blob.name == object_name(span(blob.object_public)));
+  CHECK(blob.name == crypto::object_name(span(blob.object_public)));
 }
 
 int rng_cb(void* p, unsigned char* out, size_t n) { return crypto::Drbg::callback(p, out, n); }
@@ -56,24 +58,24 @@ int rng_cb(void* p, unsigned char* out, size_t n) { return crypto::Drbg::callbac
 }  // namespace
 
 TEST_CASE("outer wrap round-trips and detects tampering of blob or name") {
-  Bytes seed = test::iota(32), name = object_name(span(test::iota(40))), sens = test::iota(70, 5);
-  Bytes dup = outer_wrap(span(seed), 128, span(name), span(sens));
+  Bytes seed = test::iota(32), name = crypto::object_name(span(test::iota(40))), sens = test::iota(70, 5);
+  Bytes dup = crypto::outer_wrap(span(seed), 128, span(name), span(sens));
   CHECK(dup.size() == 2 + 32 + sens.size());
   Bytes back;
-  REQUIRE(outer_unwrap(span(seed), 128, span(name), span(dup), back));
+  REQUIRE(crypto::outer_unwrap(span(seed), 128, span(name), span(dup), back));
   CHECK(back == sens);
   for (size_t i = 0; i < dup.size(); i += 7) {
     Bytes d = dup;
     d[i] ^= 0x04;
     Bytes x;
-    CHECK_FALSE(outer_unwrap(span(seed), 128, span(name), span(d), x));
+    CHECK_FALSE(crypto::outer_unwrap(span(seed), 128, span(name), span(d), x));
   }
   Bytes other = name;
   other[5] ^= 1;
-  CHECK_FALSE(outer_unwrap(span(seed), 128, span(other), span(dup), back));
+  CHECK_FALSE(crypto::outer_unwrap(span(seed), 128, span(other), span(dup), back));
   Bytes wrong_seed = seed;
   wrong_seed[0] ^= 1;
-  CHECK_FALSE(outer_unwrap(span(wrong_seed), 128, span(name), span(dup), back));
+  CHECK_FALSE(crypto::outer_unwrap(span(wrong_seed), 128, span(name), span(dup), back));
 }
 
 TEST_CASE("RSA-2048 parent: seed by RSA-OAEP(SHA-256, \"DUPLICATE\\0\") opens to K") {
@@ -88,7 +90,7 @@ TEST_CASE("RSA-2048 parent: seed by RSA-OAEP(SHA-256, \"DUPLICATE\\0\") opens to
   parent.unique_rsa = span(n);
 
   Bytes k = rng.generate(32);
-  DuplicationBlob blob = wrap_to_parent(parent, span(k), rng);
+  crypto::DuplicationBlob blob = crypto::wrap_to_parent(parent, span(k), rng);
   REQUIRE(blob.in_sym_seed.size() == 256);
 
   Bytes seed(256);
@@ -105,7 +107,7 @@ TEST_CASE("RSA-2048 parent: seed by RSA-OAEP(SHA-256, \"DUPLICATE\\0\") opens to
                                        reinterpret_cast<const unsigned char*>(label), sizeof label - 1, &olen,
                                        blob.in_sym_seed.data(), tmp.data(), tmp.size()) != 0);
   Bytes sens;
-  REQUIRE(outer_unwrap(span(seed), 128, span(blob.name), span(blob.duplicate), sens));
+  REQUIRE(crypto::outer_unwrap(span(seed), 128, span(blob.name), span(blob.duplicate), sens));
   check_object(blob, open_sensitive(sens), k);
   mbedtls_rsa_free(&rsa);
 }
@@ -131,10 +133,10 @@ TEST_CASE("ECC P-256 parent: seed by ECDH + KDFe opens to K") {
   parent.unique_y = span(qy);
 
   Bytes k = rng.generate(32);
-  DuplicationBlob blob = wrap_to_parent(parent, span(k), rng);
+  crypto::DuplicationBlob blob = crypto::wrap_to_parent(parent, span(k), rng);
   // inSymSeed is a TPMS_ECC_POINT
-  ByteReader r(blob.in_sym_seed.data(), blob.in_sym_seed.size());
-  ByteSpan ex = r.tpm2b(128), ey = r.tpm2b(128);
+  protocol::ByteReader r(blob.in_sym_seed.data(), blob.in_sym_seed.size());
+  protocol::ByteSpan ex = r.tpm2b(128), ey = r.tpm2b(128);
   REQUIRE(r.at_end());
   REQUIRE(ex.size == 32);
   REQUIRE(mbedtls_mpi_read_binary(&qe.X, ex.data, ex.size) == 0);
@@ -147,7 +149,7 @@ TEST_CASE("ECC P-256 parent: seed by ECDH + KDFe opens to K") {
   REQUIRE(mbedtls_mpi_write_binary(&z, zx.data(), 32) == 0);
   Bytes seed = crypto::kdfe_sha256(span(zx), "DUPLICATE", ex, span(qx), 256);
   Bytes sens;
-  REQUIRE(outer_unwrap(span(seed), 128, span(blob.name), span(blob.duplicate), sens));
+  REQUIRE(crypto::outer_unwrap(span(seed), 128, span(blob.name), span(blob.duplicate), sens));
   check_object(blob, open_sensitive(sens), k);
   mbedtls_mpi_free(&z);
   mbedtls_mpi_free(&d);
@@ -162,17 +164,17 @@ TEST_CASE("wrapping refuses unusable parents") {
   crypto::Drbg rng(span(entropy));
   Bytes k(32, 9);
   PublicArea no_key = srk_template_rsa2048();  // empty modulus
-  CHECK_THROWS(wrap_to_parent(no_key, span(k), rng));
+  CHECK_THROWS(crypto::wrap_to_parent(no_key, span(k), rng));
   PublicArea signer = srk_template_rsa2048();
   signer.attributes = kObjSign;
-  CHECK_THROWS(wrap_to_parent(signer, span(k), rng));
+  CHECK_THROWS(crypto::wrap_to_parent(signer, span(k), rng));
   Bytes x(32, 1), y(32, 2);  // not on the curve
   PublicArea off_curve = srk_template_ecc_p256();
   off_curve.unique_x = span(x);
   off_curve.unique_y = span(y);
-  CHECK_THROWS(wrap_to_parent(off_curve, span(k), rng));
+  CHECK_THROWS(crypto::wrap_to_parent(off_curve, span(k), rng));
   Bytes n(256, 0xFF);
   PublicArea rsa = srk_template_rsa2048();
   rsa.unique_rsa = span(n);
-  CHECK_THROWS(wrap_to_parent(rsa, {}, rng));  // empty secret
+  CHECK_THROWS(crypto::wrap_to_parent(rsa, {}, rng));  // empty secret
 }

@@ -1,16 +1,17 @@
 #include <catch.hpp>
 
 #include "package_builder.hpp"
-#include "vtpm/migration/package/ack.hpp"
-#include "vtpm/migration/package/offer.hpp"
-#include "vtpm/migration/package/package.hpp"
-#include "vtpm/migration/wire/bytes.hpp"
+#include "vtpm/migration/format/ack.hpp"
+#include "vtpm/migration/format/offer.hpp"
+#include "vtpm/migration/format/package.hpp"
+#include "vtpm/protocol/bytes.hpp"
 
-using namespace mamori::migration;
+using namespace mamori::vtpm::migration;
+namespace protocol = mamori::vtpm::protocol;
 
-TEST_CASE("ByteReader reads big-endian and latches on overrun") {
+TEST_CASE("protocol::ByteReader reads big-endian and latches on overrun") {
   const uint8_t d[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07};
-  ByteReader r(d, sizeof d);
+  protocol::ByteReader r(d, sizeof d);
   CHECK(r.u16() == 0x0102);
   CHECK(r.u32() == 0x03040506);
   CHECK(r.ok());
@@ -20,20 +21,20 @@ TEST_CASE("ByteReader reads big-endian and latches on overrun") {
   CHECK(r.bytes(1).data == nullptr);
 }
 
-TEST_CASE("ByteReader tpm2b refuses sizes over the declared maximum") {
+TEST_CASE("protocol::ByteReader tpm2b refuses sizes over the declared maximum") {
   const uint8_t d[] = {0x00, 0x03, 'a', 'b', 'c'};
-  ByteReader ok(d, sizeof d);
-  ByteSpan s = ok.tpm2b(3);
+  protocol::ByteReader ok(d, sizeof d);
+  protocol::ByteSpan s = ok.tpm2b(3);
   CHECK(ok.at_end());
   CHECK(s.size == 3);
-  ByteReader small(d, sizeof d);
+  protocol::ByteReader small(d, sizeof d);
   small.tpm2b(2);
   CHECK_FALSE(small.ok());
 }
 
-TEST_CASE("ByteWriter never writes past its capacity") {
+TEST_CASE("protocol::ByteWriter never writes past its capacity") {
   uint8_t buf[5] = {};
-  ByteWriter w(buf, sizeof buf);
+  protocol::ByteWriter w(buf, sizeof buf);
   w.u32(0xAABBCCDD);
   CHECK(w.ok());
   w.u16(0x1122);

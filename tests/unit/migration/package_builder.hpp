@@ -3,10 +3,10 @@
 #pragma once
 #include <vector>
 
-#include "vtpm/migration/package/package.hpp"
+#include "vtpm/migration/format/package.hpp"
 #include "vtpm/migration/tpm2/constants.hpp"
 
-namespace mamori::migration::test {
+namespace mamori::vtpm::migration::test {
 
 struct BuiltPackage {
   std::vector<uint8_t> bytes;
@@ -41,4 +41,4 @@ inline BuiltPackage build_package(uint32_t perm = 100, uint32_t vol = 50, uint32
   return p;
 }
 
-}  // namespace mamori::migration::test
+}  // namespace mamori::vtpm::migration::test

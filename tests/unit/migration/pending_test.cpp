@@ -1,11 +1,11 @@
 #include <catch.hpp>
 
 #include "hex.hpp"
-#include "vtpm/migration/host/files.hpp"
+#include "vtpm/migration/files.hpp"
 #include "vtpm/migration/protocol/session_keys.hpp"
 #include "vtpm/migration/protocol/source.hpp"
 
-using namespace mamori::migration;
+using namespace mamori::vtpm::migration;
 
 TEST_CASE("pending record round trip and corruption") {
   PendingMigration p;

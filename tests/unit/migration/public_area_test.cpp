@@ -1,17 +1,18 @@
 #include <catch.hpp>
 #include <vector>
 
-#include "vtpm/migration/package/offer.hpp"
+#include "vtpm/migration/format/offer.hpp"
 #include "vtpm/migration/tpm2/constants.hpp"
 #include "vtpm/migration/tpm2/public_area.hpp"
 
-using namespace mamori::migration;
-using namespace mamori::migration::tpm2;
+using namespace mamori::vtpm::migration;
+using namespace mamori::vtpm::migration::tpm2;
+namespace protocol = mamori::vtpm::protocol;
 
 namespace {
 std::vector<uint8_t> marshal(const PublicArea& p) {
   std::vector<uint8_t> b(1024);
-  ByteWriter w(b.data(), b.size());
+  protocol::ByteWriter w(b.data(), b.size());
   REQUIRE(write_public(w, p));
   b.resize(w.size());
   return b;

@@ -8,11 +8,12 @@
 #include <string>
 
 #include "hex.hpp"
-#include "vtpm/migration/host/errors.hpp"
+#include "vtpm/migration/errors.hpp"
 #include "vtpm/migration/tpm/tpm_client.hpp"
 #include "vtpm/migration/tpm2/constants.hpp"
 
-using namespace mamori::migration;
+using namespace mamori::vtpm::migration;
+namespace protocol = mamori::vtpm::protocol;
 using test::unhex;
 using Bytes = std::vector<uint8_t>;
 
@@ -22,7 +23,7 @@ class ScriptedTransport : public tpm::Transport {
  public:
   std::deque<Bytes> responses;
   std::vector<Bytes> commands;
-  Bytes transact(ByteSpan c) override {
+  Bytes transact(protocol::ByteSpan c) override {
     commands.emplace_back(c.data, c.data + c.size);
     REQUIRE(!responses.empty());
     Bytes r = responses.front();
@@ -34,7 +35,7 @@ class ScriptedTransport : public tpm::Transport {
 
 Bytes response(uint16_t tag, uint32_t rc, const Bytes& body) {
   Bytes r(10 + body.size());
-  ByteWriter w(r.data(), r.size());
+  protocol::ByteWriter w(r.data(), r.size());
   w.u16(tag);
   w.u32(static_cast<uint32_t>(r.size()));
   w.u32(rc);

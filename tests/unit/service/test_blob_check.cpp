@@ -3,28 +3,28 @@
 #include <vector>
 
 #include "vtpm/service/state/blob_check.hpp"
-#include "vtpm/service/wire/byte_order.hpp"
+#include "vtpm/protocol/bytes.hpp"
 
 using namespace mamori::vtpm;
 using state::BlobCheck;
-using wire::BlobType;
+using protocol::BlobType;
 
 namespace {
 
 // A blob shaped like libtpms' permanent state: version, magic, body, magic.
 std::vector<uint8_t> permanent_blob(uint16_t version, size_t body) {
   std::vector<uint8_t> b(6 + body + 4, 0xA5);
-  wire::store_be16(b.data(), version);
-  wire::store_be32(b.data() + 2, state::kPersistentAllMagic);
-  wire::store_be32(b.data() + 6 + body, state::kPersistentAllMagic);
+  protocol::store_be16(b.data(), version);
+  protocol::store_be32(b.data() + 2, state::kPersistentAllMagic);
+  protocol::store_be32(b.data() + 6 + body, state::kPersistentAllMagic);
   return b;
 }
 
 std::vector<uint8_t> volatile_blob(size_t body) {
   std::vector<uint8_t> b(6 + body + 4 + state::kVolatileDigestSize, 0x5A);
-  wire::store_be16(b.data(), 4);
-  wire::store_be32(b.data() + 2, state::kVolatileStateMagic);
-  wire::store_be32(b.data() + 6 + body, state::kVolatileStateMagic);
+  protocol::store_be16(b.data(), 4);
+  protocol::store_be32(b.data() + 2, state::kVolatileStateMagic);
+  protocol::store_be32(b.data() + 6 + body, state::kVolatileStateMagic);
   return b;
 }
 

@@ -24,43 +24,43 @@ constexpr uint8_t kNonce[state::kSealedNonceSize] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 
 
 TEST_CASE("sealing: round trip, and the ciphertext is not the plaintext") {
   const std::vector<uint8_t> plain(1000, 0x42);
-  const auto file = state::seal(key_of(7), wire::BlobType::permanent, plain.data(), plain.size(), kNonce);
+  const auto file = state::seal(key_of(7), protocol::BlobType::permanent, plain.data(), plain.size(), kNonce);
   REQUIRE(file.size() == state::kSealedHeaderSize + plain.size() + state::kSealedTagSize);
   CHECK(std::vector<uint8_t>(file.begin() + state::kSealedHeaderSize,
                              file.begin() + state::kSealedHeaderSize + 1000) != plain);
   std::vector<uint8_t> out;
   std::string detail;
-  REQUIRE(state::open_sealed(key_of(7), wire::BlobType::permanent, file.data(), file.size(), out, detail) ==
+  REQUIRE(state::open_sealed(key_of(7), protocol::BlobType::permanent, file.data(), file.size(), out, detail) ==
           OpenError::none);
   CHECK(out == plain);
 }
 
 TEST_CASE("sealing: wrong key, flipped bits anywhere, wrong type, truncation") {
   const std::vector<uint8_t> plain(64, 0x11);
-  const auto file = state::seal(key_of(7), wire::BlobType::volatile_state, plain.data(), plain.size(), kNonce);
+  const auto file = state::seal(key_of(7), protocol::BlobType::volatile_state, plain.data(), plain.size(), kNonce);
   std::vector<uint8_t> out{0xEE};
   std::string detail;
-  CHECK(state::open_sealed(key_of(8), wire::BlobType::volatile_state, file.data(), file.size(), out, detail) ==
+  CHECK(state::open_sealed(key_of(8), protocol::BlobType::volatile_state, file.data(), file.size(), out, detail) ==
         OpenError::authentication);
   CHECK(out == std::vector<uint8_t>{0xEE});  // untouched on failure
-  CHECK(state::open_sealed(key_of(7), wire::BlobType::permanent, file.data(), file.size(), out, detail) ==
+  CHECK(state::open_sealed(key_of(7), protocol::BlobType::permanent, file.data(), file.size(), out, detail) ==
         OpenError::wrong_type);
   // Every single-bit flip in nonce, ciphertext or tag must be caught by GCM.
   for (size_t i = 16; i < file.size(); ++i) {
     auto bad = file;
     bad[i] ^= 0x01;
-    CHECK(state::open_sealed(key_of(7), wire::BlobType::volatile_state, bad.data(), bad.size(), out, detail) ==
+    CHECK(state::open_sealed(key_of(7), protocol::BlobType::volatile_state, bad.data(), bad.size(), out, detail) ==
           OpenError::authentication);
   }
   for (size_t cut = 0; cut < file.size(); cut += 7) {
-    CHECK(state::open_sealed(key_of(7), wire::BlobType::volatile_state, file.data(), cut, out, detail) ==
+    CHECK(state::open_sealed(key_of(7), protocol::BlobType::volatile_state, file.data(), cut, out, detail) ==
           OpenError::format);
   }
 }
 
 TEST_CASE("sealed header: format errors") {
   const std::vector<uint8_t> plain(8, 0);
-  const auto file = state::seal(key_of(1), wire::BlobType::permanent, plain.data(), plain.size(), kNonce);
+  const auto file = state::seal(key_of(1), protocol::BlobType::permanent, plain.data(), plain.size(), kNonce);
   state::SealedHeader h{};
   REQUIRE(state::parse_sealed_header(file.data(), file.size(), h) == state::SealedError::none);
   CHECK(h.length == 8);

@@ -4,11 +4,12 @@
 
 #include "tests/unit/common/libtpms_backend.hpp"
 #include "tests/unit/common/ovmf_tis_driver.hpp"
-#include "vtpm/common/tpm_header.hpp"
+#include "vtpm/protocol/tpm_header.hpp"
 #include "vtpm/tis/tis_device.hpp"
 
 using namespace mamori::test;
 using namespace mamori::vtpm;
+using namespace mamori::vtpm::protocol;
 using namespace mamori::vtpm::tis;
 
 namespace {

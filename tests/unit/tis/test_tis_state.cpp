@@ -3,10 +3,11 @@
 #include <catch.hpp>
 
 #include "tests/unit/tis/tis_fixture.hpp"
-#include "vtpm/common/tpm_header.hpp"
+#include "vtpm/protocol/tpm_header.hpp"
 
 using namespace mamori::test;
 using namespace mamori::vtpm;
+using namespace mamori::vtpm::protocol;
 using namespace mamori::vtpm::tis;
 
 namespace {

@@ -18,7 +18,7 @@
 
 #include "vtpm/migration/crypto/crypto.hpp"
 
-namespace mamori::migration::crypto {
+namespace mamori::vtpm::migration::crypto {
 
 namespace {
 
@@ -41,7 +41,7 @@ void put_u32(uint8_t out[4], uint32_t v) {
 
 class Hmac {
  public:
-  explicit Hmac(ByteSpan key) {
+  explicit Hmac(protocol::ByteSpan key) {
     mbedtls_md_init(&ctx_);
     int rc = mbedtls_md_setup(&ctx_, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1);
     if (rc == 0) rc = mbedtls_md_hmac_starts(&ctx_, key.data, key.size);
@@ -52,7 +52,7 @@ class Hmac {
     if (n == 0) return;
     if (int rc = mbedtls_md_hmac_update(&ctx_, p, n)) fail("hmac update", rc);
   }
-  void update(ByteSpan s) { update(s.data, s.size); }
+  void update(protocol::ByteSpan s) { update(s.data, s.size); }
   Bytes finish() {
     Bytes out(kSha256Size);
     if (int rc = mbedtls_md_hmac_finish(&ctx_, out.data())) fail("hmac finish", rc);
@@ -74,7 +74,7 @@ class Sha256 {
     if (n == 0) return;
     if (int rc = mbedtls_sha256_update_ret(&ctx_, p, n)) fail("sha256", rc);
   }
-  void update(ByteSpan s) { update(s.data, s.size); }
+  void update(protocol::ByteSpan s) { update(s.data, s.size); }
   Bytes finish() {
     Bytes out(kSha256Size);
     if (int rc = mbedtls_sha256_finish_ret(&ctx_, out.data())) fail("sha256", rc);
@@ -89,23 +89,23 @@ const uint8_t kZero = 0;
 
 }  // namespace
 
-ByteSpan span(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+protocol::ByteSpan span(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 
-Bytes sha256(ByteSpan a, ByteSpan b) {
+Bytes sha256(protocol::ByteSpan a, protocol::ByteSpan b) {
   Sha256 h;
   h.update(a);
   h.update(b);
   return h.finish();
 }
 
-Bytes hmac_sha256(ByteSpan key, ByteSpan a, ByteSpan b) {
+Bytes hmac_sha256(protocol::ByteSpan key, protocol::ByteSpan a, protocol::ByteSpan b) {
   Hmac h(key);
   h.update(a);
   h.update(b);
   return h.finish();
 }
 
-Bytes kdfa_sha256(ByteSpan key, std::string_view label, ByteSpan context_u, ByteSpan context_v, uint32_t bits) {
+Bytes kdfa_sha256(protocol::ByteSpan key, std::string_view label, protocol::ByteSpan context_u, protocol::ByteSpan context_v, uint32_t bits) {
   Bytes out;
   size_t bytes = (bits + 7) / 8;
   uint8_t bits_be[4];
@@ -130,7 +130,7 @@ Bytes kdfa_sha256(ByteSpan key, std::string_view label, ByteSpan context_u, Byte
   return out;
 }
 
-Bytes kdfe_sha256(ByteSpan z, std::string_view label, ByteSpan party_u, ByteSpan party_v, uint32_t bits) {
+Bytes kdfe_sha256(protocol::ByteSpan z, std::string_view label, protocol::ByteSpan party_u, protocol::ByteSpan party_v, uint32_t bits) {
   Bytes out;
   size_t bytes = (bits + 7) / 8;
   for (uint32_t counter = 1; out.size() < bytes; ++counter) {
@@ -152,7 +152,7 @@ Bytes kdfe_sha256(ByteSpan z, std::string_view label, ByteSpan party_u, ByteSpan
 }
 
 namespace {
-Bytes aes_cfb(ByteSpan key, ByteSpan in, int mode) {
+Bytes aes_cfb(protocol::ByteSpan key, protocol::ByteSpan in, int mode) {
   if (key.size != 16 && key.size != 32) throw std::runtime_error("crypto: AES-CFB key must be 128 or 256 bits");
   mbedtls_aes_context aes;
   mbedtls_aes_init(&aes);
@@ -168,10 +168,10 @@ Bytes aes_cfb(ByteSpan key, ByteSpan in, int mode) {
 }
 }  // namespace
 
-Bytes aes_cfb_encrypt(ByteSpan key, ByteSpan plaintext) { return aes_cfb(key, plaintext, MBEDTLS_AES_ENCRYPT); }
-Bytes aes_cfb_decrypt(ByteSpan key, ByteSpan ciphertext) { return aes_cfb(key, ciphertext, MBEDTLS_AES_DECRYPT); }
+Bytes aes_cfb_encrypt(protocol::ByteSpan key, protocol::ByteSpan plaintext) { return aes_cfb(key, plaintext, MBEDTLS_AES_ENCRYPT); }
+Bytes aes_cfb_decrypt(protocol::ByteSpan key, protocol::ByteSpan ciphertext) { return aes_cfb(key, ciphertext, MBEDTLS_AES_DECRYPT); }
 
-void aes256_gcm_encrypt(ByteSpan key, ByteSpan iv, ByteSpan aad, ByteSpan plaintext, uint8_t* ciphertext,
+void aes256_gcm_encrypt(protocol::ByteSpan key, protocol::ByteSpan iv, protocol::ByteSpan aad, protocol::ByteSpan plaintext, uint8_t* ciphertext,
                         uint8_t tag[16]) {
   if (key.size != 32) throw std::runtime_error("crypto: AES-256-GCM needs a 256-bit key");
   mbedtls_gcm_context g;
@@ -184,7 +184,7 @@ void aes256_gcm_encrypt(ByteSpan key, ByteSpan iv, ByteSpan aad, ByteSpan plaint
   if (rc) fail("aes-gcm encrypt", rc);
 }
 
-bool aes256_gcm_decrypt(ByteSpan key, ByteSpan iv, ByteSpan aad, ByteSpan ciphertext, ByteSpan tag,
+bool aes256_gcm_decrypt(protocol::ByteSpan key, protocol::ByteSpan iv, protocol::ByteSpan aad, protocol::ByteSpan ciphertext, protocol::ByteSpan tag,
                         uint8_t* plaintext) {
   if (key.size != 32 || tag.size != 16) return false;
   mbedtls_gcm_context g;
@@ -252,7 +252,7 @@ int drbg_entropy(void* p, unsigned char* out, size_t n) {
 
 }  // namespace
 
-Drbg::Drbg(ByteSpan tpm_entropy) : s_(std::make_unique<State>()) {
+Drbg::Drbg(protocol::ByteSpan tpm_entropy) : s_(std::make_unique<State>()) {
   s_->tpm_pool.assign(tpm_entropy.data, tpm_entropy.data + tpm_entropy.size);
   mbedtls_ctr_drbg_init(&s_->ctr);
   static const char kPersonalization[] = "mamori vtpm migration";
@@ -292,7 +292,7 @@ int Drbg::callback(void* self, unsigned char* out, size_t n) {
 
 // ---- public-key operations ----------------------------------------------
 
-Bytes rsa_oaep_sha256_encrypt(ByteSpan modulus, uint32_t exponent, ByteSpan label, ByteSpan plaintext, Drbg& rng) {
+Bytes rsa_oaep_sha256_encrypt(protocol::ByteSpan modulus, uint32_t exponent, protocol::ByteSpan label, protocol::ByteSpan plaintext, Drbg& rng) {
   uint32_t e = exponent ? exponent : kRsaDefaultExponent;
   uint8_t e_be[4];
   put_u32(e_be, e);
@@ -310,7 +310,7 @@ Bytes rsa_oaep_sha256_encrypt(ByteSpan modulus, uint32_t exponent, ByteSpan labe
   return out;
 }
 
-EcdhEphemeral ecdh_p256_ephemeral(ByteSpan peer_x, ByteSpan peer_y, Drbg& rng) {
+EcdhEphemeral ecdh_p256_ephemeral(protocol::ByteSpan peer_x, protocol::ByteSpan peer_y, Drbg& rng) {
   mbedtls_ecp_group grp;
   mbedtls_ecp_point q_peer, q_e;
   mbedtls_mpi d_e, z;
@@ -340,6 +340,6 @@ EcdhEphemeral ecdh_p256_ephemeral(ByteSpan peer_x, ByteSpan peer_y, Drbg& rng) {
   return r;
 }
 
-bool equal(ByteSpan a, ByteSpan b) { return bytes_equal(a, b); }
+bool equal(protocol::ByteSpan a, protocol::ByteSpan b) { return protocol::bytes_equal(a, b); }
 
-}  // namespace mamori::migration::crypto
+}  // namespace mamori::vtpm::migration::crypto

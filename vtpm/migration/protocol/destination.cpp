@@ -6,13 +6,13 @@
 #include <memory>
 
 #include "vtpm/migration/crypto/crypto.hpp"
-#include "vtpm/migration/duplication/duplicate.hpp"
-#include "vtpm/migration/host/errors.hpp"
-#include "vtpm/migration/package/ack.hpp"
-#include "vtpm/migration/package/offer.hpp"
+#include "vtpm/migration/crypto/duplicate.hpp"
+#include "vtpm/migration/errors.hpp"
+#include "vtpm/migration/format/ack.hpp"
+#include "vtpm/migration/format/offer.hpp"
 #include "vtpm/migration/protocol/session_keys.hpp"
 
-namespace mamori::migration {
+namespace mamori::vtpm::migration {
 
 namespace {
 
@@ -28,7 +28,7 @@ uint64_t now_us() {
           .count());
 }
 
-Bytes bytes_of(ByteSpan s) { return Bytes(s.data, s.data + s.size); }
+Bytes bytes_of(protocol::ByteSpan s) { return Bytes(s.data, s.data + s.size); }
 
 Refusal refusal_for(ParseError e) {
   return e == ParseError::kUnknownVersion ? Refusal::kUnknownVersion : Refusal::kMalformed;
@@ -53,11 +53,11 @@ Bytes Destination::last_ack(const uint8_t vm[kVmIdSize]) const {
   return read_file(path, kAckSize);
 }
 
-std::string Destination::offer_path(ByteSpan nonce) const {
+std::string Destination::offer_path(protocol::ByteSpan nonce) const {
   return dir_ + "/offers/" + to_hex(nonce.data, nonce.size);
 }
 
-std::string Destination::epoch_path(ByteSpan vm, ByteSpan source_name) const {
+std::string Destination::epoch_path(protocol::ByteSpan vm, protocol::ByteSpan source_name) const {
   return dir_ + "/epochs/" + to_hex(vm.data, vm.size) + "." + to_hex(source_name.data, source_name.size);
 }
 
@@ -74,7 +74,7 @@ Bytes Destination::make_offer(const SrkSpec& spec) {
   offer.resize(n);
   // The outstanding-offer record: u8 kind, u32 persistent handle, the SRK Name.
   Bytes rec(kOfferRecordHeader + srk.name.size());
-  ByteWriter w(rec.data(), rec.size());
+  protocol::ByteWriter w(rec.data(), rec.size());
   w.u8(static_cast<uint8_t>(spec.kind));
   w.u32(spec.handle);
   w.bytes(srk.name.data(), srk.name.size());
@@ -88,8 +88,8 @@ ImportedState Destination::open_package(const Bytes& package, const uint8_t expe
   ParseError pe = parse_package(package.data(), package.size(), v);
   if (pe != ParseError::kOk) throw MigrationError(refusal_for(pe), std::string("package ") + to_string(pe));
   const PackageHeader& h = v.header;
-  ByteSpan nonce{h.nonce, kNonceSize};
-  ByteSpan vm{h.vm_id, kVmIdSize};
+  protocol::ByteSpan nonce{h.nonce, kNonceSize};
+  protocol::ByteSpan vm{h.vm_id, kVmIdSize};
 
   // 1. Addressed to this TPM? The outstanding offer for this nonce names
   //    the SRK; without one, compare with this TPM's SRKs of both kinds to
@@ -99,10 +99,10 @@ ImportedState Destination::open_package(const Bytes& package, const uint8_t expe
   SrkSpec spec;
   if (outstanding) {
     Bytes rec = read_file(offer_file, kOfferRecordLimit);
-    ByteReader r(rec.data(), rec.size());
+    protocol::ByteReader r(rec.data(), rec.size());
     uint8_t kind = r.u8();
     spec.handle = r.u32();
-    ByteSpan name = r.bytes(r.remaining());
+    protocol::ByteSpan name = r.bytes(r.remaining());
     if (!r.ok() || kind < static_cast<uint8_t>(SrkKind::kRsa2048) || kind > static_cast<uint8_t>(SrkKind::kPersistent))
       throw MigrationError(Refusal::kState, "corrupt offer record " + offer_file);
     spec.kind = static_cast<SrkKind>(kind);
@@ -134,7 +134,7 @@ ImportedState Destination::open_package(const Bytes& package, const uint8_t expe
   }
 
   // 2. The VM this host expects.
-  if (!crypto::equal(vm, ByteSpan{expected_vm, kVmIdSize}))
+  if (!crypto::equal(vm, protocol::ByteSpan{expected_vm, kVmIdSize}))
     throw MigrationError(Refusal::kWrongVm, "package carries VM " + format_vm_id(h.vm_id) + ", expected " +
                                                 format_vm_id(expected_vm));
 
@@ -183,7 +183,7 @@ ImportedState Destination::open_package(const Bytes& package, const uint8_t expe
   if (!crypto::equal(crypto::span(mac), v.header_mac))
     throw MigrationError(Refusal::kTamperedHeader, "header authentication failed: header or wrapped key modified");
   Bytes plain(static_cast<size_t>(v.state_size()));
-  if (!crypto::aes256_gcm_decrypt(crypto::span(keys.state_key), ByteSpan{h.gcm_iv, kGcmIvSize}, v.aad, v.ciphertext,
+  if (!crypto::aes256_gcm_decrypt(crypto::span(keys.state_key), protocol::ByteSpan{h.gcm_iv, kGcmIvSize}, v.aad, v.ciphertext,
                                   v.tag, plain.data()))
     throw MigrationError(Refusal::kTamperedCiphertext, "state authentication failed: ciphertext or tag modified");
   if (timings) *timings = {t1 - t0, t2 - t1, now_us() - t2};
@@ -202,19 +202,19 @@ ImportedState Destination::open_package(const Bytes& package, const uint8_t expe
 
   uint8_t body[kAckBodySize];
   write_ack_body(body, h.vm_id, h.nonce, h.epoch);
-  Bytes ack_mac = crypto::hmac_sha256(crypto::span(keys.ack_key), ByteSpan{body, kAckBodySize});
+  Bytes ack_mac = crypto::hmac_sha256(crypto::span(keys.ack_key), protocol::ByteSpan{body, kAckBodySize});
   s.ack.assign(body, body + kAckBodySize);
   s.ack.insert(s.ack.end(), ack_mac.begin(), ack_mac.end());
   return s;
 }
 
 void Destination::commit(const ImportedState& s) {
-  ByteSpan nonce{s.nonce, kNonceSize};
+  protocol::ByteSpan nonce{s.nonce, kNonceSize};
   // The ack first (it can be re-sent), then the epoch: if we crash between
   // the writes, a retry of the same package is refused as stale rather
   // than accepted twice.
   write_file_atomic(ack_path(s.vm_id), s.ack);
-  write_file_atomic(epoch_path(ByteSpan{s.vm_id, kVmIdSize}, crypto::span(s.source_name)),
+  write_file_atomic(epoch_path(protocol::ByteSpan{s.vm_id, kVmIdSize}, crypto::span(s.source_name)),
                     [&] {
                       std::string e = std::to_string(s.epoch);
                       return Bytes(e.begin(), e.end());
@@ -222,4 +222,4 @@ void Destination::commit(const ImportedState& s) {
   remove_file(offer_path(nonce));
 }
 
-}  // namespace mamori::migration
+}  // namespace mamori::vtpm::migration

@@ -12,12 +12,12 @@
 #pragma once
 #include <string>
 
-#include "vtpm/migration/host/files.hpp"
-#include "vtpm/migration/package/package.hpp"
+#include "vtpm/migration/files.hpp"
+#include "vtpm/migration/format/package.hpp"
 #include "vtpm/migration/protocol/srk.hpp"
 #include "vtpm/migration/tpm/tpm_client.hpp"
 
-namespace mamori::migration {
+namespace mamori::vtpm::migration {
 
 struct ImportedState {
   Bytes permanent, volatile_state, savestate;
@@ -52,11 +52,11 @@ class Destination {
   Bytes last_ack(const uint8_t vm[kVmIdSize]) const;
 
  private:
-  std::string offer_path(ByteSpan nonce) const;
-  std::string epoch_path(ByteSpan vm, ByteSpan source_name) const;
+  std::string offer_path(protocol::ByteSpan nonce) const;
+  std::string epoch_path(protocol::ByteSpan vm, protocol::ByteSpan source_name) const;
   std::string ack_path(const uint8_t vm[kVmIdSize]) const;
   tpm::TpmClient& tpm_;
   std::string dir_;
 };
 
-}  // namespace mamori::migration
+}  // namespace mamori::vtpm::migration

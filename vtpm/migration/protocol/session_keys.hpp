@@ -3,9 +3,9 @@
 // the destination's nonce, so that no two uses share a key.
 #pragma once
 #include "vtpm/migration/crypto/crypto.hpp"
-#include "vtpm/migration/package/limits.hpp"
+#include "vtpm/migration/format/limits.hpp"
 
-namespace mamori::migration {
+namespace mamori::vtpm::migration {
 
 struct SessionKeys {
   crypto::Bytes state_key;   // AES-256-GCM over the vTPM state
@@ -15,10 +15,10 @@ struct SessionKeys {
 
 inline constexpr uint32_t kDerivedKeyBits = 256;
 
-inline SessionKeys derive_session_keys(ByteSpan k, ByteSpan nonce, ByteSpan vm_id) {
+inline SessionKeys derive_session_keys(protocol::ByteSpan k, protocol::ByteSpan nonce, protocol::ByteSpan vm_id) {
   return {crypto::kdfa_sha256(k, "MAMORI STATE", nonce, vm_id, kDerivedKeyBits),
           crypto::kdfa_sha256(k, "MAMORI HEADER", nonce, vm_id, kDerivedKeyBits),
           crypto::kdfa_sha256(k, "MAMORI ACK", nonce, vm_id, kDerivedKeyBits)};
 }
 
-}  // namespace mamori::migration
+}  // namespace mamori::vtpm::migration

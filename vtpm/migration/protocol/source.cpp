@@ -3,14 +3,14 @@
 #include <chrono>
 
 #include "vtpm/migration/crypto/crypto.hpp"
-#include "vtpm/migration/duplication/duplicate.hpp"
-#include "vtpm/migration/host/errors.hpp"
-#include "vtpm/migration/package/ack.hpp"
-#include "vtpm/migration/package/offer.hpp"
-#include "vtpm/migration/package/package.hpp"
+#include "vtpm/migration/crypto/duplicate.hpp"
+#include "vtpm/migration/errors.hpp"
+#include "vtpm/migration/format/ack.hpp"
+#include "vtpm/migration/format/offer.hpp"
+#include "vtpm/migration/format/package.hpp"
 #include "vtpm/migration/protocol/session_keys.hpp"
 
-namespace mamori::migration {
+namespace mamori::vtpm::migration {
 
 namespace {
 
@@ -25,15 +25,15 @@ uint64_t now_us() {
           .count());
 }
 
-void put_blob(ByteWriter& w, const Bytes& b) {
+void put_blob(protocol::ByteWriter& w, const Bytes& b) {
   w.u32(static_cast<uint32_t>(b.size()));
   w.bytes(b.data(), b.size());
 }
 
-bool get_blob(ByteReader& r, Bytes& b) {
+bool get_blob(protocol::ByteReader& r, Bytes& b) {
   uint32_t n = r.u32();
   if (!r.ok() || n > kMaxBlobSize) return false;
-  ByteSpan s = r.bytes(n);
+  protocol::ByteSpan s = r.bytes(n);
   b.assign(s.data, s.data + s.size);
   return r.ok();
 }
@@ -43,7 +43,7 @@ bool get_blob(ByteReader& r, Bytes& b) {
 Bytes encode_pending(const PendingMigration& p) {
   Bytes out(4 + 2 + kVmIdSize + kNonceSize + 8 + 2 + p.ack_key.size() + 12 + p.permanent.size() +
             p.volatile_state.size() + p.savestate.size());
-  ByteWriter w(out.data(), out.size());
+  protocol::ByteWriter w(out.data(), out.size());
   w.u32(kPendingMagic);
   w.u16(kFormatVersion);
   w.bytes(p.vm_id, kVmIdSize);
@@ -58,12 +58,12 @@ Bytes encode_pending(const PendingMigration& p) {
 }
 
 bool decode_pending(const Bytes& b, PendingMigration& p) {
-  ByteReader r(b.data(), b.size());
+  protocol::ByteReader r(b.data(), b.size());
   if (r.u32() != kPendingMagic || r.u16() != kFormatVersion) return false;
-  ByteSpan vm = r.bytes(kVmIdSize);
-  ByteSpan nonce = r.bytes(kNonceSize);
+  protocol::ByteSpan vm = r.bytes(kVmIdSize);
+  protocol::ByteSpan nonce = r.bytes(kNonceSize);
   p.epoch = r.u64();
-  ByteSpan key = r.tpm2b(64);
+  protocol::ByteSpan key = r.tpm2b(64);
   if (!r.ok()) return false;
   std::copy(vm.data, vm.data + kVmIdSize, p.vm_id);
   std::copy(nonce.data, nonce.data + kNonceSize, p.nonce);
@@ -71,14 +71,14 @@ bool decode_pending(const Bytes& b, PendingMigration& p) {
   return get_blob(r, p.permanent) && get_blob(r, p.volatile_state) && get_blob(r, p.savestate) && r.at_end();
 }
 
-void restore_instance(vtpm::ControlChannel& instance, const Bytes& permanent, const Bytes& volatile_state,
+void restore_instance(tpm::ControlChannel& instance, const Bytes& permanent, const Bytes& volatile_state,
                       const Bytes& savestate) {
   // swtpm accepts SET_STATEBLOB only while the TPM is stopped; CMD_INIT
   // then resumes from the volatile state (as QEMU's incoming migration does).
   instance.stop();
-  instance.set_state_blob(vtpm::BlobType::kPermanent, permanent);
-  if (!volatile_state.empty()) instance.set_state_blob(vtpm::BlobType::kVolatile, volatile_state);
-  if (!savestate.empty()) instance.set_state_blob(vtpm::BlobType::kSaveState, savestate);
+  instance.set_state_blob(tpm::BlobType::permanent, permanent);
+  if (!volatile_state.empty()) instance.set_state_blob(tpm::BlobType::volatile_state, volatile_state);
+  if (!savestate.empty()) instance.set_state_blob(tpm::BlobType::savestate, savestate);
   instance.init(0);
 }
 
@@ -102,7 +102,7 @@ PendingMigration Source::load_pending(const uint8_t vm_id[kVmIdSize]) const {
   return p;
 }
 
-Bytes Source::export_vtpm(const Bytes& offer_bytes, vtpm::ControlChannel& instance, const ExportOptions& opt,
+Bytes Source::export_vtpm(const Bytes& offer_bytes, tpm::ControlChannel& instance, const ExportOptions& opt,
                           ExportTimings* timings) {
   // 1. The offer: well-formed, a storage parent, and its Name really is
   //    the Name of that public area (Part 1 §16), so the header names the
@@ -111,7 +111,7 @@ Bytes Source::export_vtpm(const Bytes& offer_bytes, vtpm::ControlChannel& instan
   OfferView offer;
   ParseError pe = parse_offer(offer_bytes.data(), offer_bytes.size(), offer);
   if (pe != ParseError::kOk) throw MigrationError(Refusal::kBadOffer, to_string(pe));
-  Bytes name = object_name(offer.srk_public_raw);
+  Bytes name = crypto::object_name(offer.srk_public_raw);
   if (!crypto::equal(crypto::span(name), offer.srk_name))
     throw MigrationError(Refusal::kBadOffer, "offer's Name does not match its public area");
   if (has_pending(opt.vm_id))
@@ -120,7 +120,7 @@ Bytes Source::export_vtpm(const Bytes& offer_bytes, vtpm::ControlChannel& instan
   // swtpm's own --migration-key would encrypt every blob it hands out
   // (swtpm src/swtpm/swtpm_nvfile.c, GetStateBlob): the destination
   // instance could not use them. mamori seals the state itself.
-  if (auto cfg = instance.get_config(); cfg && (*cfg & vtpm::kConfigMigrationKey))
+  if (auto cfg = instance.get_config(); cfg && (*cfg & tpm::swtpm::kConfigFlagMigrationKey))
     throw MigrationError(Refusal::kVtpmError,
                          "the vTPM instance encrypts its state with swtpm --migration-key; start it without");
 
@@ -139,8 +139,8 @@ Bytes Source::export_vtpm(const Bytes& offer_bytes, vtpm::ControlChannel& instan
   //    offer fails while the instance still runs.
   uint64_t tw = now_us();
   Bytes k = rng.generate(kMigrationKeySize);
-  SessionKeys keys = derive_session_keys(crypto::span(k), offer.nonce, ByteSpan{opt.vm_id, kVmIdSize});
-  DuplicationBlob dup = wrap_to_parent(offer.srk_public, crypto::span(k), rng);
+  SessionKeys keys = derive_session_keys(crypto::span(k), offer.nonce, protocol::ByteSpan{opt.vm_id, kVmIdSize});
+  crypto::DuplicationBlob dup = crypto::wrap_to_parent(offer.srk_public, crypto::span(k), rng);
   uint64_t wrap_us = now_us() - tw;
 
   // 4. Lock and export: the blobs are read while the instance runs (swtpm
@@ -153,10 +153,10 @@ Bytes Source::export_vtpm(const Bytes& offer_bytes, vtpm::ControlChannel& instan
   std::copy(offer.nonce.data, offer.nonce.data + kNonceSize, pending.nonce);
   pending.epoch = epoch;
   pending.ack_key = keys.ack_key;
-  pending.permanent = instance.get_state_blob(vtpm::BlobType::kPermanent).data;
-  pending.volatile_state = instance.get_state_blob(vtpm::BlobType::kVolatile).data;
+  pending.permanent = instance.get_state_blob(tpm::BlobType::permanent).data;
+  pending.volatile_state = instance.get_state_blob(tpm::BlobType::volatile_state).data;
   try {
-    pending.savestate = instance.get_state_blob(vtpm::BlobType::kSaveState).data;
+    pending.savestate = instance.get_state_blob(tpm::BlobType::savestate).data;
   } catch (const MigrationError&) {
     pending.savestate.clear();  // no TPM2_Shutdown(STATE) was done: nothing to carry
   }
@@ -182,7 +182,7 @@ Bytes Source::export_vtpm(const Bytes& offer_bytes, vtpm::ControlChannel& instan
   Bytes pkg(8192 + state_size + kGcmTagSize);
   size_t prefix = write_package_prefix(pkg.data(), pkg.size(), h, wrap);
   if (prefix == 0) throw MigrationError(Refusal::kState, "package header does not fit");
-  Bytes mac = crypto::hmac_sha256(crypto::span(keys.header_key), ByteSpan{pkg.data(), prefix});
+  Bytes mac = crypto::hmac_sha256(crypto::span(keys.header_key), protocol::ByteSpan{pkg.data(), prefix});
   std::copy(mac.begin(), mac.end(), pkg.begin() + static_cast<long>(prefix));
   size_t aad = prefix + mac.size();
   Bytes plain;
@@ -190,7 +190,7 @@ Bytes Source::export_vtpm(const Bytes& offer_bytes, vtpm::ControlChannel& instan
   plain.insert(plain.end(), pending.permanent.begin(), pending.permanent.end());
   plain.insert(plain.end(), pending.volatile_state.begin(), pending.volatile_state.end());
   plain.insert(plain.end(), pending.savestate.begin(), pending.savestate.end());
-  crypto::aes256_gcm_encrypt(crypto::span(keys.state_key), ByteSpan{h.gcm_iv, kGcmIvSize}, ByteSpan{pkg.data(), aad},
+  crypto::aes256_gcm_encrypt(crypto::span(keys.state_key), protocol::ByteSpan{h.gcm_iv, kGcmIvSize}, protocol::ByteSpan{pkg.data(), aad},
                              crypto::span(plain), pkg.data() + aad, pkg.data() + aad + state_size);
   pkg.resize(aad + state_size + kGcmTagSize);
   uint64_t t2 = now_us();
@@ -204,17 +204,17 @@ PendingMigration Source::complete(const Bytes& ack_bytes) {
   if (pe != ParseError::kOk) throw MigrationError(Refusal::kBadAck, to_string(pe));
   PendingMigration p = load_pending(ack.vm_id);
   Bytes mac = crypto::hmac_sha256(crypto::span(p.ack_key), ack.body);
-  if (!crypto::equal(ByteSpan{ack.nonce, kNonceSize}, ByteSpan{p.nonce, kNonceSize}) || ack.epoch != p.epoch ||
+  if (!crypto::equal(protocol::ByteSpan{ack.nonce, kNonceSize}, protocol::ByteSpan{p.nonce, kNonceSize}) || ack.epoch != p.epoch ||
       !crypto::equal(crypto::span(mac), ack.mac))
     throw MigrationError(Refusal::kBadAck, "acknowledgement does not match the pending migration");
   remove_file(pending_path(ack.vm_id));
   return p;
 }
 
-void Source::resume(const uint8_t vm_id[kVmIdSize], vtpm::ControlChannel& instance) {
+void Source::resume(const uint8_t vm_id[kVmIdSize], tpm::ControlChannel& instance) {
   PendingMigration p = load_pending(vm_id);
   restore_instance(instance, p.permanent, p.volatile_state, p.savestate);
   remove_file(pending_path(vm_id));
 }
 
-}  // namespace mamori::migration
+}  // namespace mamori::vtpm::migration

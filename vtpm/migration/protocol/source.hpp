@@ -10,12 +10,12 @@
 #pragma once
 #include <string>
 
-#include "vtpm/migration/host/files.hpp"
+#include "vtpm/migration/files.hpp"
 #include "vtpm/migration/protocol/srk.hpp"
 #include "vtpm/migration/tpm/tpm_client.hpp"
-#include "vtpm/migration/vtpm/control_channel.hpp"
+#include "vtpm/migration/tpm/control_channel.hpp"
 
-namespace mamori::migration {
+namespace mamori::vtpm::migration {
 
 struct ExportOptions {
   uint8_t vm_id[kVmIdSize] = {};
@@ -41,12 +41,12 @@ class Source {
  public:
   Source(tpm::TpmClient& tpm, std::string state_dir);
 
-  Bytes export_vtpm(const Bytes& offer, vtpm::ControlChannel& instance, const ExportOptions& opt,
+  Bytes export_vtpm(const Bytes& offer, tpm::ControlChannel& instance, const ExportOptions& opt,
                     ExportTimings* timings = nullptr);
   // Verifies the ack; on success forgets the pending migration and returns it.
   PendingMigration complete(const Bytes& ack);
   // Puts the exported state back into the (stopped) instance and restarts it.
-  void resume(const uint8_t vm_id[kVmIdSize], vtpm::ControlChannel& instance);
+  void resume(const uint8_t vm_id[kVmIdSize], tpm::ControlChannel& instance);
   bool has_pending(const uint8_t vm_id[kVmIdSize]) const;
 
  private:
@@ -61,7 +61,7 @@ bool decode_pending(const Bytes& b, PendingMigration& p);
 
 // Restores blobs into a stopped instance and starts it (shared with the
 // destination's restore).
-void restore_instance(vtpm::ControlChannel& instance, const Bytes& permanent, const Bytes& volatile_state,
+void restore_instance(tpm::ControlChannel& instance, const Bytes& permanent, const Bytes& volatile_state,
                       const Bytes& savestate);
 
-}  // namespace mamori::migration
+}  // namespace mamori::vtpm::migration

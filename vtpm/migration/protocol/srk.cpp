@@ -4,11 +4,11 @@
 #include <cstdlib>
 
 #include "vtpm/migration/crypto/crypto.hpp"
-#include "vtpm/migration/duplication/duplicate.hpp"
-#include "vtpm/migration/host/errors.hpp"
+#include "vtpm/migration/crypto/duplicate.hpp"
+#include "vtpm/migration/errors.hpp"
 #include "vtpm/migration/tpm2/constants.hpp"
 
-namespace mamori::migration {
+namespace mamori::vtpm::migration {
 
 namespace {
 constexpr uint16_t kRsaBits = 2048;
@@ -52,7 +52,7 @@ Srk::Srk(tpm::TpmClient& tpm, const SrkSpec& spec) : tpm_(tpm) {
   try {
     // The client trusts its TPM, but a mismatch means a broken transport or
     // TPM — or a persistent key that is not a usable storage key.
-    if (object_name(crypto::span(key_.public_area)) != key_.name)
+    if (crypto::object_name(crypto::span(key_.public_area)) != key_.name)
       throw MigrationError(Refusal::kTpmError, "the storage key's Name does not match its public area");
     tpm2::PublicArea p;
     if (tpm2::parse_public(key_.public_area.data(), key_.public_area.size(), p) != tpm2::PublicError::kOk ||
@@ -87,4 +87,4 @@ ScopedHandle::~ScopedHandle() {
   }
 }
 
-}  // namespace mamori::migration
+}  // namespace mamori::vtpm::migration

@@ -13,7 +13,7 @@
 
 #include "vtpm/migration/tpm/tpm_client.hpp"
 
-namespace mamori::migration {
+namespace mamori::vtpm::migration {
 
 enum class SrkKind : uint8_t { kRsa2048 = 1, kEccP256 = 2, kPersistent = 3 };
 
@@ -65,4 +65,4 @@ class ScopedHandle {
   uint32_t h_;
 };
 
-}  // namespace mamori::migration
+}  // namespace mamori::vtpm::migration

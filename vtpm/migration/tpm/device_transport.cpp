@@ -6,11 +6,11 @@
 #include <cerrno>
 #include <cstring>
 
-#include "vtpm/migration/host/errors.hpp"
+#include "vtpm/migration/errors.hpp"
 #include "vtpm/migration/tpm/response_framing.hpp"
 #include "vtpm/migration/tpm/transport.hpp"
 
-namespace mamori::migration::tpm {
+namespace mamori::vtpm::migration::tpm {
 
 namespace {
 
@@ -22,7 +22,7 @@ class DeviceTransport final : public Transport {
   }
   ~DeviceTransport() override { close(fd_); }
 
-  Bytes transact(ByteSpan command) override {
+  Bytes transact(protocol::ByteSpan command) override {
     ssize_t w;
     do {
       w = write(fd_, command.data, command.size);
@@ -68,4 +68,4 @@ std::unique_ptr<Transport> open_transport(const std::string& spec) {
   throw MigrationError(Refusal::kUsage, "unknown TPM transport '" + spec + "' (swtpm:HOST:PORT or device:PATH)");
 }
 
-}  // namespace mamori::migration::tpm
+}  // namespace mamori::vtpm::migration::tpm

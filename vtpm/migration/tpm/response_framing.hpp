@@ -4,17 +4,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vtpm/migration/host/errors.hpp"
+#include "vtpm/migration/errors.hpp"
 #include "vtpm/migration/tpm2/constants.hpp"
-#include "vtpm/migration/wire/bytes.hpp"
+#include "vtpm/protocol/bytes.hpp"
 
-namespace mamori::migration::tpm {
+namespace mamori::vtpm::migration::tpm {
 
 inline constexpr size_t kResponseHeaderSize = 10;
 
 // The size a response header declares, checked against sane bounds.
 inline size_t declared_response_size(const uint8_t* hdr, size_t n) {
-  ByteReader r(hdr, n);
+  protocol::ByteReader r(hdr, n);
   uint16_t tag = r.u16();
   uint32_t size = r.u32();
   if (!r.ok() || (tag != tpm2::kStNoSessions && tag != tpm2::kStSessions))
@@ -24,4 +24,4 @@ inline size_t declared_response_size(const uint8_t* hdr, size_t n) {
   return size;
 }
 
-}  // namespace mamori::migration::tpm
+}  // namespace mamori::vtpm::migration::tpm

@@ -9,10 +9,10 @@
 #include <cerrno>
 #include <cstring>
 
-#include "vtpm/migration/host/errors.hpp"
+#include "vtpm/migration/errors.hpp"
 #include "vtpm/migration/tpm/transport.hpp"
 
-namespace mamori::migration::tpm {
+namespace mamori::vtpm::migration::tpm {
 
 namespace {
 constexpr int kIoTimeoutMs = 30000;  // a TPM command (RSA keygen in swtpm) takes well under this
@@ -70,4 +70,4 @@ void read_exact(int fd, uint8_t* p, size_t n) {
   }
 }
 
-}  // namespace mamori::migration::tpm
+}  // namespace mamori::vtpm::migration::tpm

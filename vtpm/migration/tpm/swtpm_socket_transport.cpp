@@ -3,11 +3,11 @@
 // Part 1 §18 — tag u16, responseSize u32, responseCode u32).
 #include <unistd.h>
 
-#include "vtpm/migration/host/errors.hpp"
+#include "vtpm/migration/errors.hpp"
 #include "vtpm/migration/tpm/response_framing.hpp"
 #include "vtpm/migration/tpm/transport.hpp"
 
-namespace mamori::migration::tpm {
+namespace mamori::vtpm::migration::tpm {
 
 namespace {
 
@@ -20,7 +20,7 @@ class SwtpmSocketTransport final : public Transport {
     if (fd_ >= 0) close(fd_);
   }
 
-  Bytes transact(ByteSpan command) override {
+  Bytes transact(protocol::ByteSpan command) override {
     write_all(fd_, command.data, command.size);
     Bytes rsp(kResponseHeaderSize);
     read_exact(fd_, rsp.data(), rsp.size());
@@ -44,4 +44,4 @@ std::unique_ptr<Transport> open_swtpm_socket(const std::string& host, uint16_t p
   return std::make_unique<SwtpmSocketTransport>(host, port);
 }
 
-}  // namespace mamori::migration::tpm
+}  // namespace mamori::vtpm::migration::tpm

@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <thread>
 
-#include "vtpm/migration/host/errors.hpp"
+#include "vtpm/migration/errors.hpp"
 #include "vtpm/migration/tpm2/constants.hpp"
 
-namespace mamori::migration::tpm {
+namespace mamori::vtpm::migration::tpm {
 
 using namespace tpm2;
 
@@ -30,10 +30,10 @@ class Command {
     w_.u32(0);  // size patched in finish()
     w_.u32(cc);
   }
-  ByteWriter& w() { return w_; }
+  protocol::ByteWriter& w() { return w_; }
   // Authorization area with one session (Part 1 §18.6 / Part 2 §10.13.2):
   // a password session (TPM_RS_PW, empty password) or a policy session.
-  void auth(uint32_t session_handle = kRsPw, uint8_t attributes = 0, ByteSpan password = {}) {
+  void auth(uint32_t session_handle = kRsPw, uint8_t attributes = 0, protocol::ByteSpan password = {}) {
     w_.u32(static_cast<uint32_t>(4 + 2 + 1 + 2 + password.size));  // authorizationSize
     w_.u32(session_handle);
     w_.u16(0);              // nonceCaller (empty)
@@ -41,8 +41,8 @@ class Command {
     w_.tpm2b(password);     // hmac: for TPM_RS_PW the password itself (Part 1, password authorizations)
   }
   // A password session carrying the owner hierarchy's authValue.
-  void owner_auth(const Bytes& owner) { auth(kRsPw, 0, ByteSpan{owner.data(), owner.size()}); }
-  ByteSpan finish() {
+  void owner_auth(const Bytes& owner) { auth(kRsPw, 0, protocol::ByteSpan{owner.data(), owner.size()}); }
+  protocol::ByteSpan finish() {
     w_.patch_u32(2, static_cast<uint32_t>(w_.size()));
     if (!w_.ok()) throw MigrationError(Refusal::kUsage, "TPM command too large");
     return {buf_.data(), w_.size()};
@@ -50,19 +50,19 @@ class Command {
 
  private:
   Bytes buf_;
-  ByteWriter w_;
+  protocol::ByteWriter w_;
 };
 
 [[noreturn]] void bad_response(const char* what) {
   throw MigrationError(Refusal::kTransport, std::string("malformed TPM response: ") + what);
 }
 
-void expect_end(ByteReader& r, const char* what) {
+void expect_end(protocol::ByteReader& r, const char* what) {
   if (!r.ok()) bad_response(what);
   if (!r.at_end()) bad_response("trailing bytes");
 }
 
-Bytes to_bytes(ByteSpan s) { return Bytes(s.data, s.data + s.size); }
+Bytes to_bytes(protocol::ByteSpan s) { return Bytes(s.data, s.data + s.size); }
 
 }  // namespace
 
@@ -97,15 +97,15 @@ std::string rc_to_string(uint32_t rc) {
   return "see TPM 2.0 Part 2 §6.6";
 }
 
-Bytes TpmClient::run(uint32_t cc, ByteSpan cmd, size_t handles_out, bool sessions, ByteSpan& params,
+Bytes TpmClient::run(uint32_t cc, protocol::ByteSpan cmd, size_t handles_out, bool sessions, protocol::ByteSpan& params,
                      uint32_t* out_handle) {
   Bytes rsp;
   uint32_t rc = 0;
   uint16_t tag = 0;
-  ByteReader r(nullptr, 0);
+  protocol::ByteReader r(nullptr, 0);
   for (int attempt = 0;; ++attempt) {
     rsp = t_.transact(cmd);
-    r = ByteReader(rsp.data(), rsp.size());
+    r = protocol::ByteReader(rsp.data(), rsp.size());
     tag = r.u16();
     uint32_t size = r.u32();
     rc = r.u32();
@@ -153,10 +153,10 @@ Bytes TpmClient::get_random(size_t n) {
     uint16_t want = static_cast<uint16_t>(std::min<size_t>(n - out.size(), kMaxRandomPerCall));
     Command c(kCcGetRandom, false);
     c.w().u16(want);
-    ByteSpan p;
+    protocol::ByteSpan p;
     Bytes params = run(kCcGetRandom, c.finish(), 0, false, p, nullptr);
-    ByteReader r(params.data(), params.size());
-    ByteSpan got = r.tpm2b(kMaxDigestBuffer);
+    protocol::ByteReader r(params.data(), params.size());
+    protocol::ByteSpan got = r.tpm2b(kMaxDigestBuffer);
     expect_end(r, "GetRandom");
     if (got.size == 0 || got.size > want) bad_response("GetRandom size");
     out.insert(out.end(), got.data, got.data + got.size);
@@ -179,12 +179,12 @@ LoadedKey TpmClient::create_primary(const tpm2::PublicArea& tmpl) {
   c.w().patch_u16(at, static_cast<uint16_t>(c.w().size() - start));
   c.w().u16(0);  // outsideInfo
   c.w().u32(0);  // creationPCR: count 0
-  ByteSpan p;
+  protocol::ByteSpan p;
   LoadedKey k;
   Bytes params = run(kCcCreatePrimary, c.finish(), 1, true, p, &k.handle);
-  ByteReader r(params.data(), params.size());
+  protocol::ByteReader r(params.data(), params.size());
   tpm2::PublicArea pub;
-  ByteSpan raw;
+  protocol::ByteSpan raw;
   if (read_public_2b(r, pub, raw) != tpm2::PublicError::kOk) bad_response("CreatePrimary outPublic");
   k.public_area = to_bytes(raw);
   r.tpm2b(kMaxPublicSize);  // creationData (TPM2B_CREATION_DATA)
@@ -193,7 +193,7 @@ LoadedKey TpmClient::create_primary(const tpm2::PublicArea& tmpl) {
   r.u16();
   r.u32();
   r.tpm2b(kMaxDigestBuffer);
-  ByteSpan name = r.tpm2b(kMaxNameSize);
+  protocol::ByteSpan name = r.tpm2b(kMaxNameSize);
   expect_end(r, "CreatePrimary");
   k.name = to_bytes(name);
   return k;
@@ -202,11 +202,11 @@ LoadedKey TpmClient::create_primary(const tpm2::PublicArea& tmpl) {
 LoadedKey TpmClient::read_public(uint32_t handle) {
   Command c(kCcReadPublic, false);
   c.w().u32(handle);
-  ByteSpan p;
+  protocol::ByteSpan p;
   Bytes params = run(kCcReadPublic, c.finish(), 0, false, p, nullptr);
-  ByteReader r(params.data(), params.size());
+  protocol::ByteReader r(params.data(), params.size());
   tpm2::PublicArea pub;
-  ByteSpan raw;
+  protocol::ByteSpan raw;
   if (read_public_2b(r, pub, raw) != tpm2::PublicError::kOk) bad_response("ReadPublic outPublic");
   LoadedKey k;
   k.handle = handle;
@@ -217,7 +217,7 @@ LoadedKey TpmClient::read_public(uint32_t handle) {
   return k;
 }
 
-Bytes TpmClient::import(uint32_t parent, ByteSpan object_public, ByteSpan duplicate, ByteSpan in_sym_seed) {
+Bytes TpmClient::import(uint32_t parent, protocol::ByteSpan object_public, protocol::ByteSpan duplicate, protocol::ByteSpan in_sym_seed) {
   Command c(kCcImport, true);
   c.w().u32(parent);
   c.auth();
@@ -226,24 +226,24 @@ Bytes TpmClient::import(uint32_t parent, ByteSpan object_public, ByteSpan duplic
   c.w().tpm2b(duplicate);       // duplicate
   c.w().tpm2b(in_sym_seed);     // inSymSeed
   c.w().u16(kAlgNull);          // symmetricAlg: TPM_ALG_NULL
-  ByteSpan p;
+  protocol::ByteSpan p;
   Bytes params = run(kCcImport, c.finish(), 0, true, p, nullptr);
-  ByteReader r(params.data(), params.size());
-  ByteSpan priv = r.tpm2b(kMaxPrivateSize);
+  protocol::ByteReader r(params.data(), params.size());
+  protocol::ByteSpan priv = r.tpm2b(kMaxPrivateSize);
   expect_end(r, "Import");
   return to_bytes(priv);
 }
 
-uint32_t TpmClient::load(uint32_t parent, ByteSpan private_contents, ByteSpan object_public) {
+uint32_t TpmClient::load(uint32_t parent, protocol::ByteSpan private_contents, protocol::ByteSpan object_public) {
   Command c(kCcLoad, true);
   c.w().u32(parent);
   c.auth();
   c.w().tpm2b(private_contents);
   c.w().tpm2b(object_public);
-  ByteSpan p;
+  protocol::ByteSpan p;
   uint32_t h = 0;
   Bytes params = run(kCcLoad, c.finish(), 1, true, p, &h);
-  ByteReader r(params.data(), params.size());
+  protocol::ByteReader r(params.data(), params.size());
   r.tpm2b(kMaxNameSize);
   expect_end(r, "Load");
   return h;
@@ -256,10 +256,10 @@ Bytes TpmClient::unseal(uint32_t item, uint32_t policy_session) {
     c.auth(policy_session, 0);  // the session ends with the command
   else
     c.auth();
-  ByteSpan p;
+  protocol::ByteSpan p;
   Bytes params = run(kCcUnseal, c.finish(), 0, true, p, nullptr);
-  ByteReader r(params.data(), params.size());
-  ByteSpan data = r.tpm2b(kMaxSymData);
+  protocol::ByteReader r(params.data(), params.size());
+  protocol::ByteSpan data = r.tpm2b(kMaxSymData);
   expect_end(r, "Unseal");
   return to_bytes(data);
 }
@@ -267,17 +267,17 @@ Bytes TpmClient::unseal(uint32_t item, uint32_t policy_session) {
 void TpmClient::flush(uint32_t handle) {
   Command c(kCcFlushContext, false);
   c.w().u32(handle);
-  ByteSpan p;
+  protocol::ByteSpan p;
   Bytes params = run(kCcFlushContext, c.finish(), 0, false, p, nullptr);
   if (!params.empty()) bad_response("FlushContext has parameters");
 }
 
-void TpmClient::change_owner_auth(ByteSpan new_auth) {
+void TpmClient::change_owner_auth(protocol::ByteSpan new_auth) {
   Command c(kCcHierarchyChangeAuth, true);
   c.w().u32(kRhOwner);
   c.owner_auth(owner_auth_);
   c.w().tpm2b(new_auth);
-  ByteSpan p;
+  protocol::ByteSpan p;
   Bytes params = run(kCcHierarchyChangeAuth, c.finish(), 0, true, p, nullptr);
   if (!params.empty()) bad_response("HierarchyChangeAuth has parameters");
   owner_auth_.assign(new_auth.data, new_auth.data + new_auth.size);
@@ -289,7 +289,7 @@ void TpmClient::evict_control(uint32_t object, uint32_t persistent) {
   c.w().u32(object);
   c.owner_auth(owner_auth_);
   c.w().u32(persistent);
-  ByteSpan p;
+  protocol::ByteSpan p;
   Bytes params = run(kCcEvictControl, c.finish(), 0, true, p, nullptr);
   if (!params.empty()) bad_response("EvictControl has parameters");
 }
@@ -297,14 +297,14 @@ void TpmClient::evict_control(uint32_t object, uint32_t persistent) {
 uint32_t TpmClient::nv_attributes(uint32_t index) {
   Command c(kCcNvReadPublic, false);
   c.w().u32(index);
-  ByteSpan p;
+  protocol::ByteSpan p;
   Bytes params = run(kCcNvReadPublic, c.finish(), 0, false, p, nullptr);
-  ByteReader r(params.data(), params.size());
-  ByteSpan nvpub = r.tpm2b(kMaxPublicSize);
+  protocol::ByteReader r(params.data(), params.size());
+  protocol::ByteSpan nvpub = r.tpm2b(kMaxPublicSize);
   r.tpm2b(kMaxNameSize);
   expect_end(r, "NV_ReadPublic");
   // TPMS_NV_PUBLIC: nvIndex, nameAlg, attributes, authPolicy, dataSize
-  ByteReader n(nvpub.data, nvpub.size);
+  protocol::ByteReader n(nvpub.data, nvpub.size);
   uint32_t idx = n.u32();
   n.u16();
   uint32_t attrs = n.u32();
@@ -332,7 +332,7 @@ bool TpmClient::nv_define_counter(uint32_t index) {
   c.w().u16(0);  // authPolicy
   c.w().u16(static_cast<uint16_t>(kNvCounterSize));
   c.w().patch_u16(at, static_cast<uint16_t>(c.w().size() - start));
-  ByteSpan p;
+  protocol::ByteSpan p;
   try {
     run(kCcNvDefineSpace, c.finish(), 0, true, p, nullptr);
     return true;
@@ -350,7 +350,7 @@ void TpmClient::nv_increment(uint32_t index) {
   c.w().u32(kRhOwner);  // authHandle: owner (TPMA_NV_OWNERWRITE)
   c.w().u32(index);
   c.owner_auth(owner_auth_);
-  ByteSpan p;
+  protocol::ByteSpan p;
   run(kCcNvIncrement, c.finish(), 0, true, p, nullptr);
 }
 
@@ -361,13 +361,13 @@ uint64_t TpmClient::nv_read_counter(uint32_t index) {
   c.auth();
   c.w().u16(static_cast<uint16_t>(kNvCounterSize));
   c.w().u16(0);  // offset
-  ByteSpan p;
+  protocol::ByteSpan p;
   Bytes params = run(kCcNvRead, c.finish(), 0, true, p, nullptr);
-  ByteReader r(params.data(), params.size());
-  ByteSpan data = r.tpm2b(kMaxDigestBuffer);
+  protocol::ByteReader r(params.data(), params.size());
+  protocol::ByteSpan data = r.tpm2b(kMaxDigestBuffer);
   expect_end(r, "NV_Read");
   if (data.size != kNvCounterSize) bad_response("NV counter is not 8 bytes");
-  ByteReader d(data.data, data.size);
+  protocol::ByteReader d(data.data, data.size);
   return d.u64();
 }
 
@@ -376,15 +376,15 @@ uint32_t TpmClient::start_policy_session() {
   c.w().u32(kRhNull);  // tpmKey: unsalted
   c.w().u32(kRhNull);  // bind: unbound
   Bytes nonce = get_random(kSha256DigestSize);
-  c.w().tpm2b(ByteSpan{nonce.data(), nonce.size()});  // nonceCaller
+  c.w().tpm2b(protocol::ByteSpan{nonce.data(), nonce.size()});  // nonceCaller
   c.w().u16(0);                // encryptedSalt
   c.w().u8(kSePolicy);
   c.w().u16(kAlgNull);         // symmetric: none
   c.w().u16(kAlgSha256);       // authHash
-  ByteSpan p;
+  protocol::ByteSpan p;
   uint32_t h = 0;
   Bytes params = run(kCcStartAuthSession, c.finish(), 1, false, p, &h);
-  ByteReader r(params.data(), params.size());
+  protocol::ByteReader r(params.data(), params.size());
   r.tpm2b(kMaxDigestBuffer);  // nonceTPM
   expect_end(r, "StartAuthSession");
   return h;
@@ -394,7 +394,7 @@ void TpmClient::policy_command_code(uint32_t session, uint32_t command_code) {
   Command c(kCcPolicyCommandCode, false);
   c.w().u32(session);
   c.w().u32(command_code);
-  ByteSpan p;
+  protocol::ByteSpan p;
   Bytes params = run(kCcPolicyCommandCode, c.finish(), 0, false, p, nullptr);
   if (!params.empty()) bad_response("PolicyCommandCode has parameters");
 }
@@ -402,12 +402,12 @@ void TpmClient::policy_command_code(uint32_t session, uint32_t command_code) {
 Bytes TpmClient::policy_get_digest(uint32_t session) {
   Command c(kCcPolicyGetDigest, false);
   c.w().u32(session);
-  ByteSpan p;
+  protocol::ByteSpan p;
   Bytes params = run(kCcPolicyGetDigest, c.finish(), 0, false, p, nullptr);
-  ByteReader r(params.data(), params.size());
-  ByteSpan d = r.tpm2b(kMaxDigestBuffer);
+  protocol::ByteReader r(params.data(), params.size());
+  protocol::ByteSpan d = r.tpm2b(kMaxDigestBuffer);
   expect_end(r, "PolicyGetDigest");
   return to_bytes(d);
 }
 
-}  // namespace mamori::migration::tpm
+}  // namespace mamori::vtpm::migration::tpm

@@ -11,7 +11,7 @@
 #include "vtpm/migration/tpm/transport.hpp"
 #include "vtpm/migration/tpm2/public_area.hpp"
 
-namespace mamori::migration::tpm {
+namespace mamori::vtpm::migration::tpm {
 
 // A TPM response code other than success (Part 2 §6.6).
 class TpmError : public std::runtime_error {
@@ -43,8 +43,8 @@ class TpmClient {
   LoadedKey create_primary(const tpm2::PublicArea& tmpl);
   LoadedKey read_public(uint32_t handle);
   // TPM2_Import with no inner wrapper (encryptionKey empty, symmetricAlg NULL).
-  Bytes import(uint32_t parent, ByteSpan object_public, ByteSpan duplicate, ByteSpan in_sym_seed);
-  uint32_t load(uint32_t parent, ByteSpan private_2b_contents, ByteSpan object_public);
+  Bytes import(uint32_t parent, protocol::ByteSpan object_public, protocol::ByteSpan duplicate, protocol::ByteSpan in_sym_seed);
+  uint32_t load(uint32_t parent, protocol::ByteSpan private_2b_contents, protocol::ByteSpan object_public);
   // TPM2_Unseal with a password session, or with the given policy session.
   Bytes unseal(uint32_t item, uint32_t policy_session = 0);
   void flush(uint32_t handle);
@@ -71,7 +71,7 @@ class TpmClient {
   void set_owner_auth(Bytes auth) { owner_auth_ = std::move(auth); }
   // TPM2_HierarchyChangeAuth of the owner hierarchy (Part 3 §24.8);
   // remembers the new value.
-  void change_owner_auth(ByteSpan new_auth);
+  void change_owner_auth(protocol::ByteSpan new_auth);
 
   Transport& transport() { return t_; }
   // How often and how patiently a TPM_RC_RETRY-class warning is retried
@@ -82,7 +82,7 @@ class TpmClient {
   }
 
  private:
-  Bytes run(uint32_t cc, ByteSpan cmd, size_t handles_out, bool sessions, ByteSpan& params, uint32_t* out_handle);
+  Bytes run(uint32_t cc, protocol::ByteSpan cmd, size_t handles_out, bool sessions, protocol::ByteSpan& params, uint32_t* out_handle);
   Transport& t_;
   Bytes owner_auth_;
   int max_retries_ = 20;
@@ -91,4 +91,4 @@ class TpmClient {
 
 std::string rc_to_string(uint32_t rc);
 
-}  // namespace mamori::migration::tpm
+}  // namespace mamori::vtpm::migration::tpm

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "vtpm/migration/wire/bytes.hpp"
+#include "vtpm/protocol/bytes.hpp"
 
-namespace mamori::migration::tpm {
+namespace mamori::vtpm::migration::tpm {
 
 using Bytes = std::vector<uint8_t>;
 
@@ -17,7 +17,7 @@ class Transport {
   // Sends one command and returns the complete response. Throws
   // MigrationError(kTransport) on I/O failure or a response whose
   // header-declared size is inconsistent.
-  virtual Bytes transact(ByteSpan command) = 0;
+  virtual Bytes transact(protocol::ByteSpan command) = 0;
   virtual std::string describe() const = 0;
 };
 
@@ -33,4 +33,4 @@ int tcp_connect(const std::string& host, uint16_t port);
 void write_all(int fd, const uint8_t* p, size_t n);
 void read_exact(int fd, uint8_t* p, size_t n);
 
-}  // namespace mamori::migration::tpm
+}  // namespace mamori::vtpm::migration::tpm

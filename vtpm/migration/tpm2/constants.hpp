@@ -3,7 +3,7 @@
 #pragma once
 #include <stdint.h>
 
-namespace mamori::migration::tpm2 {
+namespace mamori::vtpm::migration::tpm2 {
 
 // Part 2 §6.3 TPM_ALG_ID
 inline constexpr uint16_t kAlgRsa = 0x0001;
@@ -94,4 +94,4 @@ inline constexpr uint16_t kMaxPrivateSize = 1024;    // TPM2B_PRIVATE
 inline constexpr uint16_t kMaxEncryptedSecret = 512; // TPM2B_ENCRYPTED_SECRET
 inline constexpr uint32_t kMaxResponseSize = 4096;   // MAX_RESPONSE_SIZE
 
-}  // namespace mamori::migration::tpm2
+}  // namespace mamori::vtpm::migration::tpm2

@@ -2,7 +2,7 @@
 
 #include "vtpm/migration/tpm2/constants.hpp"
 
-namespace mamori::migration::tpm2 {
+namespace mamori::vtpm::migration::tpm2 {
 
 const char* to_string(PublicError e) {
   switch (e) {
@@ -25,7 +25,7 @@ bool PublicArea::is_storage_parent() const {
 
 namespace {
 
-bool read_symdef(ByteReader& r, SymDef& s) {
+bool read_symdef(protocol::ByteReader& r, SymDef& s) {
   s.algorithm = r.u16();
   if (s.algorithm == kAlgNull) return r.ok();
   if (s.algorithm != kAlgAes) return false;
@@ -34,7 +34,7 @@ bool read_symdef(ByteReader& r, SymDef& s) {
   return r.ok();
 }
 
-void write_symdef(ByteWriter& w, const SymDef& s) {
+void write_symdef(protocol::ByteWriter& w, const SymDef& s) {
   w.u16(s.algorithm);
   if (s.algorithm == kAlgNull) return;
   w.u16(s.key_bits);
@@ -43,7 +43,7 @@ void write_symdef(ByteWriter& w, const SymDef& s) {
 
 // TPMU_ASYM_SCHEME / TPMU_SIG_SCHEME details (Part 2 §11.2.3): empty for
 // NULL and RSAES, hash+count for ECDAA, a hash for the others.
-bool read_scheme(ByteReader& r, Scheme& s) {
+bool read_scheme(protocol::ByteReader& r, Scheme& s) {
   s.scheme = r.u16();
   if (s.scheme == kAlgNull || s.scheme == kAlgRsaes) return r.ok();
   s.hash_alg = r.u16();
@@ -51,7 +51,7 @@ bool read_scheme(ByteReader& r, Scheme& s) {
   return r.ok();
 }
 
-void write_scheme(ByteWriter& w, const Scheme& s) {
+void write_scheme(protocol::ByteWriter& w, const Scheme& s) {
   w.u16(s.scheme);
   if (s.scheme == kAlgNull || s.scheme == kAlgRsaes) return;
   w.u16(s.hash_alg);
@@ -59,7 +59,7 @@ void write_scheme(ByteWriter& w, const Scheme& s) {
 }
 
 // TPMT_KEYEDHASH_SCHEME (Part 2 §11.1.23): HMAC has a hash, XOR a hash and KDF.
-bool read_keyedhash_scheme(ByteReader& r, Scheme& s) {
+bool read_keyedhash_scheme(protocol::ByteReader& r, Scheme& s) {
   s.scheme = r.u16();
   if (s.scheme == kAlgNull) return r.ok();
   if (s.scheme == kAlgHmac) {
@@ -73,7 +73,7 @@ bool read_keyedhash_scheme(ByteReader& r, Scheme& s) {
   return r.ok();
 }
 
-void write_keyedhash_scheme(ByteWriter& w, const Scheme& s) {
+void write_keyedhash_scheme(protocol::ByteWriter& w, const Scheme& s) {
   w.u16(s.scheme);
   if (s.scheme == kAlgHmac) w.u16(s.hash_alg);
   if (s.scheme == kAlgXor) {
@@ -82,7 +82,7 @@ void write_keyedhash_scheme(ByteWriter& w, const Scheme& s) {
   }
 }
 
-PublicError read_body(ByteReader& r, PublicArea& p) {
+PublicError read_body(protocol::ByteReader& r, PublicArea& p) {
   p.type = r.u16();
   p.name_alg = r.u16();
   p.attributes = r.u32();
@@ -119,20 +119,20 @@ PublicError read_body(ByteReader& r, PublicArea& p) {
 }  // namespace
 
 PublicError parse_public(const uint8_t* data, size_t size, PublicArea& out) {
-  ByteReader r(data, size);
+  protocol::ByteReader r(data, size);
   out = PublicArea{};
   PublicError e = read_body(r, out);
   if (e != PublicError::kOk) return e;
   return r.at_end() ? PublicError::kOk : PublicError::kTrailingBytes;
 }
 
-PublicError read_public_2b(ByteReader& r, PublicArea& out, ByteSpan& raw) {
+PublicError read_public_2b(protocol::ByteReader& r, PublicArea& out, protocol::ByteSpan& raw) {
   raw = r.tpm2b(kMaxPublicSize);
   if (!r.ok()) return PublicError::kTruncated;
   return parse_public(raw.data, raw.size, out);
 }
 
-bool write_public(ByteWriter& w, const PublicArea& p) {
+bool write_public(protocol::ByteWriter& w, const PublicArea& p) {
   w.u16(p.type);
   w.u16(p.name_alg);
   w.u32(p.attributes);
@@ -196,4 +196,4 @@ static_assert(kSrkAttributes == (kObjFixedTpm | kObjFixedParent | kObjSensitiveD
                                  kObjNoDa | kObjRestricted | kObjDecrypt),
               "SRK attribute set must match the Provisioning Guidance template");
 
-}  // namespace mamori::migration::tpm2
+}  // namespace mamori::vtpm::migration::tpm2

@@ -1,6 +1,6 @@
 #include "vtpm/service/bench/tpm_commands.hpp"
 
-#include "vtpm/service/wire/byte_order.hpp"
+#include "vtpm/protocol/bytes.hpp"
 
 namespace mamori::vtpm::bench {
 
@@ -40,8 +40,8 @@ class Builder {
     u32(code);
   }
   Builder& u8(uint8_t v) { b_.push_back(v); return *this; }
-  Builder& u16(uint16_t v) { uint8_t t[2]; wire::store_be16(t, v); b_.insert(b_.end(), t, t + 2); return *this; }
-  Builder& u32(uint32_t v) { uint8_t t[4]; wire::store_be32(t, v); b_.insert(b_.end(), t, t + 4); return *this; }
+  Builder& u16(uint16_t v) { uint8_t t[2]; protocol::store_be16(t, v); b_.insert(b_.end(), t, t + 2); return *this; }
+  Builder& u32(uint32_t v) { uint8_t t[4]; protocol::store_be32(t, v); b_.insert(b_.end(), t, t + 4); return *this; }
   Builder& fill(size_t n, uint8_t v) { b_.insert(b_.end(), n, v); return *this; }
   // Authorization area with one empty password session.
   Builder& password_session() {
@@ -53,7 +53,7 @@ class Builder {
     return *this;
   }
   Bytes done() {
-    if (command_) wire::store_be32(b_.data() + 2, static_cast<uint32_t>(b_.size()));
+    if (command_) protocol::store_be32(b_.data() + 2, static_cast<uint32_t>(b_.size()));
     return b_;
   }
 
@@ -111,8 +111,8 @@ Bytes sign_sha256(uint32_t key, KeyKind k, uint8_t fill) {
   return b.done();
 }
 
-uint32_t response_code(const Bytes& rsp) { return rsp.size() >= 10 ? wire::load_be32(rsp.data() + 6) : 0xFFFFFFFF; }
+uint32_t response_code(const Bytes& rsp) { return rsp.size() >= 10 ? protocol::load_be32(rsp.data() + 6) : 0xFFFFFFFF; }
 
-uint32_t response_handle(const Bytes& rsp) { return rsp.size() >= 14 ? wire::load_be32(rsp.data() + 10) : 0; }
+uint32_t response_handle(const Bytes& rsp) { return rsp.size() >= 14 ? protocol::load_be32(rsp.data() + 10) : 0; }
 
 }  // namespace mamori::vtpm::bench

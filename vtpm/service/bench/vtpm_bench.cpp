@@ -27,8 +27,8 @@
 #include <string>
 
 #include "vtpm/service/bench/tpm_commands.hpp"
-#include "vtpm/service/wire/byte_order.hpp"
-#include "vtpm/service/wire/partition_frame.hpp"
+#include "vtpm/protocol/bytes.hpp"
+#include "vtpm/protocol/partition_frame.hpp"
 
 using namespace mamori::vtpm;
 using bench::Bytes;
@@ -77,7 +77,7 @@ class TcpTransport final : public Transport {
     if (!write_full(fd_, cmd.data(), cmd.size())) return false;
     rsp.resize(10);
     if (!read_full(fd_, rsp.data(), 10)) return false;
-    const uint32_t size = wire::load_be32(rsp.data() + 2);
+    const uint32_t size = protocol::load_be32(rsp.data() + 2);
     if (size < 10 || size > kMaxResponse) return false;
     rsp.resize(size);
     return read_full(fd_, rsp.data() + 10, size - 10);
@@ -98,21 +98,21 @@ class PipeTransport final : public Transport {
     int st = 0;
     waitpid(pid_, &st, 0);
   }
-  bool exchange(const Bytes& cmd, Bytes& rsp) override { return request(wire::FrameType::tpm_command, 0, cmd, rsp); }
+  bool exchange(const Bytes& cmd, Bytes& rsp) override { return request(protocol::FrameType::tpm_command, 0, cmd, rsp); }
   pid_t pid() const { return pid_; }
-  bool request(wire::FrameType type, uint8_t arg, const Bytes& payload, Bytes& out) {
-    frame_.resize(wire::kFrameHeaderSize + payload.size());
-    wire::encode_frame_header({type, arg, static_cast<uint32_t>(payload.size())}, frame_.data(), frame_.size());
-    memcpy(frame_.data() + wire::kFrameHeaderSize, payload.data(), payload.size());
+  bool request(protocol::FrameType type, uint8_t arg, const Bytes& payload, Bytes& out) {
+    frame_.resize(protocol::kFrameHeaderSize + payload.size());
+    protocol::encode_frame_header({type, arg, static_cast<uint32_t>(payload.size())}, frame_.data(), frame_.size());
+    memcpy(frame_.data() + protocol::kFrameHeaderSize, payload.data(), payload.size());
     if (!write_full(to_, frame_.data(), frame_.size())) return false;
     for (;;) {
-      uint8_t hdr[wire::kFrameHeaderSize];
+      uint8_t hdr[protocol::kFrameHeaderSize];
       if (!read_full(from_, hdr, sizeof(hdr))) return false;
-      wire::FrameHeader h{};
-      if (wire::decode_frame_header(hdr, sizeof(hdr), h) != wire::FrameError::none) return false;
+      protocol::FrameHeader h{};
+      if (protocol::decode_frame_header(hdr, sizeof(hdr), h) != protocol::FrameError::none) return false;
       out.resize(h.length);
       if (h.length > 0 && !read_full(from_, out.data(), h.length)) return false;
-      if (h.type != wire::FrameType::state_changed) return true;
+      if (h.type != protocol::FrameType::state_changed) return true;
       held_state_ = out;
     }
   }
@@ -259,7 +259,7 @@ PipeTransport* spawn_partition(const char* program) {
   close(out[1]);
   auto* t = new PipeTransport(in[1], out[0], pid);
   Bytes r;
-  if (!t->request(wire::FrameType::init, 0, {}, r) || r.size() != 4 || wire::load_le32(r.data()) != 0) {
+  if (!t->request(protocol::FrameType::init, 0, {}, r) || r.size() != 4 || protocol::load_le32(r.data()) != 0) {
     delete t;
     return nullptr;
   }

@@ -93,7 +93,7 @@ TpmEngine::TpmEngine() {
   callbacks.tpm_io_getphysicalpresence = io_physical_presence;
   TPMLIB_ChooseTPMVersion(TPMLIB_TPM_VERSION_2);
   TPMLIB_RegisterCallbacks(&callbacks);
-  cmd_copy_.resize(wire::kMaxTpmCommand);
+  cmd_copy_.resize(protocol::kMaxTpmCommand);
 }
 
 uint32_t TpmEngine::init(bool delete_volatile) {
@@ -105,7 +105,7 @@ uint32_t TpmEngine::init(bool delete_volatile) {
   running_ = true;
   uint32_t min_size = 0, max_size = 0;
   max_command_ = TPMLIB_SetBufferSize(0, &min_size, &max_size);
-  if (max_command_ > wire::kMaxTpmCommand) max_command_ = wire::kMaxTpmCommand;
+  if (max_command_ > protocol::kMaxTpmCommand) max_command_ = protocol::kMaxTpmCommand;
   if (delete_volatile && blobs_[index(BlobType::volatile_state)]) {
     // swtpm PTM_INIT_FLAG_DELETE_VOLATILE: the volatile state was consumed.
     return cb_delete(BlobType::volatile_state);
@@ -151,7 +151,7 @@ uint32_t TpmEngine::get_established(bool& bit) {
 
 uint32_t TpmEngine::reset_established(uint8_t locality) {
   if (!running_) return TPM_BAD_ORDINAL;
-  if (locality > wire::kMaxLocality) return TPM_BAD_LOCALITY;
+  if (locality > protocol::kMaxLocality) return TPM_BAD_LOCALITY;
   const uint8_t saved = locality_;
   locality_ = locality;
   const TPM_RESULT rc = TPM_IO_TpmEstablished_Reset();
@@ -221,7 +221,7 @@ bool TpmEngine::has_state(BlobType type) const { return blobs_[index(type)].has_
 uint32_t TpmEngine::buffer_size(uint32_t wanted, uint32_t& size, uint32_t& min_size, uint32_t& max_size) {
   if (wanted != 0 && running_) return TPM_BAD_ORDINAL;
   size = TPMLIB_SetBufferSize(wanted, &min_size, &max_size);
-  if (wanted != 0) max_command_ = size > wire::kMaxTpmCommand ? wire::kMaxTpmCommand : size;
+  if (wanted != 0) max_command_ = size > protocol::kMaxTpmCommand ? protocol::kMaxTpmCommand : size;
   return TPM_SUCCESS;
 }
 

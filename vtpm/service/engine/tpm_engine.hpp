@@ -15,11 +15,11 @@
 #include <optional>
 #include <vector>
 
-#include "vtpm/service/wire/partition_frame.hpp"
+#include "vtpm/protocol/partition_frame.hpp"
 
 namespace mamori::vtpm::engine {
 
-using wire::BlobType;
+using protocol::BlobType;
 
 class StateListener {
  public:
@@ -86,7 +86,7 @@ class TpmEngine {
   StateListener* listener_ = nullptr;
   bool running_ = false;
   uint8_t locality_ = 0;
-  uint32_t max_command_ = wire::kMaxTpmCommand;
+  uint32_t max_command_ = protocol::kMaxTpmCommand;
   unsigned char* rsp_buf_ = nullptr;   // libtpms grows this buffer itself
   uint32_t rsp_buf_size_ = 0;
   std::vector<uint8_t> cmd_copy_;

@@ -5,114 +5,101 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
-#include "vtpm/service/host/io.hpp"
 #include "vtpm/service/host/server.hpp"
-#include "vtpm/service/wire/byte_order.hpp"
-#include "vtpm/service/wire/mssim.hpp"
-#include "vtpm/service/wire/tpm_header.hpp"
+#include "vtpm/protocol/bytes.hpp"
+#include "vtpm/protocol/mssim.hpp"
+#include "vtpm/protocol/tpm_header.hpp"
 
 namespace mamori::vtpm::host {
 
-namespace ms = wire::mssim;
+namespace ms = protocol::mssim;
 
 namespace {
 
 // TPM_REMOTE_HANDSHAKE: the simulator's protocol version and its flags
 // (no flags: not in raw mode, no playback).
 constexpr uint32_t kServerVersion = 1;
-constexpr uint32_t kMaxHashTotal = 1u << 20;
+constexpr size_t kCode = 4;  // every message starts with a u32 code
 
-bool send_u32(int fd, uint32_t v) {
-  uint8_t out[4];
-  wire::store_be32(out, v);
-  return write_all(fd, out, sizeof(out), Deadline::after_ms(kMessageTimeoutMs)) == IoStatus::ok;
-}
+uint32_t ack(uint32_t rc) { return rc == 0 ? ms::kAck : ms::kNack; }
 
 }  // namespace
 
-Server::Next Server::mssim_hash_data(int fd) {
-  const Deadline d = Deadline::after_ms(kMessageTimeoutMs);
-  uint8_t len_be[4];
-  if (read_exact(fd, len_be, sizeof(len_be), d) != IoStatus::ok) return Next::close;
-  uint32_t remain = wire::load_be32(len_be);
-  if (remain > kMaxHashTotal) return Next::close;
-  uint8_t chunk[4096];
-  uint32_t rc = 0;
-  while (remain > 0) {
-    const uint32_t n = remain < sizeof(chunk) ? remain : static_cast<uint32_t>(sizeof(chunk));
-    if (read_exact(fd, chunk, n, d) != IoStatus::ok) return Next::close;
-    if (rc == 0) rc = tpm_.hash_data(chunk, n);
-    remain -= n;
-  }
-  return send_u32(fd, rc == 0 ? ms::kAck : ms::kNack) ? Next::keep : Next::close;
-}
-
-Server::Next Server::mssim_cmd_message(int fd) {
-  const Deadline d = Deadline::after_ms(kMessageTimeoutMs);
-  uint8_t code_be[4];
-  if (read_exact(fd, code_be, sizeof(code_be), d) != IoStatus::ok) return Next::close;
-  const uint32_t code = wire::load_be32(code_be);
+Server::Step Server::mssim_cmd_message(Conn& c, size_t& used) {
+  if (c.in.size() < kCode) return Step::need_more;
+  const uint32_t code = protocol::load_be32(c.in.data());
   switch (code) {
     case ms::kSendCommand: {
-      uint8_t pre[5];  // u8 locality, u32 size
-      if (read_exact(fd, pre, sizeof(pre), d) != IoStatus::ok) return Next::close;
-      // tcti-mssim writes this 9-byte preamble and the command separately;
-      // with Nagle on its side the command waits for our ACK of the
-      // preamble, which delayed ACK would hold back ~40 ms. ACK now.
-      const int one = 1;
-      setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
-      const uint8_t locality = pre[0];
-      const uint32_t size = wire::load_be32(pre + 1);
-      if (size < wire::kTpmHeaderSize || size > tpm_.max_command_size()) {
-        fprintf(stderr, "vtpm-service: mssim: command size %u out of range, closing\n", size);
-        return Next::close;
+      constexpr size_t kPre = kCode + 5;  // u8 locality, u32 size
+      if (c.in.size() < kPre) return Step::need_more;
+      const uint8_t locality = c.in[kCode];
+      const uint32_t size = protocol::load_be32(c.in.data() + kCode + 1);
+      if (size < protocol::kTpmHeaderSize || size > tpm_.max_command_size()) {
+        log_.log("mssim: command size %u out of range, closing", size);
+        return Step::close;
       }
-      buf_.resize(size);
-      if (read_exact(fd, buf_.data(), size, d) != IoStatus::ok) return Next::close;
-      wire::TpmHeader th{};
-      const auto hs = wire::parse_tpm_header(buf_.data(), size, tpm_.max_command_size(), th);
-      if (hs != wire::HeaderStatus::ok || th.size != size || locality > wire::kMaxLocality) {
+      if (c.in.size() < kPre + size) {
+        // tcti-mssim writes this 9-byte preamble and the command separately;
+        // with Nagle on its side the command waits for our ACK of the
+        // preamble, which delayed ACK would hold back ~40 ms. ACK now.
+        const int one = 1;
+        setsockopt(c.fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+        return Step::need_more;
+      }
+      const uint8_t* cmd = c.in.data() + kPre;
+      protocol::TpmHeader th{};
+      const auto hs = protocol::parse_tpm_header(cmd, size, tpm_.max_command_size(), th);
+      if (hs != protocol::HeaderStatus::ok || th.size != size || locality > protocol::kMaxLocality) {
         // A command whose own size disagrees with its envelope is refused.
-        rsp_.resize(wire::kTpmHeaderSize);
-        wire::make_tpm_error_response(rsp_.data(), rsp_.size(), wire::kTpmRcCommandSize);
+        rsp_.resize(protocol::kTpmHeaderSize);
+        protocol::write_error_response(rsp_.data(), rsp_.size(), protocol::kTpmRcCommandSize);
       } else {
-        run_command(buf_.data(), size, locality, rsp_);
+        run_command(cmd, size, locality, rsp_);
       }
-      uint8_t len_be[4];
-      wire::store_be32(len_be, static_cast<uint32_t>(rsp_.size()));
-      if (write_all(fd, len_be, sizeof(len_be), d) != IoStatus::ok ||
-          write_all(fd, rsp_.data(), rsp_.size(), d) != IoStatus::ok) {
-        return Next::close;
-      }
-      return send_u32(fd, ms::kAck) ? Next::keep : Next::close;
+      put_u32(c, static_cast<uint32_t>(rsp_.size()));
+      c.out.insert(c.out.end(), rsp_.begin(), rsp_.end());
+      put_u32(c, ms::kAck);
+      used = kPre + size;
+      return Step::done;
     }
-    case ms::kRemoteHandshake: {
-      uint8_t client_version[4];
-      if (read_exact(fd, client_version, sizeof(client_version), d) != IoStatus::ok) return Next::close;
-      if (!send_u32(fd, kServerVersion) || !send_u32(fd, 0)) return Next::close;
-      return send_u32(fd, ms::kAck) ? Next::keep : Next::close;
-    }
+    case ms::kRemoteHandshake:
+      if (c.in.size() < kCode + 4) return Step::need_more;  // u32 client version
+      put_u32(c, kServerVersion);
+      put_u32(c, 0);
+      put_u32(c, ms::kAck);
+      used = kCode + 4;
+      return Step::done;
     case ms::kSignalHashStart:
-      return send_u32(fd, tpm_.hash_start() == 0 ? ms::kAck : ms::kNack) ? Next::keep : Next::close;
-    case ms::kSignalHashData:
-      return mssim_hash_data(fd);
+      put_u32(c, ack(tpm_.hash_start()));
+      used = kCode;
+      return Step::done;
+    case ms::kSignalHashData: {
+      uint32_t rc = 0;
+      size_t hashed = 0;
+      if (!hash_data(c, kCode, hashed, rc)) return Step::close;
+      if (hashed == 0) return Step::need_more;
+      put_u32(c, ack(rc));
+      used = kCode + hashed;
+      return Step::done;
+    }
     case ms::kSignalHashEnd:
-      return send_u32(fd, tpm_.hash_end() == 0 ? ms::kAck : ms::kNack) ? Next::keep : Next::close;
+      put_u32(c, ack(tpm_.hash_end()));
+      used = kCode;
+      return Step::done;
     case ms::kSessionEnd:
     case ms::kStop:  // ends this client's session; one client may not stop the TPM for others
-      return Next::close;
+      return Step::close;
     default:
-      fprintf(stderr, "vtpm-service: mssim: unknown command port code %u, closing\n", code);
-      return Next::close;
+      log_.log("mssim: unknown command port code %u, closing", code);
+      return Step::close;
   }
 }
 
-Server::Next Server::mssim_platform_message(int fd) {
-  const Deadline d = Deadline::after_ms(kMessageTimeoutMs);
-  uint8_t code_be[4];
-  if (read_exact(fd, code_be, sizeof(code_be), d) != IoStatus::ok) return Next::close;
-  const uint32_t code = wire::load_be32(code_be);
+Server::Step Server::mssim_platform_message(Conn& c, size_t& used) {
+  if (c.in.size() < kCode) return Step::need_more;
+  const uint32_t code = protocol::load_be32(c.in.data());
   uint32_t reply = ms::kAck;
+  used = kCode;
   switch (code) {
     case ms::kSignalPowerOn:
       // tcti-mssim sends POWER_ON at every context init: a no-op while on.
@@ -126,12 +113,20 @@ Server::Next Server::mssim_platform_message(int fd) {
       if (tpm_.init(false) != 0) reply = ms::kNack;
       break;
     case ms::kSignalHashStart:
-      reply = tpm_.hash_start() == 0 ? ms::kAck : ms::kNack;
+      reply = ack(tpm_.hash_start());
       break;
-    case ms::kSignalHashData:
-      return mssim_hash_data(fd);
+    case ms::kSignalHashData: {
+      uint32_t rc = 0;
+      size_t hashed = 0;
+      used = 0;
+      if (!hash_data(c, kCode, hashed, rc)) return Step::close;
+      if (hashed == 0) return Step::need_more;
+      used = kCode + hashed;
+      reply = ack(rc);
+      break;
+    }
     case ms::kSignalHashEnd:
-      reply = tpm_.hash_end() == 0 ? ms::kAck : ms::kNack;
+      reply = ack(tpm_.hash_end());
       break;
     case ms::kSignalPhysPresOn: case ms::kSignalPhysPresOff:
     case ms::kSignalCancelOn: case ms::kSignalCancelOff:
@@ -140,12 +135,13 @@ Server::Next Server::mssim_platform_message(int fd) {
       break;  // NV is always available; commands run to completion (no cancel)
     case ms::kSessionEnd:
     case ms::kStop:
-      return Next::close;
+      return Step::close;
     default:
-      fprintf(stderr, "vtpm-service: mssim: unknown platform code %u, closing\n", code);
-      return Next::close;
+      log_.log("mssim: unknown platform code %u, closing", code);
+      return Step::close;
   }
-  return send_u32(fd, reply) ? Next::keep : Next::close;
+  put_u32(c, reply);
+  return Step::done;
 }
 
 }  // namespace mamori::vtpm::host

@@ -8,16 +8,16 @@
 #include <vector>
 
 #include "vtpm/service/state/blob_check.hpp"
-#include "vtpm/service/wire/byte_order.hpp"
-#include "vtpm/service/wire/partition_frame.hpp"
-#include "vtpm/service/wire/tpm_header.hpp"
+#include "vtpm/protocol/bytes.hpp"
+#include "vtpm/protocol/partition_frame.hpp"
+#include "vtpm/protocol/tpm_header.hpp"
 
 namespace mamori::vtpm::partition {
 
 namespace {
 
-using wire::FrameHeader;
-using wire::FrameType;
+using protocol::FrameHeader;
+using protocol::FrameType;
 
 // libtpms TPM_RESULT codes used in result frames (tpm_error.h).
 constexpr uint32_t kResSuccess = 0;
@@ -55,16 +55,16 @@ class FrameWriter {
   // Header and payload go out in one write so a reader never sees half a frame
   // interleaved with anything else.
   bool send(FrameType type, uint8_t arg, const uint8_t* payload, size_t len) {
-    out_.resize(wire::kFrameHeaderSize + len);
+    out_.resize(protocol::kFrameHeaderSize + len);
     const FrameHeader h{type, arg, static_cast<uint32_t>(len)};
-    wire::encode_frame_header(h, out_.data(), out_.size());
-    if (len > 0) memcpy(out_.data() + wire::kFrameHeaderSize, payload, len);
+    protocol::encode_frame_header(h, out_.data(), out_.size());
+    if (len > 0) memcpy(out_.data() + protocol::kFrameHeaderSize, payload, len);
     ok_ = ok_ && write_full(fd_, out_.data(), out_.size());
     return ok_;
   }
   bool result(FrameType request, uint32_t rc) {
     uint8_t p[4];
-    wire::store_le32(p, rc);
+    protocol::store_le32(p, rc);
     return send(FrameType::result, static_cast<uint8_t>(request), p, sizeof(p));
   }
   bool ok() const { return ok_; }
@@ -80,7 +80,7 @@ class FrameWriter {
 class FrameStateListener final : public engine::StateListener {
  public:
   explicit FrameStateListener(FrameWriter& w) : w_(w) {}
-  uint32_t state_changed(wire::BlobType type, const uint8_t* data, size_t len) override {
+  uint32_t state_changed(protocol::BlobType type, const uint8_t* data, size_t len) override {
     return w_.send(FrameType::state_changed, static_cast<uint8_t>(type), data, len) ? 0 : kResIoError;
   }
 
@@ -97,7 +97,7 @@ int run(engine::TpmEngine& tpm, int in_fd, int out_fd) {
   std::vector<uint8_t> payload;
   std::vector<uint8_t> rsp;
   for (;;) {
-    uint8_t raw[wire::kFrameHeaderSize];
+    uint8_t raw[protocol::kFrameHeaderSize];
     const ReadStatus rs = read_full(in_fd, raw, sizeof(raw));
     if (rs == ReadStatus::eof_at_start) return kExitOk;
     if (rs != ReadStatus::ok) {
@@ -105,9 +105,9 @@ int run(engine::TpmEngine& tpm, int in_fd, int out_fd) {
       return kExitFraming;
     }
     FrameHeader h{};
-    const wire::FrameError fe = wire::decode_frame_header(raw, sizeof(raw), h);
-    if (fe != wire::FrameError::none) {
-      fprintf(stderr, "vtpm-service: partition: %s; stopping\n", wire::frame_error_name(fe));
+    const protocol::FrameError fe = protocol::decode_frame_header(raw, sizeof(raw), h);
+    if (fe != protocol::FrameError::none) {
+      fprintf(stderr, "vtpm-service: partition: %s; stopping\n", protocol::frame_error_name(fe));
       out.result(static_cast<FrameType>(raw[5]), kResBadParameter);
       return kExitFraming;
     }
@@ -116,27 +116,27 @@ int run(engine::TpmEngine& tpm, int in_fd, int out_fd) {
       fprintf(stderr, "vtpm-service: partition: request stream ended inside a payload\n");
       return kExitFraming;
     }
-    wire::RequestError re = wire::check_request_header(h);
-    if (re == wire::RequestError::none) re = wire::check_request_payload(h, payload.data());
-    if (re != wire::RequestError::none) {
+    protocol::RequestError re = protocol::check_request_header(h);
+    if (re == protocol::RequestError::none) re = protocol::check_request_payload(h, payload.data());
+    if (re != protocol::RequestError::none) {
       fprintf(stderr, "vtpm-service: partition: frame type 0x%02x refused: %s\n",
-              static_cast<unsigned>(h.type), wire::request_error_name(re));
+              static_cast<unsigned>(h.type), protocol::request_error_name(re));
       if (!out.result(h.type, kResBadParameter)) return kExitIo;
       continue;
     }
     switch (h.type) {
       case FrameType::tpm_command: {
         uint32_t rc = tpm.running() ? tpm.execute(payload.data(), h.length, h.arg, rsp)
-                                    : wire::kTpmRcFailure;
+                                    : protocol::kTpmRcFailure;
         if (rc != 0) {
-          rsp.resize(wire::kTpmHeaderSize);
-          wire::make_tpm_error_response(rsp.data(), rsp.size(), wire::kTpmRcFailure);
+          rsp.resize(protocol::kTpmHeaderSize);
+          protocol::write_error_response(rsp.data(), rsp.size(), protocol::kTpmRcFailure);
         }
         out.send(FrameType::tpm_response, 0, rsp.data(), rsp.size());
         break;
       }
       case FrameType::init:
-        out.result(h.type, tpm.init((h.arg & wire::kInitFlagDeleteVolatile) != 0));
+        out.result(h.type, tpm.init((h.arg & protocol::kInitFlagDeleteVolatile) != 0));
         break;
       case FrameType::stop:
         tpm.stop();
@@ -147,14 +147,14 @@ int run(engine::TpmEngine& tpm, int in_fd, int out_fd) {
         break;
       case FrameType::get_state: {
         std::vector<uint8_t> blob;
-        const auto type = static_cast<wire::BlobType>(h.arg);
+        const auto type = static_cast<protocol::BlobType>(h.arg);
         const uint32_t rc = tpm.get_state(type, blob);
         if (rc != 0) out.result(h.type, rc);
         else out.send(FrameType::state, h.arg, blob.data(), blob.size());
         break;
       }
       case FrameType::set_state: {
-        const auto type = static_cast<wire::BlobType>(h.arg);
+        const auto type = static_cast<protocol::BlobType>(h.arg);
         if (h.length > 0) {
           const state::BlobCheck c = state::check_state_blob(type, payload.data(), h.length);
           if (c != state::BlobCheck::ok) {

@@ -1,6 +1,6 @@
 #include "vtpm/service/state/blob_check.hpp"
 
-#include "vtpm/service/wire/byte_order.hpp"
+#include "vtpm/protocol/bytes.hpp"
 
 namespace mamori::vtpm::state {
 
@@ -10,25 +10,25 @@ BlobCheck check_framed(const uint8_t* data, size_t len, uint32_t magic, uint16_t
                        size_t trailer_after_magic) {
   const size_t min_len = kNvHeaderSize + sizeof(uint32_t) + trailer_after_magic;
   if (len < min_len) return BlobCheck::too_short;
-  const uint16_t version = wire::load_be16(data);
-  if (wire::load_be32(data + 2) != magic) return BlobCheck::bad_magic;
+  const uint16_t version = protocol::load_be16(data);
+  if (protocol::load_be32(data + 2) != magic) return BlobCheck::bad_magic;
   if (version == 0 || version > max_version) return BlobCheck::bad_version;
   const size_t trailer_at = len - trailer_after_magic - sizeof(uint32_t);
-  if (wire::load_be32(data + trailer_at) != magic) return BlobCheck::bad_trailer;
+  if (protocol::load_be32(data + trailer_at) != magic) return BlobCheck::bad_trailer;
   return BlobCheck::ok;
 }
 
 }  // namespace
 
-BlobCheck check_state_blob(wire::BlobType type, const uint8_t* data, size_t len) {
+BlobCheck check_state_blob(protocol::BlobType type, const uint8_t* data, size_t len) {
   if (data == nullptr || len == 0) return BlobCheck::empty;
   if (len > kMaxStateBlob) return BlobCheck::too_large;
   switch (type) {
-    case wire::BlobType::permanent:
+    case protocol::BlobType::permanent:
       return check_framed(data, len, kPersistentAllMagic, kMaxPermanentVersion, 0);
-    case wire::BlobType::volatile_state:
+    case protocol::BlobType::volatile_state:
       return check_framed(data, len, kVolatileStateMagic, kMaxVolatileVersion, kVolatileDigestSize);
-    case wire::BlobType::savestate:
+    case protocol::BlobType::savestate:
       return BlobCheck::unsupported_type;
   }
   return BlobCheck::unsupported_type;

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#include "vtpm/service/wire/partition_frame.hpp"
+#include "vtpm/protocol/partition_frame.hpp"
 
 namespace mamori::vtpm::state {
 
@@ -24,7 +24,7 @@ inline constexpr size_t kNvHeaderSize = 6;            // u16 version + u32 magic
 inline constexpr size_t kVolatileDigestSize = 20;     // trailer digest after the closing magic
 inline constexpr uint16_t kMaxPermanentVersion = 16;  // far above libtpms 0.9's 3; rejects garbage
 inline constexpr uint16_t kMaxVolatileVersion = 16;
-inline constexpr size_t kMaxStateBlob = wire::kMaxFramePayload;
+inline constexpr size_t kMaxStateBlob = protocol::kMaxFramePayload;
 
 enum class BlobCheck : uint8_t {
   ok,
@@ -37,7 +37,7 @@ enum class BlobCheck : uint8_t {
   unsupported_type,
 };
 
-BlobCheck check_state_blob(wire::BlobType type, const uint8_t* data, size_t len);
+BlobCheck check_state_blob(protocol::BlobType type, const uint8_t* data, size_t len);
 const char* blob_check_name(BlobCheck c);
 
 }  // namespace mamori::vtpm::state

@@ -1,6 +1,6 @@
 #include "vtpm/service/state/sealed_format.hpp"
 
-#include "vtpm/service/wire/byte_order.hpp"
+#include "vtpm/protocol/bytes.hpp"
 
 namespace mamori::vtpm::state {
 
@@ -9,13 +9,13 @@ SealedError parse_sealed_header(const uint8_t* file, size_t file_len, SealedHead
   for (size_t i = 0; i < sizeof(kSealedMagic); ++i) {
     if (file[i] != kSealedMagic[i]) return SealedError::bad_magic;
   }
-  if (wire::load_be16(file + 8) != kSealedVersion) return SealedError::bad_version;
-  if (!wire::is_blob_type(file[10])) return SealedError::bad_type;
+  if (protocol::load_be16(file + 8) != kSealedVersion) return SealedError::bad_version;
+  if (!is_sealed_kind(file[10])) return SealedError::bad_type;
   if (file[11] != 0) return SealedError::bad_reserved;
-  const uint32_t length = wire::load_be32(file + 12);
+  const uint32_t length = protocol::load_be32(file + 12);
   if (length > kMaxSealedPlaintext) return SealedError::bad_length;
   if (file_len != kSealedHeaderSize + static_cast<size_t>(length) + kSealedTagSize) return SealedError::bad_length;
-  out.type = static_cast<wire::BlobType>(file[10]);
+  out.kind = file[10];
   out.length = length;
   for (size_t i = 0; i < kSealedNonceSize; ++i) out.nonce[i] = file[16 + i];
   return SealedError::none;
@@ -24,10 +24,10 @@ SealedError parse_sealed_header(const uint8_t* file, size_t file_len, SealedHead
 size_t encode_sealed_header(const SealedHeader& h, uint8_t* out, size_t cap) {
   if (out == nullptr || cap < kSealedHeaderSize) return 0;
   for (size_t i = 0; i < sizeof(kSealedMagic); ++i) out[i] = kSealedMagic[i];
-  wire::store_be16(out + 8, kSealedVersion);
-  out[10] = static_cast<uint8_t>(h.type);
+  protocol::store_be16(out + 8, kSealedVersion);
+  out[10] = h.kind;
   out[11] = 0;
-  wire::store_be32(out + 12, h.length);
+  protocol::store_be32(out + 12, h.length);
   for (size_t i = 0; i < kSealedNonceSize; ++i) out[16 + i] = h.nonce[i];
   return kSealedHeaderSize;
 }

@@ -4,7 +4,8 @@
 //
 //   0  8   magic "MAMORIVS"
 //   8  u16 format version (big-endian)
-//  10  u8  blob type (1 permanent, 2 volatile, 3 savestate)
+//  10  u8  kind: blob type (1 permanent, 2 volatile, 3 savestate) or
+//          kSealedManifest (the manifest binding the files, manifest.hpp)
 //  11  u8  reserved, 0
 //  12  u32 plaintext length (big-endian)
 //  16  12  nonce (96 bits, random per write: SP 800-38D §8.2.2)
@@ -14,7 +15,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#include "vtpm/service/wire/partition_frame.hpp"
+#include "vtpm/protocol/partition_frame.hpp"
 
 namespace mamori::vtpm::state {
 
@@ -24,10 +25,15 @@ inline constexpr size_t kSealedNonceSize = 12;
 inline constexpr size_t kSealedTagSize = 16;
 inline constexpr size_t kSealedHeaderSize = 28;
 inline constexpr size_t kSealedKeySize = 32;  // AES-256
-inline constexpr uint32_t kMaxSealedPlaintext = wire::kMaxFramePayload;
+inline constexpr uint32_t kMaxSealedPlaintext = protocol::kMaxFramePayload;
+
+// The kind byte of the manifest file.
+inline constexpr uint8_t kSealedManifest = 0x4D;  // 'M'
+constexpr bool is_sealed_kind(uint8_t k) { return protocol::is_blob_type(k) || k == kSealedManifest; }
+constexpr uint8_t sealed_kind(protocol::BlobType t) { return static_cast<uint8_t>(t); }
 
 struct SealedHeader {
-  wire::BlobType type;
+  uint8_t kind;
   uint32_t length;
   uint8_t nonce[kSealedNonceSize];
 };

@@ -1,51 +1,73 @@
 #include "vtpm/service/state/sealer.hpp"
 
-#include <mbedtls/gcm.h>
+#include <openssl/evp.h>
 
 namespace mamori::vtpm::state {
 
 namespace {
 
-class Gcm {
- public:
-  explicit Gcm(const SealingKey& key) {
-    mbedtls_gcm_init(&ctx_);
-    ok_ = mbedtls_gcm_setkey(&ctx_, MBEDTLS_CIPHER_ID_AES, key.data(), kSealedKeySize * 8) == 0;
-  }
-  ~Gcm() { mbedtls_gcm_free(&ctx_); }
-  Gcm(const Gcm&) = delete;
-  Gcm& operator=(const Gcm&) = delete;
-  bool ok() const { return ok_; }
-  mbedtls_gcm_context* get() { return &ctx_; }
-
- private:
-  mbedtls_gcm_context ctx_;
-  bool ok_ = false;
+// AES-256-GCM through OpenSSL's EVP interface (the libcrypto that
+// vtpm-service links for libtpms anyway): one call per direction, the
+// whole sealed header as AAD.
+struct CipherCtx {
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  ~CipherCtx() { EVP_CIPHER_CTX_free(ctx); }
+  CipherCtx() = default;
+  CipherCtx(const CipherCtx&) = delete;
+  CipherCtx& operator=(const CipherCtx&) = delete;
 };
+
+bool gcm_seal(const SealingKey& key, const uint8_t* nonce, const uint8_t* aad, size_t aad_len, const uint8_t* in,
+              size_t len, uint8_t* out, uint8_t* tag) {
+  CipherCtx c;
+  int n = 0;
+  if (c.ctx == nullptr || EVP_EncryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+      EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kSealedNonceSize), nullptr) != 1 ||
+      EVP_EncryptInit_ex(c.ctx, nullptr, nullptr, key.data(), nonce) != 1 ||
+      EVP_EncryptUpdate(c.ctx, nullptr, &n, aad, static_cast<int>(aad_len)) != 1 ||
+      (len > 0 && EVP_EncryptUpdate(c.ctx, out, &n, in, static_cast<int>(len)) != 1) ||
+      EVP_EncryptFinal_ex(c.ctx, out + len, &n) != 1 ||
+      EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_GET_TAG, static_cast<int>(kSealedTagSize), tag) != 1) {
+    return false;
+  }
+  return true;
+}
+
+bool gcm_open(const SealingKey& key, const uint8_t* nonce, const uint8_t* aad, size_t aad_len, const uint8_t* in,
+              size_t len, const uint8_t* tag, uint8_t* out) {
+  CipherCtx c;
+  int n = 0;
+  uint8_t tag_copy[kSealedTagSize];
+  for (size_t i = 0; i < kSealedTagSize; ++i) tag_copy[i] = tag[i];
+  uint8_t end[16];
+  return c.ctx != nullptr && EVP_DecryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+         EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kSealedNonceSize), nullptr) == 1 &&
+         EVP_DecryptInit_ex(c.ctx, nullptr, nullptr, key.data(), nonce) == 1 &&
+         EVP_DecryptUpdate(c.ctx, nullptr, &n, aad, static_cast<int>(aad_len)) == 1 &&
+         (len == 0 || EVP_DecryptUpdate(c.ctx, out, &n, in, static_cast<int>(len)) == 1) &&
+         EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kSealedTagSize), tag_copy) == 1 &&
+         EVP_DecryptFinal_ex(c.ctx, end, &n) == 1;  // 1 only when the tag matches
+}
 
 }  // namespace
 
-std::vector<uint8_t> seal(const SealingKey& key, wire::BlobType type, const uint8_t* plaintext, size_t len,
+std::vector<uint8_t> seal(const SealingKey& key, uint8_t kind, const uint8_t* plaintext, size_t len,
                           const uint8_t (&nonce)[kSealedNonceSize]) {
-  if (len > kMaxSealedPlaintext) return {};
+  if (len > kMaxSealedPlaintext || !is_sealed_kind(kind)) return {};
   SealedHeader h{};
-  h.type = type;
+  h.kind = kind;
   h.length = static_cast<uint32_t>(len);
   for (size_t i = 0; i < kSealedNonceSize; ++i) h.nonce[i] = nonce[i];
   std::vector<uint8_t> file(kSealedHeaderSize + len + kSealedTagSize);
   encode_sealed_header(h, file.data(), file.size());
-  Gcm gcm(key);
-  if (!gcm.ok()) return {};
   uint8_t* tag = file.data() + kSealedHeaderSize + len;
-  if (mbedtls_gcm_crypt_and_tag(gcm.get(), MBEDTLS_GCM_ENCRYPT, len, nonce, kSealedNonceSize, file.data(),
-                                kSealedHeaderSize, plaintext, file.data() + kSealedHeaderSize,
-                                kSealedTagSize, tag) != 0) {
+  if (!gcm_seal(key, nonce, file.data(), kSealedHeaderSize, plaintext, len, file.data() + kSealedHeaderSize, tag)) {
     return {};
   }
   return file;
 }
 
-OpenError open_sealed(const SealingKey& key, wire::BlobType expected, const uint8_t* file, size_t len,
+OpenError open_sealed(const SealingKey& key, uint8_t expected, const uint8_t* file, size_t len,
                       std::vector<uint8_t>& out, std::string& detail) {
   SealedHeader h{};
   const SealedError se = parse_sealed_header(file, len, h);
@@ -53,19 +75,13 @@ OpenError open_sealed(const SealingKey& key, wire::BlobType expected, const uint
     detail = sealed_error_name(se);
     return OpenError::format;
   }
-  if (h.type != expected) {
+  if (h.kind != expected) {
     detail = "file holds another blob type";
     return OpenError::wrong_type;
   }
   std::vector<uint8_t> plain(h.length);
-  Gcm gcm(key);
-  if (!gcm.ok()) {
-    detail = "key setup failed";
-    return OpenError::authentication;
-  }
   const uint8_t* tag = file + kSealedHeaderSize + h.length;
-  if (mbedtls_gcm_auth_decrypt(gcm.get(), h.length, h.nonce, kSealedNonceSize, file, kSealedHeaderSize, tag,
-                               kSealedTagSize, file + kSealedHeaderSize, plain.data()) != 0) {
+  if (!gcm_open(key, h.nonce, file, kSealedHeaderSize, file + kSealedHeaderSize, h.length, tag, plain.data())) {
     detail = "authentication failed (wrong key or modified file)";
     return OpenError::authentication;
   }

@@ -1,6 +1,6 @@
 #include "vtpm/service/state/swtpm_blob.hpp"
 
-#include "vtpm/service/wire/byte_order.hpp"
+#include "vtpm/protocol/bytes.hpp"
 
 namespace mamori::vtpm::state {
 
@@ -15,8 +15,8 @@ bool find_tlv(const uint8_t* p, size_t len, uint16_t tag, const uint8_t** value,
   size_t pos = 0;
   while (pos < len) {
     if (len - pos < kSwtpmTlvHeaderSize) return false;
-    const uint16_t t = wire::load_be16(p + pos);
-    const uint32_t l = wire::load_be32(p + pos + 2);
+    const uint16_t t = protocol::load_be16(p + pos);
+    const uint32_t l = protocol::load_be32(p + pos + 2);
     pos += kSwtpmTlvHeaderSize;
     if (l > len - pos) return false;
     if (t == tag && !found) {
@@ -36,9 +36,9 @@ bool find_tlv(const uint8_t* p, size_t len, uint16_t tag, const uint8_t** value,
 SwtpmBlob unwrap_swtpm_blob(const uint8_t* in, size_t len, const uint8_t** out, size_t* out_len) {
   if (in == nullptr || len < kSwtpmHeaderSize || in[0] != kSwtpmBlobVersion) return SwtpmBlob::not_swtpm;
   const uint8_t min_version = in[1];
-  const uint16_t hdrsize = wire::load_be16(in + 2);
-  const uint16_t flags = wire::load_be16(in + 4);
-  const uint32_t totlen = wire::load_be32(in + 6);
+  const uint16_t hdrsize = protocol::load_be16(in + 2);
+  const uint16_t flags = protocol::load_be16(in + 4);
+  const uint32_t totlen = protocol::load_be32(in + 6);
   if (min_version > kSwtpmBlobVersion || hdrsize < kSwtpmHeaderSize || hdrsize > len || totlen != len) {
     return SwtpmBlob::malformed;
   }
