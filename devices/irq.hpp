@@ -137,9 +137,13 @@ struct InterruptMessage {
   static constexpr uint32_t kFromIoapic = 0xFFFFFFFF;
 };
 
+// Returns whether some LAPIC accepted the message. The IOAPIC sets Remote
+// IRR only then (as KVM's ioapic_service): a level interrupt sent to
+// LAPICs that refuse it (software-disabled, no such destination) must not
+// leave its pin stuck waiting for an EOI that never comes.
 class InterruptRouter {
  public:
-  virtual void route(const InterruptMessage& msg) = 0;
+  virtual bool route(const InterruptMessage& msg) = 0;
 
  protected:
   ~InterruptRouter() = default;

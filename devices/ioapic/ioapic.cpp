@@ -88,7 +88,7 @@ void Ioapic::mmio_write(uint64_t offset, uint8_t size, uint64_t value) {
   ++stats_.mmio_rejected;
 }
 
-void Ioapic::deliver(uint32_t pin) {
+bool Ioapic::deliver(uint32_t pin) {
   const uint64_t e = redir_[pin];
   InterruptMessage m;
   m.vector = static_cast<uint8_t>(e & rte::kVector);
@@ -99,16 +99,16 @@ void Ioapic::deliver(uint32_t pin) {
   m.x2apic_format = false;
   m.source = InterruptMessage::kFromIoapic;
   ++stats_.delivered;
-  router_.route(m);
+  return router_.route(m);
 }
 
 void Ioapic::service_level(uint32_t pin) {
   uint64_t& e = redir_[pin];
   if (!line(pin) || (e & rte::kMasked) || (e & rte::kRemoteIrr)) return;
   // §3.2.4 Remote IRR: set when the LAPIC accepts the level interrupt,
-  // cleared by the EOI message with a matching vector.
-  e |= rte::kRemoteIrr;
-  deliver(pin);
+  // cleared by the EOI message with a matching vector. Not accepted: no
+  // Remote IRR, the next assertion or unmask tries again (as KVM).
+  if (deliver(pin)) e |= rte::kRemoteIrr;
 }
 
 void Ioapic::set_irq(uint32_t pin, bool asserted) {
@@ -124,7 +124,7 @@ void Ioapic::set_irq(uint32_t pin, bool asserted) {
     return;
   }
   // Edge: one message per rising edge while unmasked.
-  if (asserted && !was && !(e & rte::kMasked)) deliver(pin);
+  if (asserted && !was && !(e & rte::kMasked)) (void)deliver(pin);
 }
 
 void Ioapic::eoi(uint8_t vector) {

@@ -99,7 +99,7 @@ class Ioapic final : public IrqChip, public EoiListener {
   void write_indirect(uint8_t index, uint32_t value);
   // Level entry: deliver if asserted, unmasked and Remote IRR clear.
   void service_level(uint32_t pin);
-  void deliver(uint32_t pin);
+  bool deliver(uint32_t pin);  // the router's answer: accepted
 
   InterruptRouter& router_;
   Config config_;

@@ -9,12 +9,13 @@ bool ApicBus::attach(Lapic& lapic) {
   return true;
 }
 
-void ApicBus::deliver(Lapic& target, const InterruptMessage& msg) {
-  target.accept(msg);
+bool ApicBus::deliver(Lapic& target, const InterruptMessage& msg) {
+  if (!target.accept(msg)) return false;
   if (kicker_ != nullptr) kicker_->kick(target.cpu_index());
+  return true;
 }
 
-void ApicBus::route(const InterruptMessage& msg) {
+bool ApicBus::route(const InterruptMessage& msg) {
   bool selected[kMaxCpus] = {};
   size_t count = 0;
   for (uint32_t i = 0; i < kMaxCpus; ++i) {
@@ -31,7 +32,7 @@ void ApicBus::route(const InterruptMessage& msg) {
   }
   if (count == 0) {
     ++undeliverable_;
-    return;
+    return false;
   }
   const bool broadcast = msg.x2apic_format ? msg.destination == kX2apicBroadcast
                                            : (msg.destination & 0xFF) == kXapicBroadcast;
@@ -45,11 +46,12 @@ void ApicBus::route(const InterruptMessage& msg) {
       if (best == kMaxCpus || cpus_[i]->arbitration_priority() < cpus_[best]->arbitration_priority()) best = i;
     }
     next_lowest_ = (best + 1) % kMaxCpus;
-    deliver(*cpus_[best], msg);
-    return;
+    return deliver(*cpus_[best], msg);
   }
+  bool accepted = false;
   for (uint32_t i = 0; i < kMaxCpus; ++i)
-    if (selected[i]) deliver(*cpus_[i], msg);
+    if (selected[i]) accepted |= deliver(*cpus_[i], msg);
+  return accepted;
 }
 
 }  // namespace mamori::devices::lapic

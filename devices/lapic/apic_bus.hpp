@@ -12,7 +12,7 @@
 //    / arbitration ID"; the rotation stands in for the arbitration ID);
 //    broadcast or shorthand lowest priority goes to all of them (as KVM).
 //
-// After each delivery the bus calls Kicker::kick(cpu_index) so the VMM can
+// After each accepted delivery the bus calls Kicker::kick(cpu_index) so the VMM can
 // wake a halted vCPU or send a host IPI to the physical CPU running it.
 // Not thread-safe: called with the VM's interrupt lock held.
 #pragma once
@@ -43,7 +43,7 @@ class ApicBus final : public InterruptRouter, public EoiListener {
   void set_kicker(Kicker* kicker) { kicker_ = kicker; }
   Lapic* cpu(uint32_t index) const { return index < kMaxCpus ? cpus_[index] : nullptr; }
 
-  void route(const InterruptMessage& msg) override;
+  bool route(const InterruptMessage& msg) override;
   void eoi(uint8_t vector) override {
     if (eoi_listener_ != nullptr) eoi_listener_->eoi(vector);
   }
@@ -51,7 +51,7 @@ class ApicBus final : public InterruptRouter, public EoiListener {
   uint64_t undeliverable() const { return undeliverable_; }
 
  private:
-  void deliver(Lapic& target, const InterruptMessage& msg);
+  bool deliver(Lapic& target, const InterruptMessage& msg);
 
   Lapic* cpus_[kMaxCpus] = {};
   EoiListener* eoi_listener_ = nullptr;

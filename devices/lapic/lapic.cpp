@@ -272,10 +272,10 @@ void Lapic::set_irr(uint8_t vector, bool level) {
   set_bit(reg::kTmr, vector, level);
 }
 
-void Lapic::accept(const InterruptMessage& msg) {
+bool Lapic::accept(const InterruptMessage& msg) {
   if (mode_ == Mode::Disabled) {  // §11.4.3: no APIC on the bus
     ++stats_.dropped;
-    return;
+    return false;
   }
   switch (msg.delivery) {
     case DeliveryMode::Fixed:
@@ -284,41 +284,42 @@ void Lapic::accept(const InterruptMessage& msg) {
       // (§11.4.7.2); KVM's apic_accept_irq drops fixed ones likewise.
       if (!sw_enabled()) {
         ++stats_.dropped;
-        return;
+        return false;
       }
       if (msg.vector < kFirstLegalVector) {  // §11.5.3 Receive Illegal Vector
         ++stats_.dropped;
         signal_error(esr::kReceiveIllegalVector);
-        return;
+        return false;
       }
       set_irr(msg.vector, msg.trigger == TriggerMode::Level);
-      return;
+      return true;
     case DeliveryMode::Nmi:
       nmi_pending_ = true;
-      return;
+      return true;
     case DeliveryMode::Init:
       // INIT level de-assert (level-triggered, level 0) only resynchronises
       // arbitration IDs and is not supported since the Pentium 4 (§11.6.1).
-      if (msg.trigger == TriggerMode::Level && !msg.assert_level) return;
+      if (msg.trigger == TriggerMode::Level && !msg.assert_level) return false;
       init_pending_ = true;
-      return;
+      return true;
     case DeliveryMode::Startup:
       // A SIPI outside the wait-for-SIPI state is ignored (Vol. 3A §9.4.4).
       if (!wait_for_sipi_) {
         ++stats_.dropped;
-        return;
+        return false;
       }
       sipi_pending_ = true;
       sipi_vector_ = msg.vector;
-      return;
+      return true;
     case DeliveryMode::ExtInt:
       extint_latched_ = true;
-      return;
+      return true;
     case DeliveryMode::Smi:
     case DeliveryMode::Reserved3:
       ++stats_.dropped;  // no SMM in guests
-      return;
+      return false;
   }
+  return false;
 }
 
 void Lapic::signal_error(uint32_t bit) {
@@ -515,7 +516,9 @@ void Lapic::send_icr(uint32_t low, uint32_t dest) {
   // TMR (as KVM: an IPI never causes an EOI broadcast).
   if (m.delivery != DeliveryMode::Init) m.trigger = TriggerMode::Edge;
   ++stats_.ipis_sent;
-  router_.route(m);
+  // Nobody accepting is not an error an xAPIC reports (ESR bits 2/3 were
+  // the APIC bus's, P6 and Pentium only).
+  (void)router_.route(m);
 }
 
 void Lapic::self_ipi(uint8_t vector) {
@@ -526,7 +529,7 @@ void Lapic::self_ipi(uint8_t vector) {
   m.shorthand = Shorthand::Self;
   m.x2apic_format = true;
   m.source = config_.cpu_index;
-  accept(m);
+  (void)accept(m);
 }
 
 bool Lapic::xapic_register_exists(uint32_t off) {

@@ -143,8 +143,9 @@ class alignas(kPageSize) Lapic {
   MsrStatus write_msr(uint32_t msr, uint64_t value);
 
   // An interrupt message whose destination includes this LAPIC (the router
-  // matched it with is_destination() or a shorthand).
-  void accept(const InterruptMessage& msg);
+  // matched it with is_destination() or a shorthand). False when refused
+  // (disabled APIC, illegal vector, SIPI outside wait-for-SIPI, SMI).
+  bool accept(const InterruptMessage& msg);
   // Local interrupt pins (pin 0 = LINT0, 1 = LINT1). With the APIC disabled
   // they are the processor's INTR and NMI pins (SDM §11.4.3).
   void set_lint(unsigned pin, bool level);

@@ -12,7 +12,11 @@ namespace {
 
 struct Recorder final : InterruptRouter {
   std::vector<InterruptMessage> msgs;
-  void route(const InterruptMessage& m) override { msgs.push_back(m); }
+  bool accepting = true;
+  bool route(const InterruptMessage& m) override {
+    msgs.push_back(m);
+    return accepting;
+  }
 };
 
 struct Fixture {
@@ -194,4 +198,18 @@ TEST_CASE("the IOAPIC is an IrqChip: lines through ChipPin and IrqFanout", "[ioa
   unbound.raise();  // harmless
   for (size_t i = 1; i < IrqFanout::kMaxLines; ++i) REQUIRE(isa_irq0.add(pin));
   CHECK_FALSE(isa_irq0.add(pin));
+}
+
+TEST_CASE("a level message nobody accepts sets no Remote IRR", "[ioapic]") {
+  Fixture f;
+  f.router.accepting = false;
+  f.program(7, rte::kLevel | 0x47);
+  f.io.set_irq(7, true);
+  REQUIRE(f.router.msgs.size() == 1);
+  CHECK((f.io.entry(7) & rte::kRemoteIrr) == 0);
+  // Re-programming (e.g. Linux unmasking after the LAPIC is up) retries.
+  f.router.accepting = true;
+  f.program(7, rte::kLevel | 0x47);
+  CHECK(f.router.msgs.size() == 2);
+  CHECK(f.io.entry(7) & rte::kRemoteIrr);
 }

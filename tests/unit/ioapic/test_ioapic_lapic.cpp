@@ -122,3 +122,16 @@ TEST_CASE("Linux's version-0x11 EOI workaround: toggling the trigger mode clears
   p.cpu[0]->mmio_write(reg::kEoi, 4, 0);  // the LAPIC EOI finds nothing left to clear
   CHECK(p.io.stats().eois == 0);
 }
+
+TEST_CASE("a level interrupt to a software-disabled LAPIC does not wedge the pin", "[ioapic][lapic]") {
+  Platform p;
+  p.cpu[1]->mmio_write(reg::kSvr, 4, 0xFF);  // CPU 1 software-disabled
+  p.program(12, (uint64_t{1} << 56) | rte::kLevel | 0x4C);
+  p.io.set_irq(12, true);
+  CHECK_FALSE(p.cpu[1]->irr(0x4C));
+  CHECK((p.io.entry(12) & rte::kRemoteIrr) == 0);
+  p.cpu[1]->mmio_write(reg::kSvr, 4, 0x1FF);
+  p.program(12, (uint64_t{1} << 56) | rte::kLevel | 0x4C);
+  CHECK(p.cpu[1]->irr(0x4C));
+  CHECK(p.io.entry(12) & rte::kRemoteIrr);
+}

@@ -23,9 +23,9 @@ struct FakeClock final : Clock {
 struct RecordingRouter final : InterruptRouter {
   std::vector<InterruptMessage> msgs;
   InterruptRouter* forward = nullptr;
-  void route(const InterruptMessage& m) override {
+  bool route(const InterruptMessage& m) override {
     msgs.push_back(m);
-    if (forward != nullptr) forward->route(m);
+    return forward != nullptr ? forward->route(m) : true;
   }
 };
 
