@@ -1,14 +1,15 @@
 """Guests under VT-x in Bochs (argv[1] = CPU model): hello, exits (twice: TIS
 and CRB, each with its own vTPM engine in the service partition), spin and
 hostile at once, each hostile attempt in its own VM where the attempt stops
-the guest (docs/guests.md, "Boot plan"). Asserts every guest's output, the
-VMM's containment reports, that hello and exits finish while spin keeps
-running, and that nothing hostile got through."""
+the guest (docs/guests.md, "Boot plan": steps 1, 3, 4, 5, 6, 7, 14 and 16).
+Asserts every guest's output, the VMM's containment reports, that hello
+and exits finish while spin keeps running, that nothing hostile got
+through, and that `vm start` really runs a stopped guest again."""
 import re
 import sys
 import time
 
-from systest import check, emu, run, seen, shell
+from systest import check, emu, mark, run, seen, shell
 
 model = sys.argv[1] if len(sys.argv) > 1 else "corei7_skylake_x"
 
@@ -19,10 +20,23 @@ GUESTS = [  # (VM name, image, CPU)
     ("spin", "spin", 1),
     ("hostile-step1", "hostile", 1),
     ("hostile-step3", "hostile", 1),
+    ("hostile-step4", "hostile", 0),
     ("hostile-step5", "hostile", 0),
     ("hostile-step6", "hostile", 1),
     ("hostile-step7", "hostile", 1),
+    ("hostile-step14", "hostile", 0),  # 14 bad hypercalls, 15 VMREAD (#UD), 16 triple fault
+    ("hostile-step16", "hostile", 1),  # the triple fault alone
 ]
+
+# exits-tpm1 touches the TPM window only with single MOVs (no string
+# instructions), so each access is one EPT violation and one counted MMIO
+# access. Its fewest accesses, from tests/guests/exits.cpp: tis_checks
+# reads 2 registers; a tis_transact of a len-byte command with an n-byte
+# response writes len + 5 times (ACCESS, STS, the FIFO bytes, GO, STS,
+# ACCESS) and reads at least n + 4 times (three polls that may repeat,
+# the n response bytes, the drained STS): TPM2_Startup 12 -> 10 bytes and
+# TPM2_GetRandom(8) 12 -> 20 bytes.
+TIS_MIN_ACCESSES = 2 + (12 + 10 + 9) + (12 + 20 + 9)
 
 
 def config():
@@ -54,6 +68,8 @@ def body(e):
     log = lambda: e.log()
     deadline = time.monotonic() + 240
     need = [
+        r"\[hello\] hello from hello \(guest id \d+\) via the UART",
+        r"\[hello\] hello from hello \(guest id \d+\) via the console hypercall",
         r"\[hello\] hello: bye",
         r"vm hello: stopped: exited with status 0",
         r"\[exits-tpm1\] exits: PASS tis-mmio-did-vid",
@@ -71,6 +87,7 @@ def body(e):
         r"vm exits-tpm1: stopped: exited with status 0",
         r"vm hostile-step1: contained and stopped: EPT violation: read at guest-physical 0x5000000, outside its RAM",
         r"vm hostile-step3: contained and stopped: EPT violation: write at guest-physical 0x2000000, outside its RAM",
+        r"vm hostile-step4: contained and stopped: EPT violation: read at guest-physical 0x1000000, outside its RAM",
         r"vm hostile-step5: contained and stopped: EPT violation: write at guest-physical 0x1001000, outside its RAM",
         r"vm hostile-step6: contained and stopped: EPT violation: read at guest-physical 0xfed40f00, the TPM window",
         r"vm hostile-step7: OUT to port 0x64 \(1 bytes\): no device there, write ignored",
@@ -78,6 +95,10 @@ def body(e):
         r"vm hostile-step7: vmxon executed in the guest \(no nested VT-x\): #UD injected",
         r"vm hostile-step7: vmread executed in the guest \(no nested VT-x\): #UD injected",
         r"vm hostile-step7: contained and stopped: triple fault",
+        r"\[hostile-step14\] hostile: attempting 14 ",
+        r"vm hostile-step14: contained and stopped: triple fault",
+        r"\[hostile-step16\] hostile: attempting 16 ",
+        r"vm hostile-step16: contained and stopped: triple fault",
     ]
     while True:
         text = log()
@@ -86,7 +107,16 @@ def body(e):
             break
         check(time.monotonic() < deadline, "not seen in time: %s" % missing)
         time.sleep(2)
-    check("NOT CONTAINED" not in log(), "a hostile attempt was not contained")
+    check("NOT CONTAINED" not in log(), "a hostile attempt was not contained: %s" % re.findall(r"NOT CONTAINED[^\n]*", log()))
+    check("hostile: DONE" not in log(), "a hostile guest ran past its triple fault")
+    # Each VM started at its own step: nothing before it ran.
+    for step in (4, 14, 16):
+        ran = [int(n) for n in re.findall(r"\[hostile-step%d\] hostile: attempting (\d+) " % step, log())]
+        check(ran and min(ran) == step, "hostile-step%d ran attempts %s, want from %d on" % (step, ran, step))
+    check(re.findall(r"\[hostile-step4\] hostile: attempting (\d+) ", log()) == ["4"],
+          "hostile-step4 went on past its read past RAM")
+    hc = re.findall(r"\[hostile-step14\] hostile: survived bad hypercall", log())
+    check(len(hc) == 4, "hostile-step14: %d of the 4 bad hypercalls answered 0xFFFFFFFF" % len(hc))
     # spin keeps running after the others are done: new heartbeats arrive.
     def beats():
         return len(re.findall(r"\[spin\] spin: heartbeat", log()))
@@ -96,16 +126,29 @@ def body(e):
         check(time.monotonic() < deadline, "spin stopped making progress (%d heartbeats, no new ones)" % before)
         time.sleep(1)
     shell(e, "vm list", r"spin\s+running\s+cpu1")
-    shell(e, "vm info exits-tpm1", r"ept_violation\s+\d+")
+    # Every EPT violation of exits-tpm1 is one of its TPM-window accesses.
+    m = shell(e, "vm info exits-tpm1", r"mmio TPM TIS \[0xfed40000, 0x[0-9a-f]+\): (\d+) accesses\s*\n"
+                                                 r"(?:[^\n]*\n)*?\s*ept_violation\s+(\d+)")
+    accesses, violations = int(m.group(1)), int(m.group(2))
+    check(violations == accesses and accesses >= TIS_MIN_ACCESSES,
+          "exits-tpm1: %d EPT violations, %d TPM-window accesses; want equal and at least %d"
+          % (violations, accesses, TIS_MIN_ACCESSES))
+    shell(e, "vm info exits-tpm1", r"engine vtpm-service in the service partition, 2 commands")
     shell(e, "vm info hostile-step7", r"stopped: triple fault")
     shell(e, "vm stop spin", r"spin: stopping")
     seen(e, r"vm spin: stopped: stopped from the shell", 30)
+    # `vm start` must run the guest again: only what the log says after
+    # the command counts (the first run printed all of this already).
+    pos = mark(e)
     shell(e, "vm start hello", r"hello: starting")
-    seen(e, r"(?s)hello: starting.*\[hello\] hello: bye", 60)
+    seen(e, r"(?s)hello: starting.*\[hello\] hello from hello .* via the UART.*\[hello\] hello: bye"
+            r".*vm hello: stopped: exited with status 0", 60, since=pos)
     # A restarted guest finds its TPM reset (_TPM_Init): TPM2_Startup works again.
+    pos = mark(e)
     shell(e, "vm start exits-tpm1", r"exits-tpm1: starting")
     seen(e, r"(?s)vtpm exits-tpm1: TPM reset \(_TPM_Init\).*\[exits-tpm1\] exits: PASS tpm-tis-startup"
-            r".*\[exits-tpm1\] exits: PASS tpm-tis-getrandom.*\[exits-tpm1\] exits: DONE \d+ passed, 0 failed", 120)
+            r".*\[exits-tpm1\] exits: PASS tpm-tis-getrandom.*\[exits-tpm1\] exits: DONE \d+ passed, 0 failed"
+            r".*vm exits-tpm1: stopped: exited with status 0", 120, since=pos)
     shell(e, "vm info exits-tpm1", r"engine vtpm-service in the service partition, \d+ commands")
     shell(e, "vm info nosuch", r"no guest named 'nosuch'")
 
