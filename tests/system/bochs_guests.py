@@ -128,7 +128,8 @@ def body(e):
     shell(e, "vm list", r"spin\s+running\s+cpu1")
     # Every EPT violation of exits-tpm1 is one of its TPM-window accesses.
     m = shell(e, "vm info exits-tpm1", r"mmio TPM TIS \[0xfed40000, 0x[0-9a-f]+\): (\d+) accesses\s*\n"
-                                                 r"(?:[^\n]*\n)*?\s*ept_violation\s+(\d+)")
+                                                 r"(?:[^\n]*\n)*?\s*ept_violation\s+(\d+)\r?\n")
+    # (the line end: the count may arrive in two pieces on the serial line)
     accesses, violations = int(m.group(1)), int(m.group(2))
     check(violations == accesses and accesses >= TIS_MIN_ACCESSES,
           "exits-tpm1: %d EPT violations, %d TPM-window accesses; want equal and at least %d"
