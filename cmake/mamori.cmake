@@ -60,6 +60,53 @@ function(mamori_unit_test name)
   set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT 300)
 endfunction()
 
+# mamori_require(VAR PROGRAM name | LIBRARY name  PACKAGE debian-package  FOR "what needs it")
+#   find_program / find_library into VAR. When it is missing, the tests
+#   that need it cannot be built or registered, so a stand-in test
+#   prerequisite_<package> is registered instead: it fails naming the
+#   package, or skips when MAMORI_ALLOW_SKIP=1 (never under CI=true),
+#   as tools/lib/mamori_tools/prereq.py decides. Nothing goes missing
+#   silently (docs/development.md, "Missing tools").
+function(mamori_require var)
+  cmake_parse_arguments(A "" "PROGRAM;LIBRARY;PACKAGE;FOR" "" ${ARGN})
+  if(A_PROGRAM)
+    find_program(${var} ${A_PROGRAM})
+  else()
+    find_library(${var} NAMES ${A_LIBRARY})
+  endif()
+  if(${var})
+    return()
+  endif()
+  message(WARNING "Debian package ${A_PACKAGE} is missing: ${A_FOR} cannot run; "
+                  "test prerequisite_${A_PACKAGE} fails until it is installed (tools/mamori setup)")
+  get_property(done GLOBAL PROPERTY MAMORI_PREREQUISITE_TESTS)
+  if(NOT "${A_PACKAGE}" IN_LIST done)
+    set_property(GLOBAL APPEND PROPERTY MAMORI_PREREQUISITE_TESTS ${A_PACKAGE})
+    add_test(NAME prerequisite_${A_PACKAGE}
+      COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/lib/mamori_tools/prereq.py
+              --package ${A_PACKAGE} --what "${A_FOR}")
+    set_tests_properties(prerequisite_${A_PACKAGE} PROPERTIES LABELS "unit" SKIP_RETURN_CODE 77 TIMEOUT 30)
+  endif()
+endfunction()
+
+# mamori_python_test(NAME SCRIPT [ARGS...] [LABELS l...] [TIMEOUT s])
+#   A Python test script (unittest or plain), run from its folder with
+#   tools/lib importable. A script that exits 77 is skipped (prereq.py
+#   decides when that is allowed).
+function(mamori_python_test name script)
+  cmake_parse_arguments(A "" "TIMEOUT" "ARGS;LABELS" ${ARGN})
+  if(NOT A_TIMEOUT)
+    set(A_TIMEOUT 120)
+  endif()
+  if(NOT A_LABELS)
+    set(A_LABELS unit)
+  endif()
+  get_filename_component(dir ${script} DIRECTORY)
+  add_test(NAME ${name} COMMAND ${Python3_EXECUTABLE} ${script} ${A_ARGS} WORKING_DIRECTORY ${dir})
+  set_tests_properties(${name} PROPERTIES LABELS "${A_LABELS}" TIMEOUT ${A_TIMEOUT} SKIP_RETURN_CODE 77
+    ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR}/tools/lib;PYTHONDONTWRITEBYTECODE=1;MAMORI_BUILD=${CMAKE_BINARY_DIR}")
+endfunction()
+
 # mamori_fuzz_target(NAME SOURCES... LIBS libs... [SECONDS n])
 #   libFuzzer target (clang only); registered with ctest as fuzz_NAME,
 #   a short time-limited run (label "fuzz").

@@ -27,9 +27,14 @@ ET_EXEC = 2
 EM_386, EM_X86_64 = 3, 62
 
 
+# The checker's own verdict "refused" (a Python traceback exits with 1, a
+# usage error with 2): --self-test tells a refusal from a crash by it.
+REFUSED = 3
+
+
 def fail(path, msg):
     print(f"FAIL {path}: {msg}")
-    sys.exit(1)
+    sys.exit(REFUSED)
 
 
 def parse(path, data):
@@ -124,28 +129,33 @@ def self_test(path):
         struct.pack_into(fmt, b, off, value)
         return bytes(b)
 
+    # case: (corrupted image, the refusal the checker must give for it)
     cases = {
-        "ELF32 class": patched(4, "<B", 1),
-        "bad magic": patched(0, "<B", 0),
-        "ET_DYN": patched(16, "<H", 3),
-        "i386 machine": patched(18, "<H", EM_386),
-        "Multiboot checksum": patched(mb + 8, "<I", 0),
-        "no Multiboot magic": patched(mb, "<I", 0),
-        "entry outside": patched(24, "<Q", e_entry + (64 << 20)),
-        "paddr below 1 MiB": patched(phoff + 24, "<Q", 0x1000),
-        "paddr != vaddr": patched(phoff + 16, "<Q", 0x200000),
-        "W+X segment": patched(phoff + 4, "<I", PF_X | PF_W | 4),
-        "truncated": good[:0x1008],
+        "ELF32 class": (patched(4, "<B", 1), r"mamori's loader needs ELF64"),
+        "bad magic": (patched(0, "<B", 0), r"not an ELF file"),
+        "ET_DYN": (patched(16, "<H", 3), r"e_type 3, want ET_EXEC"),
+        "i386 machine": (patched(18, "<H", EM_386), r"e_machine 3, want 62"),
+        "Multiboot checksum": (patched(mb + 8, "<I", 0), r"Multiboot header at 0x[0-9a-f]+: checksum"),
+        "no Multiboot magic": (patched(mb, "<I", 0), r"no Multiboot header in the first 8192 bytes"),
+        "entry outside": (patched(24, "<Q", e_entry + (64 << 20)), r"entry 0x[0-9a-f]+ not inside an executable"),
+        "paddr below 1 MiB": (patched(phoff + 24, "<Q", 0x1000), r"p_paddr 0x1000 below 1 MiB"),
+        "paddr != vaddr": (patched(phoff + 16, "<Q", 0x200000), r"p_vaddr 0x200000 != p_paddr"),
+        "W+X segment": (patched(phoff + 4, "<I", PF_X | PF_W | 4), r"writable and executable"),
+        "truncated": (good[:0x1008], r"outside the file"),
     }
+    import re
     bad = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for name, data in cases.items():
+        for name, (data, why) in cases.items():
             p = os.path.join(tmp, "case.elf")
             with open(p, "wb") as fh:
                 fh.write(data)
             r = subprocess.run([sys.executable, __file__, p], capture_output=True, text=True)
-            ok = r.returncode != 0
-            print(f"{'ok' if ok else 'FAIL'} refuses {name}: {r.stdout.strip()}")
+            # Refused by the checker itself, for this reason: its exit
+            # code and its FAIL line. A crash (traceback) is no refusal.
+            ok = r.returncode == REFUSED and re.fullmatch(r"FAIL %s: .*%s.*" % (re.escape(p), why), r.stdout.strip())
+            print(f"{'ok' if ok else 'FAIL'} refuses {name}: exit {r.returncode}: {r.stdout.strip()} "
+                  f"(want exit {REFUSED}, /{why}/){r.stderr.strip() and ' stderr: ' + r.stderr.strip()}")
             bad += not ok
         r = subprocess.run([sys.executable, __file__, path], capture_output=True, text=True)
         print(f"{'ok' if r.returncode == 0 else 'FAIL'} accepts the original: {r.stdout.strip()}")

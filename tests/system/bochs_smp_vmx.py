@@ -1,7 +1,7 @@
 """Bochs corei7_skylake_x with 2 CPUs: the real USB image boots through
 OVMF, both CPUs enter and leave VMX root operation, and the shell answers
 typed commands (line editing included). Ends with a power-off."""
-from systest import check, emu, run, seen, shell
+from systest import emu, ends_cleanly, mark, run, seen, shell
 
 
 def body(e):
@@ -23,9 +23,10 @@ def body(e):
     shell(e, "mem extra", r"usage: mem")
     shell(e, "mem", r"frames: \d+ total, \d+ free")
     shell(e, "acpi", r"acpi: no usable ACPI tables")
+    pos = mark(e)
     e.send("poweroff\r")
     e.expect(r"asking the firmware to power off", 30)
-    check(e.wait_exit(60) is not None, "Bochs did not stop after poweroff")
+    ends_cleanly(e, "poweroff", pos)
 
 
 run("bochs_smp_vmx", body, lambda img: emu.Bochs(img, cpus=2, model="corei7_skylake_x", timeout=400))

@@ -3,7 +3,7 @@ the VMM must diagnose that precisely and keep the console alive; it must
 find the ACPI TPM2 table and the TPM at 0xFED40000 and print its IDs."""
 import sys
 
-from systest import check, emu, run, seen, shell
+from systest import emu, ends_cleanly, mark, run, seen, shell
 
 kind = sys.argv[1] if len(sys.argv) > 1 else "tis"
 
@@ -25,9 +25,10 @@ def body(e):
     e.expect(r"mamori> ", 30)
     shell(e, "acpi", r"TPM2: start method %d" % (6 if kind == "tis" else 7))
     shell(e, "cpus", r"cpu1 apic 1 no-vmx")
+    pos = mark(e)
     e.send("poweroff\r")
     e.expect(r"asking the firmware to power off", 30)
-    check(e.wait_exit(60) is not None, "QEMU did not stop after poweroff")
+    ends_cleanly(e, "poweroff", pos)
 
 
 run("qemu_tpm_" + kind, body, lambda img: emu.Qemu(img, tpm=kind, cpus=2, timeout=240))

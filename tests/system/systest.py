@@ -11,7 +11,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tools", "lib"))
 
-from mamori_tools import emu, image, paths  # noqa: E402
+from mamori_tools import emu, image, paths, prereq  # noqa: E402
 
 
 def build_dir():
@@ -45,8 +45,13 @@ def run(name, body, emulator_factory, **image_args):
     """body(e) drives the booted emulator `e`; exceptions fail the test."""
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mamori-systest-") as tmp:
-        img = make_image(tmp, **image_args)
-        e = emulator_factory(img)
+        try:
+            img = make_image(tmp, **image_args)
+            e = emulator_factory(img)
+        except prereq.Missing as ex:
+            # An emulator, firmware or image tool is not installed: an
+            # error unless skipping is allowed (prereq.py, docs/development.md).
+            prereq.missing_exit([str(ex)], name)
         try:
             with e:
                 body(e)
@@ -62,14 +67,47 @@ def run(name, body, emulator_factory, **image_args):
     sys.exit(0)
 
 
-def seen(e, pattern, timeout=60):
-    """Waits until `pattern` appears anywhere in the log (order-free)."""
+def mark(e):
+    """Where the log ends now: pass it to seen(since=...) to look only at
+    what comes after a command."""
+    return len(e.serial.buf)
+
+
+def text_since(e, pos):
+    return bytes(e.serial.buf[pos:]).decode("utf-8", "replace")
+
+
+def seen(e, pattern, timeout=60, since=0):
+    """Waits until `pattern` appears in the log after byte `since` (mark()),
+    in any order relative to other expect()/seen() calls."""
     import re
     deadline = time.monotonic() + timeout
-    while not re.search(pattern, e.log()):
+    while not re.search(pattern, bytes(e.serial.buf[since:]).decode("utf-8", "replace")):
         if time.monotonic() > deadline:
-            raise Failure("not seen within %d s: %r" % (timeout, pattern))
+            raise Failure("not seen within %d s%s: %r" % (timeout, " after byte %d" % since if since else "", pattern))
         time.sleep(0.5)
+
+
+# What the VMM prints when it fails: a panic (vmm/panic.cpp), a CPU
+# exception report, a guest or VMM triple fault.
+FAILURE_TEXT = r"PANIC|CPU exception|[Tt]riple fault|all CPUs stopped"
+
+
+def ends_cleanly(e, want, pos, timeout=60):
+    """After a `poweroff` or `reboot` typed at byte `pos` of the log: the
+    emulator must end by itself the way `want` ("poweroff" or "reset")
+    says, with its own status for that (emu.Bochs.powered_off,
+    emu.Qemu.ended), and nothing after `pos` may report a failure. A
+    triple fault or a panic also ends an emulator: they fail here."""
+    import re
+    if isinstance(e, emu.Bochs):
+        check(want == "poweroff", "Bochs tests check power-off only")
+        why = e.powered_off(timeout)
+    else:
+        why = e.ended(want, timeout)
+    check(why is None, why)
+    bad = re.findall(r"[^\n]*(?:%s)[^\n]*" % FAILURE_TEXT, text_since(e, pos))
+    check(not bad, "failure reported after the %s request: %s" % (want, bad))
 
 
 def shell(e, command, expect, timeout=60):

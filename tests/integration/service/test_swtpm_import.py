@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 
+from mamori_tools.prereq import test_requires
 from vtpm_harness import (BLOB_PERMANENT, BLOB_SAVESTATE, BLOB_VOLATILE, CtrlClient, Service, check,
                           free_port_pair, log, run_main, tpm2, wait_listening)
 
@@ -22,10 +23,8 @@ def ek_public(tcti, work, tag):
 
 
 def main(binary):
+    test_requires(["swtpm"])   # an error naming the package, a skip only if allowed (prereq.py)
     swtpm = shutil.which("swtpm")
-    if not swtpm:
-        log("SKIP: swtpm missing")
-        sys.exit(77)
     with tempfile.TemporaryDirectory() as work:
         port = free_port_pair()
         sw = subprocess.Popen([swtpm, "socket", "--tpm2", "--tpmstate", "dir=" + work,

@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 
-from . import paths
+from . import paths, prereq
 
 
 def free_port():
@@ -74,7 +74,18 @@ class SerialLog:
 class Emulator:
     name = "emulator"
 
+    def requires(self):
+        """Programs and files this runner needs (prereq.PACKAGE names them)."""
+        return ["timeout"]
+
+    def check_requirements(self):
+        """Raises prereq.Missing naming the Debian package of the first
+        missing program or firmware file."""
+        for name, package in prereq.absent(self.requires()):
+            raise prereq.Missing(prereq.message(name, package))
+
     def __init__(self, image, timeout=300, workdir=None, echo=None):
+        self.check_requirements()
         self.tmp = tempfile.mkdtemp(prefix="mamori-%s-" % self.name, dir=workdir)
         self.disk = os.path.join(self.tmp, "disk.img")
         shutil.copyfile(image, self.disk)
@@ -97,6 +108,8 @@ class Emulator:
         return self.serial.text()
 
     def wait_exit(self, timeout):
+        """The emulator's exit status once it ends by itself within
+        `timeout` s, else None. 124 is `timeout`'s: the time limit hit."""
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -130,6 +143,41 @@ class Bochs(Emulator):
         super().__init__(image, **kw)
         self.cpus, self.model, self.megs, self.ips = cpus, model, megs, ips
         self.sock = None
+
+    def requires(self):
+        return super().requires() + ["bochs", "/usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_term_gui.so.0.0.0",
+                                     paths.OVMF_BOCHS, paths.VGABIOS]
+
+    # Bochs implements ACPI soft-off as a panic it turns fatal itself
+    # (iodev/acpi.cc: "ACPI control: soft power off"), then exits with
+    # status 1. Any other PANIC line in its log (a triple fault with
+    # reset_on_triple_fault=0 is "exception(): 3rd (N) exception with no
+    # resolution") is a failure, whatever the status.
+    SOFT_OFF = "ACPI control: soft power off"
+
+    def panics(self):
+        """Bochs's own PANIC lines (bochs.log), the soft-off one excluded."""
+        p = os.path.join(self.tmp, "bochs.log")
+        if not os.path.exists(p):
+            return []
+        with open(p, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+        return [l for l in text.splitlines() if "PANIC" in l and self.SOFT_OFF not in l]
+
+    def powered_off(self, timeout=60):
+        """None if Bochs ended through ACPI soft-off within `timeout` s,
+        else what happened instead."""
+        rc = self.wait_exit(timeout)
+        if rc is None:
+            return "Bochs still running %d s after the power-off request" % timeout
+        log = self.bochs_output()
+        if self.panics():
+            return "Bochs stopped on a panic, not a power-off: %s" % "; ".join(self.panics())
+        if self.SOFT_OFF not in log:
+            return "Bochs exited with status %d without an ACPI soft power-off" % rc
+        if rc != 1:
+            return "Bochs exited with status %d after the soft power-off (its soft-off status is 1)" % rc
+        return None
 
     def config(self, port):
         return "\n".join([
@@ -215,24 +263,31 @@ class Bochs(Emulator):
 
 
 class Qemu(Emulator):
-    """QEMU (TCG) + OVMF + swtpm; COM1 on a pipe (stdin/stdout)."""
+    """QEMU + OVMF + swtpm; COM1 on a pipe (stdin/stdout). accel "tcg"
+    (no VT-x: `-cpu max` is an AMD model without VMX, HARNESS.md) or "kvm"
+    (`-enable-kvm -cpu host,+vmx`: nested VT-x where the host's kvm_intel
+    offers it, see kvm.py)."""
     name = "qemu"
 
     def __init__(self, image, tpm="tis", cpus=2, mem=512, accel="tcg", **kw):
-        super().__init__(image, **kw)
         self.tpm, self.cpus, self.mem, self.accel = tpm, cpus, mem, accel
+        super().__init__(image, **kw)
         self.swtpm = None
+        self.debug_log = os.path.join(self.tmp, "qemu-debug.log")
+
+    def requires(self):
+        need = super().requires() + ["qemu-system-x86_64", paths.OVMF_QEMU_CODE, paths.OVMF_QEMU_VARS]
+        return need + (["swtpm"] if self.tpm else [])
+
+    def command(self, vars_file, disk, tpm_socket=None, debug_log=None):
+        """The QEMU command line (without the time limit): a pure function
+        of the settings, unit-tested against QEMU 7.2 (tests/tools/)."""
+        return qemu_command(self.accel, self.cpus, self.mem, vars_file, disk, self.tpm, tpm_socket, debug_log)
 
     def start(self):
         vars_copy = os.path.join(self.tmp, "vars.fd")
         shutil.copyfile(paths.OVMF_QEMU_VARS, vars_copy)
-        cmd = ["timeout", "-s", "INT", "-k", "5", str(self.timeout), "qemu-system-x86_64",
-               "-machine", "q35,accel=%s" % self.accel, "-cpu", "host" if self.accel == "kvm" else "max", "-smp", str(self.cpus), "-m", str(self.mem),
-               "-nodefaults", "-nic", "none", "-display", "none", "-serial", "stdio", "-no-reboot",
-               "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=%s" % paths.OVMF_QEMU_CODE,
-               "-drive", "if=pflash,format=raw,unit=1,file=%s" % vars_copy,
-               "-drive", "format=raw,file=%s" % self.disk,
-               "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+        sock = None
         if self.tpm:
             state = os.path.join(self.tmp, "tpm")
             os.makedirs(state)
@@ -245,12 +300,40 @@ class Qemu(Emulator):
                 if os.path.exists(sock):
                     break
                 time.sleep(0.05)
-            cmd += ["-chardev", "socket,id=chrtpm,path=" + sock, "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
-                    "-device", "tpm-%s,tpmdev=tpm0" % self.tpm]
+        cmd = ["timeout", "-s", "INT", "-k", "5", str(self.timeout)] + self.command(
+            vars_copy, self.disk, sock, self.debug_log)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
+
+    def debug_text(self):
+        if not os.path.exists(self.debug_log):
+            return ""
+        with open(self.debug_log, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def ended(self, want, timeout=60):
+        """None if QEMU ended by itself within `timeout` s the way `want`
+        says ("poweroff" or "reset"), else what happened instead. QEMU exits
+        with status 0 on an ACPI power-off and, under -no-reboot, on any
+        reset, a triple fault included: the debug log (-d cpu_reset logs
+        "Triple fault", the trace shows the shutdown request and its cause,
+        qapi ShutdownCause: 6 = guest-shutdown) tells them apart."""
+        rc = self.wait_exit(timeout)
+        if rc is None:
+            return "QEMU still running %d s after the request" % timeout
+        if rc != 0:
+            return "QEMU exited with status %d%s" % (rc, " (the time limit)" if rc == 124 else "")
+        dbg = self.debug_text()
+        if "Triple fault" in dbg:
+            return "the CPU triple-faulted (QEMU: Triple fault)"
+        causes = [int(c) for c in re.findall(r"qemu_system_shutdown_request reason=(\d+)", dbg)]
+        if want == "poweroff" and causes != [SHUTDOWN_CAUSE_GUEST_SHUTDOWN]:
+            return "QEMU ended without a guest power-off (shutdown causes %s)" % causes
+        if want == "reset" and causes:
+            return "QEMU ended through a shutdown request (causes %s), not a reset" % causes
+        return None
 
     def _read(self):
         while True:
@@ -270,3 +353,32 @@ class Qemu(Emulator):
         if self.swtpm and self.swtpm.poll() is None:
             self.swtpm.kill()
             self.swtpm.wait()
+
+
+# qapi/run-state.json ShutdownCause, in order: none, host-error,
+# host-qmp-quit, host-qmp-system-reset, host-signal, host-ui,
+# guest-shutdown, guest-reset, guest-panic, ...
+SHUTDOWN_CAUSE_GUEST_SHUTDOWN = 6
+
+
+def qemu_command(accel, cpus, mem, vars_file, disk, tpm=None, tpm_socket=None, debug_log=None,
+                 qemu="qemu-system-x86_64"):
+    """QEMU 7.2 options for the q35 machine mamori boots on. KVM:
+    -enable-kvm and `-cpu host,+vmx`, the host CPU with VT-x passed
+    through (nested: the host's kvm_intel must allow it, kvm.py)."""
+    if accel == "kvm":
+        cmd = [qemu, "-machine", "q35", "-enable-kvm", "-cpu", "host,+vmx"]
+    else:
+        cmd = [qemu, "-machine", "q35,accel=%s" % accel, "-cpu", "max"]
+    cmd += ["-smp", str(cpus), "-m", str(mem),
+            "-nodefaults", "-nic", "none", "-display", "none", "-serial", "stdio", "-no-reboot",
+            "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=%s" % paths.OVMF_QEMU_CODE,
+            "-drive", "if=pflash,format=raw,unit=1,file=%s" % vars_file,
+            "-drive", "format=raw,file=%s" % disk,
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+    if debug_log:
+        cmd += ["-d", "cpu_reset", "-D", debug_log, "-trace", "qemu_system_shutdown_request"]
+    if tpm:
+        cmd += ["-chardev", "socket,id=chrtpm,path=%s" % tpm_socket, "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
+                "-device", "tpm-%s,tpmdev=tpm0" % tpm]
+    return cmd

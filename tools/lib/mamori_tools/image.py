@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import tempfile
 
-from . import paths
+from . import paths, prereq
 
 SECTOR = 512
 # A multiple of Bochs' default flat-disk geometry (16 heads x 63 sectors).
@@ -37,13 +37,47 @@ def default_files():
     return files
 
 
-def write_image(out, efi=None, files=None, omit=(), raw_files=None):
+TOOLS = ("mkfs.fat", "mmd", "mcopy", "sgdisk")
+
+
+def config_images(cfg):
+    """The files a mamori.cfg loads (`image = NAME` lines, docs/config.md)."""
+    names = []
+    with open(cfg) as f:
+        for line in f:
+            key, _, value = line.split("#", 1)[0].partition("=")
+            if key.strip() == "image" and value.strip():
+                names.append(value.strip())
+    return names
+
+
+def check_inputs(efi, files):
+    """Raises prereq.Missing if the build tree lacks a file the image needs
+    (the loader, the VMM, what the config loads) or a tool is missing."""
+    for tool in TOOLS:
+        prereq.program(tool)
+    hint = "run tools/mamori build --no-fuzz"
+    for name, path in [("BOOTX64.EFI", efi)] + sorted(files.items()):
+        if not os.path.exists(path):
+            raise prereq.Missing("%s is not built (%s): %s" % (name, path, hint))
+    cfg = files.get("mamori.cfg")
+    if cfg:
+        for name in config_images(cfg):
+            if name not in files:
+                raise prereq.Missing("%s loads %s, which is not built: %s" % (cfg, name, hint))
+
+
+def write_image(out, efi=None, files=None, omit=(), raw_files=None, depfile=None):
     """Writes the image. files: {name: path}; raw_files: {name: bytes}
-    (tests use these to plant corrupt files); omit: names to leave out."""
+    (tests use these to plant corrupt files); omit: names to leave out.
+    depfile: also write a Makefile-style list of the inputs (for the
+    `image` build target, tools/CMakeLists.txt)."""
     efi = efi or paths.build_file("boot", "BOOTX64.EFI")
     files = dict(files if files is not None else default_files())
     for name in omit:
         files.pop(name, None)
+    for tool in TOOLS:
+        prereq.program(tool)
     total = CYLINDERS * CYLINDER
     part_sectors = total // SECTOR - GPT_BACKUP_SECTORS - FIRST_LBA
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,14 +102,27 @@ def write_image(out, efi=None, files=None, omit=(), raw_files=None):
             img.seek(FIRST_LBA * SECTOR)
             shutil.copyfileobj(src, img, 1 << 20)
         os.replace(tmp_img, out)
+    if depfile:
+        inputs = [efi] + list(files.values()) + [os.path.abspath(__file__)]
+        with open(depfile, "w") as f:
+            f.write("%s: %s\n" % (_dep_escape(out), " \\\n  ".join(_dep_escape(i) for i in inputs)))
     return out
 
 
-def run(args):
-    out = paths.default_image()
-    if "-o" in args:
-        out = args[args.index("-o") + 1]
-    write_image(out)
+def _dep_escape(path):
+    return path.replace(" ", "\\ ")
+
+
+def write_default(out, depfile=None):
+    """The image `tools/mamori image` and the `image` build target write:
+    the build tree's loader, VMM, service and guests, tools/mamori.cfg."""
+    efi = paths.build_file("boot", "BOOTX64.EFI")
+    files = default_files()
+    check_inputs(efi, files)
+    write_image(out, efi=efi, files=files, depfile=depfile)
+    return out
+
+
+def report(out):
     print("image: %s (%d MiB) — write it with: sudo dd if=%s of=/dev/sdX bs=4M conv=fsync"
           % (out, os.path.getsize(out) >> 20, out))
-    return 0

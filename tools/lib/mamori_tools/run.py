@@ -1,41 +1,61 @@
 """`tools/mamori run`: boot the USB image with the serial console on this
 terminal. Bochs+OVMF by default (VT-x emulated); --qemu for QEMU+OVMF+swtpm
-(TPM emulated, no VT-x); --kvm for QEMU/KVM with nested VT-x where
-/dev/kvm offers it. Ctrl-] leaves."""
+(TPM emulated, no VT-x); --kvm for QEMU/KVM with nested VT-x where the
+host offers it (kvm.py says what is missing otherwise). Ctrl-] leaves."""
 import os
 import select
 import sys
 import termios
 import tty
 
-from . import emu, image, paths
+from . import emu, image, kvm, paths, prereq
 
 ESCAPE = 0x1D  # Ctrl-]
 
 
-def kvm_has_vmx():
-    if not os.path.exists("/dev/kvm"):
-        return False
-    with open("/proc/cpuinfo") as f:
-        return " vmx" in f.read()
+def emulator(args, img):
+    if args.kvm:
+        return emu.Qemu(img, tpm="crb" if args.crb else "tis", cpus=args.cpus, timeout=args.timeout, accel="kvm")
+    if args.qemu:
+        return emu.Qemu(img, tpm="crb" if args.crb else "tis", cpus=args.cpus, timeout=args.timeout)
+    return emu.Bochs(img, cpus=args.cpus, model=args.cpu_model, timeout=args.timeout)
+
+
+def dry_run(args, img):
+    """--dry-run: what `run` would start, and for --kvm what is missing."""
+    rc = 0
+    if args.kvm:
+        gone = kvm.problems()
+        for line in gone:
+            print("run --kvm: missing: " + line)
+        print("run --kvm: nested VT-x available" if not gone else "run --kvm: would refuse to start")
+        rc = 1 if gone else 0
+    if args.kvm or args.qemu:
+        cmd = emu.qemu_command("kvm" if args.kvm else "tcg", args.cpus, 512, "<copy of %s>" % paths.OVMF_QEMU_VARS,
+                               "<copy of %s>" % img, "crb" if args.crb else "tis", "<swtpm control socket>")
+    else:
+        cmd = ["bochs", "-q", "-f", "<bochsrc: cpu model=%s, count=%d, OVMF %s, disk: copy of %s>"
+               % (args.cpu_model, args.cpus, paths.OVMF_BOCHS, img)]
+    print(" ".join(cmd))
+    return rc
 
 
 def run(args):
-    img = paths.default_image()
-    if not os.path.exists(img):
-        image.write_image(img)
-    cpus = int(args[args.index("--cpus") + 1]) if "--cpus" in args else 2
-    model = args[args.index("--cpu-model") + 1] if "--cpu-model" in args else "corei7_skylake_x"
-    timeout = int(args[args.index("--timeout") + 1]) if "--timeout" in args else 24 * 3600
-    if "--kvm" in args:
-        if not kvm_has_vmx():
-            print("run: /dev/kvm with VT-x is not available here; use Bochs (default) or --qemu")
-            return 1
-        e = emu.Qemu(img, tpm="tis", cpus=cpus, timeout=timeout, accel="kvm")
-    elif "--qemu" in args:
-        e = emu.Qemu(img, tpm="crb" if "--crb" in args else "tis", cpus=cpus, timeout=timeout)
-    else:
-        e = emu.Bochs(img, cpus=cpus, model=model, timeout=timeout)
+    img = args.image or paths.default_image()
+    if args.dry_run:
+        return dry_run(args, img)
+    if args.kvm:
+        gone = kvm.problems()
+        if gone:
+            for line in gone:
+                print("run --kvm: missing: " + line, file=sys.stderr)
+            raise prereq.Missing("run --kvm: no nested VT-x on this host (details above); "
+                                 "use Bochs (the default) or --qemu")
+    if not args.image:
+        image.write_default(img)   # always the current build (the `image` target writes the same)
+    elif not os.path.exists(img):
+        raise prereq.Missing("%s does not exist: write one with tools/mamori image -o %s" % (img, img))
+    e = emulator(args, img)
     print("mamori: booting %s in %s (serial console here; Ctrl-] quits)" % (img, e.name))
     interactive = sys.stdin.isatty()
     old = termios.tcgetattr(sys.stdin) if interactive else None
