@@ -1,6 +1,7 @@
 // Running a process and serving its system calls (Linux x86-64 numbers
 // and semantics, arch/x86/entry/syscalls/syscall_64.tbl; the set
 // vtpm-service needs: vtpm/service/partition/syscall_allowlist.hpp).
+#include "drivers/lapic/lapic.hpp"
 #include "drivers/timer/tsc.hpp"
 #include "vmm/arch/cpu.hpp"
 #include "vmm/arch/descriptors.hpp"
@@ -29,7 +30,14 @@ constexpr uint64_t kMapPrivate = 0x02, kMapFixed = 0x10, kMapAnonymous = 0x20;
 constexpr uint64_t kFutexCmdMask = 0x7F, kFutexWait = 0, kFutexWake = 1;
 constexpr uint64_t kRlimitStack = 3, kRlimInfinity = ~0ull, kStackLimit = 8ull << 20;
 constexpr uint64_t kPage = 4096;
-constexpr uint64_t kUserEnd = 0x0000800000000000ull;
+// The user half ends one page below the canonical hole (Linux's
+// TASK_SIZE_MAX): a SYSCALL in the last page would return to a
+// non-canonical RIP, and IRETQ's #GP for it would come in ring 0.
+constexpr uint64_t kUserEnd = 0x00007FFFFFFFF000ull;
+// Nothing below 64 KiB is ever mapped (Linux's mmap_min_addr default):
+// a stray VMM access through a small user-chosen pointer, or a GS/FS base
+// of 0, finds no process memory there.
+constexpr uint64_t kUserMin = kMinUserAddress;
 constexpr uint64_t kCr4Osxsave = 1ull << 18;
 
 Process* g_current[kMaxCpus];
@@ -83,7 +91,7 @@ bool try_read(Process& p, uint64_t buf, uint64_t n, uint64_t& result) {
 }
 
 uint64_t sys_brk(Process& p, uint64_t want) {
-  if (want == 0 || want < p.brk_start || want > p.brk_limit) return p.brk;
+  if (want < kUserMin || want < p.brk_start || want > p.brk_limit) return p.brk;
   if (want > p.brk) {
     if (!map_user_pages(p, p.brk, want - p.brk, kProtRead | kProtWrite)) return p.brk;
   } else if (page_up(want) < page_up(p.brk)) {
@@ -101,24 +109,30 @@ uint64_t sys_mmap(Process& p, uint64_t addr, uint64_t len, uint64_t prot, uint64
   len = page_up(len);
   uint64_t va;
   if (flags & kMapFixed) {
-    if ((addr & (kPage - 1)) || addr < 0x10000 || addr + len < addr || addr + len > kUserEnd) return err(kEINVAL);
+    if (addr & (kPage - 1)) return err(kEINVAL);
+    if (addr < kUserMin) return err(kEPERM);  // as Linux below mmap_min_addr
+    if (addr + len < addr || addr + len > kUserEnd) return err(kEINVAL);
     unmap_user_pages(p, addr, len);
     va = addr;
   } else {
     va = p.mmap_next;
     p.mmap_next += len + kPage;  // a guard page between mappings
   }
+  if (prot != 0 && !map_user_pages(p, va, len, static_cast<uint8_t>(prot))) {
+    unmap_user_pages(p, va, len);  // nothing half-mapped stays behind (the quota, or the pool, ran out)
+    return err(kENOMEM);
+  }
   for (Vma& v : p.vmas)
     if (!v.used) {
       v = Vma{va, va + len, static_cast<uint8_t>(prot), true};
       break;
     }
-  if (prot != 0 && !map_user_pages(p, va, len, static_cast<uint8_t>(prot))) return err(kENOMEM);
   return va;
 }
 
 uint64_t sys_mprotect(Process& p, uint64_t addr, uint64_t len, uint64_t prot) {
   if ((addr & (kPage - 1)) || addr + len < addr || addr + len > kUserEnd) return err(kEINVAL);
+  if (addr < kUserMin) return err(kENOMEM);  // never mapped, as Linux answers for unmapped ranges
   if ((prot & kProtWrite) && (prot & kProtExec)) return err(kEACCES);
   len = page_up(len);
   if (prot == 0) {
@@ -171,13 +185,25 @@ uint64_t sys_prlimit(Process& p, uint64_t resource, uint64_t old) {
 }
 }  // namespace
 
+// Flags a process may hold (SDM 3A §2.3): the arithmetic ones, TF, DF, AC,
+// ID. IF, IOPL, NT, RF, VM, VIF, VIP never come from ring 3's values.
+constexpr uint64_t kUserRflagsMask = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x40000 | 0x200000;
+constexpr uint64_t kRflagsFixed = 0x202;  // bit 1, and IF: the budget timer must reach ring 3
+
 // 0: return to the process; 1: leave to the VMM (blocked or ended).
-extern "C" int partition_syscall(UserContext* ctx) {
+// `regs`: what syscall_entry pushed on the kernel stack; SYSCALL put the
+// return RIP in RCX and RFLAGS in R11 (SDM 3A §5.8.8).
+extern "C" int partition_syscall(const arch::Gprs* regs, uint64_t user_rsp) {
   Process& p = *g_current[this_cpu_index()];
+  UserContext* ctx = &p.ctx;
+  ctx->regs = *regs;
+  ctx->rip = regs->rcx;
+  ctx->rflags = (regs->r11 & kUserRflagsMask) | kRflagsFixed;
+  ctx->rsp = user_rsp;
   ++p.syscalls;
-  uint64_t a0 = ctx->rdi, a1 = ctx->rsi, a2 = ctx->rdx, a3 = ctx->r10, a4 = ctx->r8;
+  uint64_t a0 = ctx->regs.rdi, a1 = ctx->regs.rsi, a2 = ctx->regs.rdx, a3 = ctx->regs.r10, a4 = ctx->regs.r8;
   uint64_t r = 0;
-  switch (ctx->rax) {
+  switch (ctx->regs.rax) {
     case kRead:
       if (a0 != 0) { r = err(kEBADF); break; }
       if (!try_read(p, a1, a2, r)) {
@@ -204,7 +230,7 @@ extern "C" int partition_syscall(UserContext* ctx) {
     case kBrk: r = sys_brk(p, a0); break;
     case kMmap: r = sys_mmap(p, a0, a1, a2, a3, a4); break;
     case kMunmap:
-      if ((a0 & (kPage - 1)) || a0 + a1 > kUserEnd) { r = err(kEINVAL); break; }
+      if ((a0 & (kPage - 1)) || a0 < kUserMin || a0 + a1 < a0 || a0 + a1 > kUserEnd) { r = err(kEINVAL); break; }
       unmap_user_pages(p, a0, a1);
       r = 0;
       break;
@@ -247,23 +273,57 @@ extern "C" int partition_syscall(UserContext* ctx) {
       p.state = ProcessState::Exited;
       return 1;
     default:
-      LOG_WARN("vtpm %s: system call %lu is not served in the partition: -ENOSYS", p.name, ctx->rax);
+      LOG_WARN("vtpm %s: system call %lu is not served in the partition: -ENOSYS", p.name, ctx->regs.rax);
       r = err(kENOSYS);
       break;
   }
   if (p.syscalls <= kTracedSyscalls)
-    LOG_DEBUG("vtpm %s: syscall %lu(0x%lx, 0x%lx, 0x%lx) = 0x%lx", p.name, ctx->rax, a0, a1, a2, r);
-  ctx->rax = r;
+    LOG_DEBUG("vtpm %s: syscall %lu(0x%lx, 0x%lx, 0x%lx) = 0x%lx", p.name, ctx->regs.rax, a0, a1, a2, r);
+  ctx->regs.rax = r;
   return 0;
 }
 
 // A CPU exception in ring 3 (called by the exception handler, VMM stack).
+// The entry stub already loaded the VMM's CR3 and GS (vmm/arch/entry.S).
 extern "C" [[noreturn]] void partition_user_fault(uint64_t vector, uint64_t error, uint64_t rip, uint64_t cr2) {
-  cpu::write_cr3(this_cpu().vmm_cr3);
   Process& p = *g_current[this_cpu_index()];
   p.state = ProcessState::Faulted;
   lib::snformat(p.fault, sizeof p.fault, "CPU exception %lu (error 0x%lx) at rip 0x%lx, cr2 0x%lx: process stopped",
                 vector, error, rip, cr2);
+  partition_leave_fault();
+}
+
+namespace {
+// The CPU budget (issue 9 finding 4): while a process with a deadline runs,
+// the LAPIC timer interrupts ring 3 every kBudgetTicks and the handler
+// compares the TSC with the deadline. The TPR is raised to class 14 so that
+// only the timer (0xF0) and the spurious vector reach ring 3 (SDM 3A
+// §10.8.3.1), and LINT0 (ExtINT from an 8259) is masked meanwhile.
+constexpr uint32_t kBudgetTicks = 1u << 20;
+constexpr uint64_t kTprProcess = 14;
+
+uint64_t read_cr8() {
+  uint64_t v;
+  asm volatile("mov %%cr8, %0" : "=r"(v));
+  return v;
+}
+void write_cr8(uint64_t v) { asm volatile("mov %0, %%cr8" ::"r"(v) : "memory"); }
+
+}  // namespace
+
+// The budget timer, from vmm/arch/exceptions.cpp (VMM CR3 and GS loaded).
+extern "C" void partition_timer_interrupt(const arch::ExceptionFrame* f) {
+  drivers::lapic::eoi();
+  if ((f->cs & 3) != 3) return;  // a tick left pending after the process stopped: nothing to charge
+  Process& p = *g_current[this_cpu_index()];
+  if (p.deadline_tsc == 0 || cpu::rdtsc() < p.deadline_tsc) {
+    drivers::lapic::timer_one_shot(arch::kPartitionTimerVector, kBudgetTicks);
+    return;  // back to ring 3 (the stub reloads its CR3 and GS)
+  }
+  p.state = ProcessState::Faulted;
+  p.over_budget = true;
+  lib::snformat(p.fault, sizeof p.fault, "over its CPU budget of %lu ms (at rip 0x%lx): process stopped", p.budget_ms,
+                f->rip);
   partition_leave_fault();
 }
 
@@ -273,7 +333,7 @@ ProcessState run_process(Process& p) {
   if (p.state == ProcessState::Blocked) {
     uint64_t r;
     if (!try_read(p, p.read_buf, p.read_len, r)) return p.state;
-    p.ctx.rax = r;
+    p.ctx.regs.rax = r;
     p.state = ProcessState::Runnable;
   }
   if (p.state != ProcessState::Runnable) return p.state;
@@ -292,11 +352,25 @@ ProcessState run_process(Process& p) {
   } else {
     asm volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
   }
+  const bool budget = p.deadline_tsc != 0;
+  uint64_t tpr = 0;
+  uint32_t lint0 = 0;
+  if (budget) {
+    tpr = read_cr8();
+    write_cr8(kTprProcess);
+    lint0 = drivers::lapic::mask_lint0();
+    drivers::lapic::timer_one_shot(arch::kPartitionTimerVector, kBudgetTicks);
+  }
   while (p.state == ProcessState::Runnable) {
     cpu::wrmsr(cpu::msr::kFsBase, p.ctx.fs_base);
     LeaveReason why = partition_enter(&p.ctx);
     if (why == LeaveReason::Fault) break;
     // A system call left to the VMM: blocked or exited (state set).
+  }
+  if (budget) {
+    drivers::lapic::timer_stop();
+    drivers::lapic::restore_lint0(lint0);
+    write_cr8(tpr);
   }
   if (xsave) asm volatile("xsave64 (%0)" ::"r"(area), "a"(0xFFFFFFFFu), "d"(0xFFFFFFFFu) : "memory");
   else asm volatile("fxsave64 (%0)" ::"r"(area) : "memory");
