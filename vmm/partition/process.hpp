@@ -5,6 +5,7 @@
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include "vmm/partition/syscall_check.hpp"
 #include "vmm/partition/user_context.hpp"
 
 namespace mamori::partition {
@@ -13,8 +14,7 @@ inline constexpr size_t kInputCap = 8192;    // bytes the process has not read y
 inline constexpr size_t kOutputCap = 65536;  // bytes it wrote to fd 1 not yet taken
 inline constexpr size_t kLogLineCap = 200;
 inline constexpr unsigned kMaxVmas = 64;
-// Lowest user address ever mapped (as Linux's vm.mmap_min_addr = 65536).
-inline constexpr uint64_t kMinUserAddress = 0x10000;
+using syscall::kMinUserAddress;  // lowest user address ever mapped (vmm/partition/syscall_check.hpp)
 
 enum class ProcessState : uint8_t {
   Empty,

@@ -174,8 +174,10 @@ bool VtpmEngine::start(const char* vm_name, const boot::LoadedFile& image, const
 bool VtpmEngine::restart(const char* why) {
   if (!image_ || !proc_) return false;
   if (failed_restarts_ >= kMaxFailedRestarts) {
-    LOG_ERROR("vtpm %s: engine %s, and %u restarts in a row answered nothing: left stopped (TPM_RC_FAILURE)", name_,
-              why, failed_restarts_);
+    if (failed_restarts_ == kMaxFailedRestarts)  // said once, not at every command of the guest
+      LOG_ERROR("vtpm %s: engine %s, and %u restarts in a row answered nothing: left stopped (TPM_RC_FAILURE)",
+                name_, why, failed_restarts_);
+    failed_restarts_ = kMaxFailedRestarts + 1;
     return false;
   }
   ++failed_restarts_;
