@@ -165,7 +165,10 @@ bool VtpmEngine::start(const char* vm_name, const boot::LoadedFile& image, const
   }
   if (!create_process(*proc_, name_, mem::phys_to_virt<uint8_t>(image.phys), image.size, limits.memory_bytes))
     return false;
-  if (!power_on()) return false;
+  if (!power_on()) {
+    destroy_process(*proc_);  // what it took while failing goes back to the pool
+    return false;
+  }
   LOG_INFO("vtpm %s: engine running (service partition): TPM manufactured, permanent state %zu bytes, %lu pages",
            name_, state_len_[0], proc_->frames);
   return true;
@@ -186,6 +189,7 @@ bool VtpmEngine::restart(const char* why) {
   uint64_t freed = destroy_process(*proc_);
   if (!create_process(*proc_, name_, mem::phys_to_virt<uint8_t>(image_->phys), image_->size, limits_.memory_bytes) ||
       !power_on()) {
+    destroy_process(*proc_);
     LOG_ERROR("vtpm %s: engine %s and could not be restarted", name_, why);
     return false;
   }
