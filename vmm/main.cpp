@@ -45,6 +45,33 @@ void reseed_stack_guard() {
 
 bool g_guests_ready;
 
+// Supervisor-mode protections of VMX root (SDM 3A §4.6, §2.5): SMEP (ring 0
+// never executes a user page), SMAP (ring 0 never reads or writes one: the
+// VMM copies to and from processes through its direct map, never through
+// user addresses, so no STAC window exists), UMIP (ring 3 cannot SGDT/SIDT/
+// SLDT/SMSW/STR the VMM's table addresses). CR4.FSGSBASE stays clear: ring 3
+// cannot WRGSBASE (docs/security.md). Each only where CPUID has it and, in
+// VMX operation, where IA32_VMX_CR4_FIXED1 allows it (SDM 3D §A.8).
+void enable_supervisor_protections(unsigned cpu_index) {
+  constexpr uint64_t kCr4Umip = 1ull << 11, kCr4Fsgsbase = 1ull << 16, kCr4Smep = 1ull << 20, kCr4Smap = 1ull << 21;
+  constexpr uint32_t kLeaf7EbxSmep = 1u << 7, kLeaf7EbxSmap = 1u << 20, kLeaf7EcxUmip = 1u << 2;
+  constexpr uint32_t kCpuid1EcxVmx = 1u << 5, kVmxCr4Fixed1 = 0x489;
+  uint64_t want = 0;
+  if (cpu::cpuid(0).eax >= 7) {
+    cpu::CpuidResult l7 = cpu::cpuid(7, 0);
+    if (l7.ebx & kLeaf7EbxSmep) want |= kCr4Smep;
+    if (l7.ebx & kLeaf7EbxSmap) want |= kCr4Smap;
+    if (l7.ecx & kLeaf7EcxUmip) want |= kCr4Umip;
+  }
+  if (cpu::cpuid(1).ecx & kCpuid1EcxVmx) want &= cpu::rdmsr(kVmxCr4Fixed1);
+  uint64_t cr4 = (cpu::read_cr4() & ~kCr4Fsgsbase) | want;
+  cpu::write_cr4(cr4);
+  if (cpu_index == 0)
+    LOG_INFO("cpu0: ring-0 protections: SMEP %s, SMAP %s, UMIP %s, FSGSBASE off (ring 3 cannot WRGSBASE)",
+             (cr4 & kCr4Smep) ? "on" : "off (not in this CPU)", (cr4 & kCr4Smap) ? "on" : "off (not in this CPU)",
+             (cr4 & kCr4Umip) ? "on" : "off (not in this CPU)");
+}
+
 void wait_for_aps() {
   uint64_t end = cpu::rdtsc() + drivers::tsc::hz() / 1000000 * kApVmxWaitUs;
   for (unsigned i = 1; i < g_cpu_count; ++i) {
@@ -99,6 +126,7 @@ extern "C" [[noreturn]] __attribute__((optimize("no-stack-protector"))) void vmm
   LOG_INFO("tsc: %lu kHz", drivers::tsc::hz() / 1000);
   if (!mem::init(bi)) panic("no usable memory map: cannot continue");
   mem::build_address_space(bi);
+  enable_supervisor_protections(0);
   platform::power_init(bi);
   stage("memory");
 
@@ -161,6 +189,7 @@ extern "C" [[noreturn]] void ap_main(uint64_t index) {
   cpu::write_cr4(cpu::read_cr4() | kCr4Osfxsr | kCr4Osxmmexcpt);
   arch::load_descriptors(static_cast<unsigned>(index));
   percpu_install(me);
+  enable_supervisor_protections(static_cast<unsigned>(index));
   drivers::lapic::init();
   me.apic_id = drivers::lapic::id();
   __atomic_store_n(&me.state, CpuState::Online, __ATOMIC_RELEASE);

@@ -65,12 +65,12 @@ void report_and_stop(const arch::ExceptionFrame* f, const char* fmt, ...) {
   uint64_t rbp;
   if (f) {
     console::printf("rip=%016lx cs=%04lx rflags=%016lx rsp=%016lx ss=%04lx\n", f->rip, f->cs, f->rflags, f->rsp, f->ss);
-    console::printf("rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx\n", f->rax, f->rbx, f->rcx, f->rdx);
-    console::printf("rsi=%016lx rdi=%016lx rbp=%016lx r8 =%016lx\n", f->rsi, f->rdi, f->rbp, f->r8);
-    console::printf("r9 =%016lx r10=%016lx r11=%016lx r12=%016lx\n", f->r9, f->r10, f->r11, f->r12);
-    console::printf("r13=%016lx r14=%016lx r15=%016lx\n", f->r13, f->r14, f->r15);
+    console::printf("rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx\n", f->regs.rax, f->regs.rbx, f->regs.rcx, f->regs.rdx);
+    console::printf("rsi=%016lx rdi=%016lx rbp=%016lx r8 =%016lx\n", f->regs.rsi, f->regs.rdi, f->regs.rbp, f->regs.r8);
+    console::printf("r9 =%016lx r10=%016lx r11=%016lx r12=%016lx\n", f->regs.r9, f->regs.r10, f->regs.r11, f->regs.r12);
+    console::printf("r13=%016lx r14=%016lx r15=%016lx\n", f->regs.r13, f->regs.r14, f->regs.r15);
     if (is_vmm_text(f->rip)) console::printf("  at 0x%lx\n", f->rip);
-    rbp = f->rbp;
+    rbp = f->regs.rbp;
   } else {
     asm volatile("mov %%rbp, %0" : "=r"(rbp));
     uint64_t rsp;

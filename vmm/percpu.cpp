@@ -3,7 +3,9 @@
 
 namespace mamori {
 
-PerCpu g_cpus[kMaxCpus];
+// In the entry area (vmm/link.ld): the entry stubs read it while a
+// process's tables are live.
+[[gnu::section(".bss.entry_area")]] PerCpu g_cpus[kMaxCpus];
 uint32_t g_cpu_count = 1;
 namespace {
 bool g_gs_ready;

@@ -1,4 +1,11 @@
 // Per-CPU data, reached through IA32_GS_BASE (one record per logical CPU).
+//
+// While the VMM runs, IA32_GS_BASE holds this CPU's record; while a
+// service-partition process runs in ring 3, the record's address waits in
+// IA32_KERNEL_GS_BASE and IA32_GS_BASE is the process's (SWAPGS discipline,
+// vmm/partition/entry.S; docs/security.md, "Ring 3 to ring 0"). Ring 3 can
+// load GS's base only through a selector (CR4.FSGSBASE stays clear, so no
+// WRGSBASE) and can never reach IA32_KERNEL_GS_BASE.
 #pragma once
 #include <stdint.h>
 
@@ -21,7 +28,9 @@ struct PerCpu {
   uint64_t kernel_stack;   // 48: top of this CPU's stack for system calls and user faults
   void* user_context;      // 56: the running process's saved registers
   uint64_t vmm_rsp;        // 64: the VMM's RSP inside partition_enter
-  uint64_t vmm_cr3;        // 72: the VMM's page tables
+  uint64_t vmm_cr3;        // 72: the VMM's page tables (set before any process runs)
+  uint64_t user_cr3;       // 80: the running process's page tables
+  uint64_t saved_kernel_gs_base;  // 88: IA32_KERNEL_GS_BASE of whoever ran before the process (a guest's SWAPGS uses it)
   char vmx_report[160];     // one line: why VMX is or is not usable here
 };
 static_assert(__builtin_offsetof(PerCpu, user_rsp) == 40);
@@ -29,6 +38,8 @@ static_assert(__builtin_offsetof(PerCpu, kernel_stack) == 48);
 static_assert(__builtin_offsetof(PerCpu, user_context) == 56);
 static_assert(__builtin_offsetof(PerCpu, vmm_rsp) == 64);
 static_assert(__builtin_offsetof(PerCpu, vmm_cr3) == 72);
+static_assert(__builtin_offsetof(PerCpu, user_cr3) == 80);
+static_assert(__builtin_offsetof(PerCpu, saved_kernel_gs_base) == 88);
 
 extern PerCpu g_cpus[kMaxCpus];
 extern uint32_t g_cpu_count;   // CPUs listed by the MADT (enabled ones)

@@ -59,4 +59,24 @@ void send_startup_all_but_self(uint8_t page) { send_icr(0, kDeliveryStartup | kS
 bool ipi_pending() { return !g_x2 && (read(kRegIcrLow) & kDeliveryPending); }
 void eoi() { write(kRegEoi, 0); }
 
+namespace {
+constexpr uint32_t kRegLvtTimer = 0x320, kRegLvtLint0 = 0x350, kRegTimerInitial = 0x380, kRegTimerDivide = 0x3E0;
+constexpr uint32_t kLvtMasked = 1u << 16, kTimerDivideBy1 = 0xB;  // §10.5.4 Figure 10-10
+}  // namespace
+void timer_one_shot(uint8_t vector, uint32_t count) {
+  write(kRegTimerDivide, kTimerDivideBy1);
+  write(kRegLvtTimer, vector);  // one-shot mode (bits 18:17 = 0), not masked
+  write(kRegTimerInitial, count);
+}
+void timer_stop() {
+  write(kRegTimerInitial, 0);
+  write(kRegLvtTimer, kLvtMasked);
+}
+uint32_t mask_lint0() {
+  uint32_t v = read(kRegLvtLint0);
+  write(kRegLvtLint0, v | kLvtMasked);
+  return v;
+}
+void restore_lint0(uint32_t value) { write(kRegLvtLint0, value); }
+
 }  // namespace mamori::drivers::lapic

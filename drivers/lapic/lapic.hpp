@@ -17,5 +17,13 @@ void send_init_all_but_self();
 void send_startup_all_but_self(uint8_t vector_page);
 bool ipi_pending();     // delivery status (xAPIC only; x2APIC has none)
 void eoi();
+// One-shot timer (SDM 3A §10.5.4): `vector` after `count` ticks of the
+// APIC timer clock (divide by 1); timer_stop() disarms it. For the service
+// partition's CPU budget (vmm/partition/runner.cpp).
+void timer_one_shot(uint8_t vector, uint32_t count);
+void timer_stop();
+// LVT LINT0 (§10.5.1): masks it, returning the old value, and puts it back.
+uint32_t mask_lint0();
+void restore_lint0(uint32_t value);
 
 }  // namespace mamori::drivers::lapic

@@ -2,6 +2,7 @@
 #include "vmm/percpu.hpp"
 
 extern "C" uint64_t isr_table[32];
+extern "C" void isr_240(), isr_255();
 
 namespace mamori::arch {
 namespace {
@@ -31,6 +32,7 @@ struct IdtGate {
 static_assert(sizeof(IdtGate) == 16);
 
 constexpr unsigned kIstStackBytes = 8192;
+constexpr unsigned kIstRecordBytes = 16;  // above the IST top: the PerCpu pointer (16: the CPU aligns RSP so)
 enum Ist : uint8_t { kIstNone = 0, kIstDoubleFault = 1, kIstNmi = 2, kIstMachineCheck = 3 };
 constexpr uint8_t kInterruptGate = 0x8E;  // present, DPL 0, 64-bit interrupt gate
 
@@ -42,19 +44,25 @@ constexpr uint64_t kGdtUserCode32 = 0x00CFFA000000FFFFull;
 constexpr uint64_t kGdtUserData = 0x00CFF2000000FFFFull;
 constexpr uint64_t kGdtUserCode64 = 0x00AFFA000000FFFFull;
 
-alignas(16) uint64_t g_gdt[kMaxCpus][8];
-alignas(16) Tss64 g_tss[kMaxCpus];
-alignas(16) uint8_t g_ist_stacks[kMaxCpus][3][kIstStackBytes];
-alignas(16) IdtGate g_idt[256];
+// In the entry area (vmm/link.ld): the CPU reads these while a process's
+// page tables are live, so those tables map them (supervisor-only).
+#define ENTRY_AREA [[gnu::section(".bss.entry_area")]]
+ENTRY_AREA alignas(16) uint64_t g_gdt[kMaxCpus][8];
+ENTRY_AREA alignas(16) Tss64 g_tss[kMaxCpus];
+ENTRY_AREA alignas(16) uint8_t g_ist_stacks[kMaxCpus][3][kIstStackBytes];
+ENTRY_AREA alignas(16) IdtGate g_idt[256];
 bool g_idt_built;
 
+void set_gate(unsigned v, uint64_t h, uint8_t ist) {
+  g_idt[v] = IdtGate{static_cast<uint16_t>(h), kKernelCs, ist, kInterruptGate, static_cast<uint16_t>(h >> 16),
+                     static_cast<uint32_t>(h >> 32), 0};
+}
+
 void build_idt() {
-  for (unsigned v = 0; v < 32; ++v) {
-    uint64_t h = isr_table[v];
-    uint8_t ist = v == 8 ? kIstDoubleFault : v == 2 ? kIstNmi : v == 18 ? kIstMachineCheck : kIstNone;
-    g_idt[v] = IdtGate{static_cast<uint16_t>(h), kKernelCs, ist, kInterruptGate, static_cast<uint16_t>(h >> 16),
-                       static_cast<uint32_t>(h >> 32), 0};
-  }
+  for (unsigned v = 0; v < 32; ++v)
+    set_gate(v, isr_table[v], v == 8 ? kIstDoubleFault : v == 2 ? kIstNmi : v == 18 ? kIstMachineCheck : kIstNone);
+  set_gate(kPartitionTimerVector, reinterpret_cast<uint64_t>(&isr_240), kIstNone);
+  set_gate(kSpuriousVector, reinterpret_cast<uint64_t>(&isr_255), kIstNone);
   g_idt_built = true;
 }
 
@@ -63,8 +71,14 @@ void build_idt() {
 void load_descriptors(unsigned cpu) {
   if (!g_idt_built) build_idt();
   Tss64& tss = g_tss[cpu];
-  for (unsigned i = 0; i < 3; ++i)
-    tss.ist[i] = reinterpret_cast<uint64_t>(&g_ist_stacks[cpu][i][kIstStackBytes]);
+  // Each IST stack's top 16 bytes hold this CPU's PerCpu address: the
+  // paranoid entry (NMI, #DF, #MC; vmm/arch/entry.S) finds it there without
+  // trusting GS, which may be ring 3's when they arrive.
+  for (unsigned i = 0; i < 3; ++i) {
+    uint8_t* top = &g_ist_stacks[cpu][i][kIstStackBytes - kIstRecordBytes];
+    *reinterpret_cast<PerCpu**>(top) = &g_cpus[cpu];
+    tss.ist[i] = reinterpret_cast<uint64_t>(top);
+  }
   tss.iomap_base = sizeof(Tss64);  // no I/O permission bitmap
   uint64_t* gdt = g_gdt[cpu];
   gdt[0] = 0;

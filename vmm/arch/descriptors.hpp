@@ -3,6 +3,7 @@
 // broken stack (#DF, NMI, #MC) run on IST stacks of their own.
 #pragma once
 #include <stdint.h>
+#include "vmm/arch/regs.hpp"
 
 namespace mamori::arch {
 
@@ -15,11 +16,21 @@ inline constexpr uint16_t kUserBase = 0x28;        // unused 32-bit user code
 inline constexpr uint16_t kUserDs = 0x30 | 3;
 inline constexpr uint16_t kUserCs = 0x38 | 3;
 
+// What the exception stubs (vmm/arch/entry.S) build: the register file
+// (PUSH_GPRS, vmm/arch/gprs.S.inc), the vector and error code, and the
+// frame the CPU pushed.
 struct ExceptionFrame {
-  uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+  Gprs regs;
   uint64_t vector, error;
   uint64_t rip, cs, rflags, rsp, ss;  // pushed by the CPU (SDM 3A §6.14.2)
 };
+static_assert(__builtin_offsetof(ExceptionFrame, vector) == 128 && __builtin_offsetof(ExceptionFrame, cs) == 152);
+
+// Interrupt vectors with gates beside the exceptions: the service
+// partition's budget timer (above every TPR class the VMM raises to, SDM 3A
+// §10.8.3.1) and the LAPIC's spurious vector (drivers/lapic).
+inline constexpr uint8_t kPartitionTimerVector = 0xF0;
+inline constexpr uint8_t kSpuriousVector = 0xFF;
 
 // Loads this CPU's GDT (with its TSS) and the shared IDT.
 void load_descriptors(unsigned cpu_index);

@@ -16,17 +16,26 @@ const char* const kNames[32] = {
     "#XM SIMD exception", "#VE virtualization exception", "#CP control protection", "reserved 22",
     "reserved 23", "reserved 24", "reserved 25", "reserved 26", "reserved 27", "#HV hypervisor injection",
     "#VC VMM communication", "#SX security exception", "reserved 31"};
-constexpr uint64_t kNmiVector = 2;
+constexpr uint64_t kNmiVector = 2, kDoubleFault = 8, kMachineCheck = 18;
 }  // namespace
 }  // namespace mamori::arch
 
 extern "C" [[noreturn]] void partition_user_fault(uint64_t vector, uint64_t error, uint64_t rip, uint64_t cr2);
+extern "C" void partition_timer_interrupt(const mamori::arch::ExceptionFrame* f);
 
 extern "C" void exception_dispatch(mamori::arch::ExceptionFrame* f) {
   using namespace mamori;
+  using namespace mamori::arch;
   // From ring 3: a service-partition process faulted. It is stopped and
-  // reported; the VMM carries on (vmm/partition/runner.cpp).
-  if ((f->cs & 3) == 3 && f->vector != 2) partition_user_fault(f->vector, f->error, f->rip, cpu::read_cr2());
+  // reported; the VMM carries on (vmm/partition/runner.cpp). NMI (the
+  // panic's stop signal), #DF and #MC are the machine's, not the process's.
+  // Interrupts (the only ones the VMM lets through, by TPR, while a
+  // process runs): the budget timer, and the LAPIC's spurious vector (no EOI,
+  // SDM 3A §10.9).
+  if (f->vector == kPartitionTimerVector) return partition_timer_interrupt(f);
+  if (f->vector == kSpuriousVector) return;
+  const bool machine = f->vector == kNmiVector || f->vector == kDoubleFault || f->vector == kMachineCheck;
+  if ((f->cs & 3) == 3 && !machine) partition_user_fault(f->vector, f->error, f->rip, cpu::read_cr2());
   if (f->vector == arch::kNmiVector && panic_detail::stop_requested()) panic_detail::park_this_cpu();
   const char* name = f->vector < 32 ? arch::kNames[f->vector] : "unexpected interrupt";
   panic_detail::report_and_stop(f, "CPU exception %lu (%s), error code 0x%lx", f->vector, name, f->error);

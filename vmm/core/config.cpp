@@ -177,6 +177,9 @@ enum Key : uint32_t {
   kKeyImage = 1u << 6,
   kKeyTpm = 1u << 7,
   kKeyCmdline = 1u << 8,
+  kKeyVtpmMemory = 1u << 9,
+  kKeyEngine = 1u << 10,
+  kKeyVtpmBudget = 1u << 11,
 };
 
 // `tpm = on | off | tis | crb`: on means the TIS interface.
@@ -204,6 +207,8 @@ ConfigError set_global(Config& c, Str key, Str v, uint32_t* seen) {
   else if (key.eq("baud")) k = kKeyBaud;
   else if (key.eq("log")) k = kKeyLog;
   else if (key.eq("platform_tpm")) k = kKeyPlatformTpm;
+  else if (key.eq("vtpm_memory")) k = kKeyVtpmMemory;
+  else if (key.eq("vtpm_budget_ms")) k = kKeyVtpmBudget;
   else return ConfigError::UnknownKey;
   if (*seen & k) return ConfigError::DuplicateKey;
   *seen |= k;
@@ -223,6 +228,12 @@ ConfigError set_global(Config& c, Str key, Str v, uint32_t* seen) {
       else if (v.eq("none")) c.platform_tpm = ConfigPlatformTpm::None;
       else e = ConfigError::BadPlatformTpm;
       break;
+    case kKeyVtpmMemory: e = parse_memory(v, &c.vtpm_memory_bytes); break;
+    case kKeyVtpmBudget:
+      e = parse_u64(v, &c.vtpm_budget_ms);
+      if (e == ConfigError::None && (c.vtpm_budget_ms < kConfigMinVtpmBudgetMs || c.vtpm_budget_ms > kConfigMaxVtpmBudgetMs))
+        e = ConfigError::BadVtpmBudget;
+      break;
   }
   return e;
 }
@@ -235,6 +246,7 @@ ConfigError set_vm(VmConfig& vm, Str key, Str v, uint32_t* seen) {
   else if (key.eq("console")) k = kKeyConsole;
   else if (key.eq("tpm")) k = kKeyTpm;
   else if (key.eq("cmdline")) k = kKeyCmdline;
+  else if (key.eq("engine")) k = kKeyEngine;
   else return ConfigError::UnknownKey;
   if (*seen & k) return ConfigError::DuplicateKey;
   *seen |= k;
@@ -245,6 +257,7 @@ ConfigError set_vm(VmConfig& vm, Str key, Str v, uint32_t* seen) {
     case kKeyConsole: return parse_on_off(v, &vm.console);
     case kKeyTpm: return parse_tpm(v, vm);
     case kKeyCmdline: return parse_cmdline(v, vm.cmdline);
+    case kKeyEngine: return parse_image(v, vm.engine);
   }
   return ConfigError::UnknownKey;
 }
@@ -283,6 +296,8 @@ void config_defaults(Config& c) {
   c.baud = kUartClock;
   c.log = ConfigLogLevel::Info;
   c.platform_tpm = ConfigPlatformTpm::Hardware;
+  c.vtpm_memory_bytes = kConfigDefaultVtpmMemory;
+  c.vtpm_budget_ms = kConfigDefaultVtpmBudgetMs;
 }
 
 ConfigResult parse_config(const char* text, size_t len, Config& c) {
@@ -368,6 +383,7 @@ const char* describe(ConfigError e) {
     case ConfigError::BadMemorySuffix: return "memory suffix must be K, M or G";
     case ConfigError::MemoryNotAligned: return "memory must be a multiple of 2M";
     case ConfigError::MemoryOutOfRange: return "memory must be between 2M and 64G";
+    case ConfigError::BadVtpmBudget: return "vtpm_budget_ms must be between 100 and 3600000";
     case ConfigError::BadCpuList: return "cpus must be a list like 0 or 0,1 or 0-3";
     case ConfigError::CpuOutOfRange: return "cpu index must be 0..63 (and a range low-high)";
     case ConfigError::DuplicateCpu: return "cpu listed twice";

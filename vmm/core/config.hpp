@@ -19,6 +19,9 @@ inline constexpr size_t kConfigMaxLine = 255;   // characters, without the line 
 inline constexpr uint32_t kConfigMaxCpus = 64;  // cpu indices 0..63 (a 64-bit mask)
 inline constexpr uint64_t kConfigMemoryUnit = 2ull << 20;  // guest RAM is 2 MiB pages
 inline constexpr uint64_t kConfigMaxMemory = 64ull << 30;
+inline constexpr uint64_t kConfigDefaultVtpmMemory = 64ull << 20;  // ~10x what vtpm-service uses
+inline constexpr uint64_t kConfigDefaultVtpmBudgetMs = 60000;      // against endless loops, not for latency
+inline constexpr uint64_t kConfigMinVtpmBudgetMs = 100, kConfigMaxVtpmBudgetMs = 3600000;
 inline constexpr uint32_t kUartClock = 115200;  // 16550: 1.8432 MHz / 16, divisor = clock / baud
 
 enum class ConfigLogLevel : uint8_t { Error, Warn, Info, Debug };
@@ -34,6 +37,7 @@ struct VmConfig {
   bool tpm;                   // the VM gets its own vTPM
   ConfigTpmInterface tpm_interface;  // how its TPM appears (when tpm)
   char cmdline[kConfigCmdlineCap];   // appended to the Multiboot command line after the VM name
+  char engine[kConfigImageCap];      // its vTPM engine's file below \mamori\ (empty: vtpm-service)
   uint32_t line;              // line of its [vm NAME] header
 };
 
@@ -42,11 +46,14 @@ struct Config {
   uint32_t baud;
   ConfigLogLevel log;
   ConfigPlatformTpm platform_tpm;
+  uint64_t vtpm_memory_bytes; // memory quota of each vTPM engine process (docs/security.md)
+  uint64_t vtpm_budget_ms;    // CPU budget of each engine exchange (a TPM command, init, ...)
   VmConfig vms[kConfigMaxVms];
   size_t vm_count;
 };
 
-// Defaults: console = com1, baud = 115200, log = info, platform_tpm = hardware.
+// Defaults: console = com1, baud = 115200, log = info, platform_tpm = hardware,
+// vtpm_memory = 64M, vtpm_budget_ms = 60000.
 void config_defaults(Config& out);
 
 enum class ConfigError : uint32_t {
@@ -83,6 +90,7 @@ enum class ConfigError : uint32_t {
   BadImageName,       // empty, too long, path separators, leading '.', other characters
   MissingMemory,      // [vm] section without memory = (line: its header)
   MissingImage,       // [vm] section without image = (line: its header)
+  BadVtpmBudget,      // vtpm_budget_ms outside 100..3600000
 };
 
 const char* describe(ConfigError e);

@@ -7,6 +7,7 @@
 #include "vmm/mem/frames.hpp"
 
 extern "C" char __image_start[], __text_end[], __rodata_end[], __image_end[];
+extern "C" char __partition_entry_text_start[], __partition_entry_text_end[], __entry_area_start[], __entry_area_end[];
 
 namespace mamori::mem {
 namespace {
@@ -145,7 +146,20 @@ bool build_address_space(const boot::BootInfo& bi) {
   return true;
 }
 
-bool map_vmm_image(ept::HostPageTable& t) { return map_image(t, false); }
+bool map_partition_entry(ept::HostPageTable& t) {
+  using ept::Perm;
+  auto va = [](char* s) { return reinterpret_cast<uint64_t>(s); };
+  auto pa = [](char* s) { return g_bi->vmm_phys_base + (reinterpret_cast<uint64_t>(s) - g_bi->vmm_virt_base); };
+  struct Seg { char* from; char* to; Perm perm; const char* name; } segs[] = {
+      {__partition_entry_text_start, __partition_entry_text_end, Perm::read | Perm::exec, "partition entry text"},
+      {__entry_area_start, __entry_area_end, Perm::read | Perm::write, "entry area"},
+  };
+  for (const Seg& s : segs)
+    if (!check(t.map(va(s.from), pa(s.from), va(s.to) - va(s.from), {s.perm, ept::MemType::wb}), s.name, va(s.from),
+               va(s.to)))
+      return false;
+  return true;
+}
 
 uint64_t address_space_cr3() { return g_space ? g_space->root_phys() : cpu::read_cr3(); }
 uint64_t address_space_table_pages() { return g_space ? g_space->table_pages() : 0; }

@@ -22,9 +22,11 @@ bool build_address_space(const boot::BootInfo& bi);
 // Every CPU: loads the PAT layout the engine's memory types assume.
 void load_pat();
 uint64_t address_space_cr3();
-// Maps the VMM image (supervisor, its usual rights) into another address
-// space: service-partition processes need it for system calls and faults.
-bool map_vmm_image(ept::HostPageTable& t);
+// Maps what a service-partition process's tables must hold of the VMM,
+// supervisor-only, and nothing else (as KPTI's cpu_entry_area): the entry
+// stubs' text (R+X) up to their CR3 switch, and the entry area (R+W): GDTs,
+// TSSs, IDT, kernel and IST stacks, per-CPU records (vmm/link.ld).
+bool map_partition_entry(ept::HostPageTable& t);
 uint64_t address_space_table_pages();
 
 // For the last firmware call before a reset: a second address space with

@@ -17,7 +17,7 @@ extern "C" void syscall_entry();
 namespace mamori::partition {
 namespace {
 // User address-space layout (below the canonical hole).
-constexpr uint64_t kUserMin = 0x10000;
+constexpr uint64_t kUserMin = kMinUserAddress;
 constexpr uint64_t kUserMax = 0x00007F0000000000ull;   // images and brk below this
 constexpr uint64_t kMmapBase = 0x00007F0000000000ull;  // anonymous mappings grow up from here
 constexpr uint64_t kStackTop = 0x00007FFFFFFFF000ull;
@@ -38,10 +38,13 @@ constexpr uint32_t kMsrStar = 0xC0000081, kMsrLstar = 0xC0000082, kMsrFmask = 0x
 constexpr uint64_t kEferSce = 1;
 // Flags cleared on SYSCALL: TF, IF, DF, IOPL, NT, AC (what Linux masks).
 constexpr uint64_t kSyscallMask = 0x47700;
-constexpr uint64_t kUserRflags = 0x2;  // IF clear: the VMM runs with interrupts off (docs/partition.md)
+// IF set: the budget timer must reach ring 3 (the TPR lets only it and the
+// spurious vector through; runner.cpp); IOPL 0 keeps the process from CLI.
+constexpr uint64_t kUserRflags = 0x202;
 
 constexpr unsigned kKernelStackBytes = 16384;
-alignas(16) uint8_t g_kernel_stacks[kMaxCpus][kKernelStackBytes];
+// In the entry area (vmm/link.ld): mapped in every process's tables.
+[[gnu::section(".bss.entry_area")]] alignas(16) uint8_t g_kernel_stacks[kMaxCpus][kKernelStackBytes];
 
 mem::EngineFrames g_frames;
 
@@ -80,6 +83,15 @@ bool map_user_pages(Process& p, uint64_t va, uint64_t len, uint8_t prot) {
   if (prot & kProtExec) perm = perm | Perm::exec;
   for (uint64_t a = page_down(va); a < page_up(va + len); a += kPage) {
     if (page_table(p).lookup(a).present) continue;  // already backed
+    // The quota counts the tables too: sparse mappings cost up to three
+    // table frames per page.
+    if (p.frames + page_table(p).table_pages() + 1 > p.frame_limit) {
+      if (!p.quota_reported)
+        LOG_WARN("vtpm %s: memory quota of %lu KiB reached (%lu pages, %lu table pages): -ENOMEM", p.name,
+                 p.frame_limit * (kPage / 1024), p.frames, page_table(p).table_pages());
+      p.quota_reported = true;
+      return false;
+    }
     uint64_t f = mem::alloc_frame();
     if (!f) return false;
     ept::Result r = page_table(p).map(a, f, kPage, {perm, ept::MemType::wb});
@@ -103,8 +115,41 @@ void unmap_user_pages(Process& p, uint64_t va, uint64_t len) {
   cpu::write_cr3(cpu::read_cr3());  // the VMM's tables are current; the process's TLB entries die at its next load
 }
 
-bool create_process(Process& p, const char* name, const uint8_t* image, size_t size) {
+// create_process runs on whichever CPU starts or restarts an engine: its
+// shared validation buffer and table slots are taken under this lock.
+bool g_create_lock;
+
+struct CreateLock {
+  CreateLock() { while (__atomic_exchange_n(&g_create_lock, true, __ATOMIC_ACQUIRE)) cpu::pause(); }
+  ~CreateLock() { __atomic_store_n(&g_create_lock, false, __ATOMIC_RELEASE); }
+};
+
+uint64_t destroy_process(Process& p) {
+  if (!p.page_table || !page_table(p).initialized()) return 0;
+  ept::HostPageTable& t = page_table(p);
+  uint64_t freed = t.table_pages();
+  // Every user leaf's frames (the VMM's entry mappings are supervisor and
+  // not the process's to free).
+  (void)t.for_each_leaf(kUserMin, kStackTop - kUserMin, [&freed](const ept::Leaf& l) {
+    if (!ept::has(l.attr.perm, ept::Perm::user)) return;
+    for (uint64_t off = 0; off < l.size; off += kPage) {
+      mem::free_frame(l.phys + off);
+      ++freed;
+    }
+  });
+  t.destroy();
+  if (p.xsave_area) mem::free_frame(p.xsave_area);
+  p.xsave_area = 0;
+  p.frames = 0;
+  p.state = ProcessState::Empty;
+  return freed;
+}
+
+bool create_process(Process& p, const char* name, const uint8_t* image, size_t size, uint64_t memory_limit) {
+  CreateLock lock;
+  void* slot = p.page_table;  // a restarted process reuses its table slot (destroy_process freed the tables)
   p = Process{};
+  p.frame_limit = memory_limit / kPage;
   size_t i = 0;
   for (; name[i] && i + 1 < sizeof p.name; ++i) p.name[i] = name[i];
   p.name[i] = 0;
@@ -114,22 +159,22 @@ bool create_process(Process& p, const char* name, const uint8_t* image, size_t s
   policy.min_vaddr = kUserMin;
   policy.max_vaddr = kUserMax;
   policy.max_total_memsz = kMaxImageBytes;
-  static core::ElfImage img;  // created on the BSP only
+  static core::ElfImage img;  // under CreateLock
   core::ElfError e = core::elf64_validate(image, size, policy, img);
   if (e != core::ElfError::None) {
     LOG_ERROR("partition %s: image refused: %s", p.name, core::describe(e));
     return false;
   }
-  if (g_table_count == kMaxProcesses) {
+  if (!slot && g_table_count == kMaxProcesses) {
     LOG_ERROR("partition %s: more than %u processes", p.name, kMaxProcesses);
     return false;
   }
   ept::Options opt;
   opt.page_2m = true;
   opt.enforce_wx = true;
-  auto* t = new (g_tables[g_table_count++]) ept::HostPageTable(g_frames, opt);
+  auto* t = new (slot ? slot : g_tables[g_table_count++]) ept::HostPageTable(g_frames, opt);
   p.page_table = t;
-  if (t->init() != ept::Status::ok || !mem::map_vmm_image(*t)) {
+  if (t->init() != ept::Status::ok || !mem::map_partition_entry(*t)) {
     LOG_ERROR("partition %s: out of memory for its page tables", p.name);
     return false;
   }
@@ -225,6 +270,7 @@ void init_partition_cpu(unsigned cpu) {
   uint64_t top = reinterpret_cast<uint64_t>(&g_kernel_stacks[cpu][kKernelStackBytes]);
   PerCpu& me = this_cpu();
   me.kernel_stack = top;
+  me.vmm_cr3 = cpu::read_cr3();  // the paranoid entry (NMI, #MC) relies on it from now on
   arch::set_kernel_stack(cpu, top);
   cpu::wrmsr(kMsrStar, (static_cast<uint64_t>(arch::kUserBase) << 48) | (static_cast<uint64_t>(arch::kKernelCs) << 32));
   cpu::wrmsr(kMsrLstar, reinterpret_cast<uint64_t>(&syscall_entry));

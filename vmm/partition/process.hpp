@@ -5,6 +5,7 @@
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include "vmm/partition/syscall_check.hpp"
 #include "vmm/partition/user_context.hpp"
 
 namespace mamori::partition {
@@ -13,6 +14,7 @@ inline constexpr size_t kInputCap = 8192;    // bytes the process has not read y
 inline constexpr size_t kOutputCap = 65536;  // bytes it wrote to fd 1 not yet taken
 inline constexpr size_t kLogLineCap = 200;
 inline constexpr unsigned kMaxVmas = 64;
+using syscall::kMinUserAddress;  // lowest user address ever mapped (vmm/partition/syscall_check.hpp)
 
 enum class ProcessState : uint8_t {
   Empty,
@@ -41,6 +43,8 @@ struct Process {
   uint64_t mmap_next = 0;
   Vma vmas[kMaxVmas];
   uint64_t frames = 0;          // user frames mapped
+  uint64_t frame_limit = 0;     // quota: user frames + page-table frames (vtpm_memory, docs/config.md)
+  bool quota_reported = false;
 
   // fd 0 / fd 1 / fd 2
   uint8_t input[kInputCap];
@@ -53,6 +57,12 @@ struct Process {
   // the pending read(0, buf, n) while Blocked
   uint64_t read_buf = 0, read_len = 0;
 
+  // CPU budget of the current exchange (vmm/partition/vtpm_engine.cpp):
+  // the LAPIC timer preempts ring 3 and the process is stopped past it.
+  uint64_t deadline_tsc = 0;    // 0: no budget
+  uint64_t budget_ms = 0;       // for the report
+  bool over_budget = false;
+
   int exit_status = -1;
   uint64_t syscalls = 0;
   uint64_t run_tsc = 0;
@@ -61,13 +71,20 @@ struct Process {
 
 // Loads the static ELF `image` into a new address space and prepares the
 // initial stack (argv[0] = name, envp empty, auxv). False with a log line.
-bool create_process(Process& p, const char* name, const uint8_t* image, size_t size);
+// `memory_limit`: bytes of frames (its own and its page tables') it may hold.
+bool create_process(Process& p, const char* name, const uint8_t* image, size_t size, uint64_t memory_limit);
+
+// Frees everything the process holds (its frames, page tables and XSAVE
+// area); its page-table slot is kept for the next create_process on `p`.
+// Returns the frames given back (pages and tables).
+uint64_t destroy_process(Process& p);
 
 // Feeds `len` bytes to fd 0.
 bool give_input(Process& p, const uint8_t* data, size_t len);
 
 // Runs the process until it blocks in read(0) with nothing left to read,
-// exits or faults. Called on the CPU that needs the answer, with the
+// exits, faults, or (with a deadline_tsc) runs past its budget (Faulted,
+// over_budget). Called on the CPU that needs the answer, with the
 // caller's FPU state saved by the caller. Returns the new state.
 ProcessState run_process(Process& p);
 

@@ -1,6 +1,7 @@
 // Running a process and serving its system calls (Linux x86-64 numbers
-// and semantics, arch/x86/entry/syscalls/syscall_64.tbl; the set
-// vtpm-service needs: vtpm/service/partition/syscall_allowlist.hpp).
+// and semantics; the one table of them: vtpm/protocol/syscalls.hpp, its
+// handlers and argument checks: vmm/partition/syscall_check.hpp).
+#include "drivers/lapic/lapic.hpp"
 #include "drivers/timer/tsc.hpp"
 #include "vmm/arch/cpu.hpp"
 #include "vmm/arch/descriptors.hpp"
@@ -9,6 +10,7 @@
 #include "vmm/log.hpp"
 #include "vmm/mem/frames.hpp"
 #include "vmm/partition/process.hpp"
+#include "vmm/partition/syscall_check.hpp"
 #include "vmm/partition/user_memory.hpp"
 #include "vmm/percpu.hpp"
 
@@ -16,21 +18,10 @@ extern "C" [[noreturn]] void partition_leave_fault();
 
 namespace mamori::partition {
 namespace {
-enum Sys : uint64_t {
-  kRead = 0, kWrite = 1, kClose = 3, kMmap = 9, kMprotect = 10, kMunmap = 11, kBrk = 12, kWritev = 20,
-  kMremap = 25, kMadvise = 28, kGetpid = 39, kExit = 60, kReadlink = 89, kArchPrctl = 158, kGettid = 186,
-  kFutex = 202, kSetTidAddress = 218, kClockGettime = 228, kExitGroup = 231, kSetRobustList = 273,
-  kPrlimit64 = 302, kGetrandom = 318, kRseq = 334, kTime = 201,
-};
-// errno values (asm-generic/errno-base.h).
-constexpr int64_t kEPERM = 1, kENOENT = 2, kEBADF = 9, kEAGAIN = 11, kENOMEM = 12, kEFAULT = 14, kEINVAL = 22,
-                  kENOSYS = 38, kEACCES = 13;
+using namespace syscall;  // the handlers, errno values and argument checks (pure: syscall_check.hpp)
 constexpr uint64_t kArchSetFs = 0x1002, kArchGetFs = 0x1003;
-constexpr uint64_t kMapPrivate = 0x02, kMapFixed = 0x10, kMapAnonymous = 0x20;
 constexpr uint64_t kFutexCmdMask = 0x7F, kFutexWait = 0, kFutexWake = 1;
 constexpr uint64_t kRlimitStack = 3, kRlimInfinity = ~0ull, kStackLimit = 8ull << 20;
-constexpr uint64_t kPage = 4096;
-constexpr uint64_t kUserEnd = 0x0000800000000000ull;
 
 Process* g_current[kMaxCpus];
 constexpr uint64_t kTracedSyscalls = 200;  // the first ones of each process, at log level debug
@@ -83,7 +74,7 @@ bool try_read(Process& p, uint64_t buf, uint64_t n, uint64_t& result) {
 }
 
 uint64_t sys_brk(Process& p, uint64_t want) {
-  if (want == 0 || want < p.brk_start || want > p.brk_limit) return p.brk;
+  if (!brk_allowed(want, p.brk_start, p.brk_limit)) return p.brk;
   if (want > p.brk) {
     if (!map_user_pages(p, p.brk, want - p.brk, kProtRead | kProtWrite)) return p.brk;
   } else if (page_up(want) < page_up(p.brk)) {
@@ -95,32 +86,34 @@ uint64_t sys_brk(Process& p, uint64_t want) {
 
 uint64_t sys_mmap(Process& p, uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags, uint64_t fd) {
   (void)fd;  // ignored for anonymous mappings, as Linux does
-  if (!(flags & kMapAnonymous) || !(flags & kMapPrivate)) return err(kEACCES);  // no files in the partition
-  if (len == 0 || len > (1ull << 32)) return err(kEINVAL);
-  if ((prot & kProtWrite) && (prot & kProtExec)) return err(kEACCES);  // W^X in the partition too
-  len = page_up(len);
+  MmapCheck c = check_mmap(addr, len, prot, flags);
+  if (c.error) return static_cast<uint64_t>(c.error);
+  len = c.len;
   uint64_t va;
-  if (flags & kMapFixed) {
-    if ((addr & (kPage - 1)) || addr < 0x10000 || addr + len < addr || addr + len > kUserEnd) return err(kEINVAL);
+  if (c.fixed) {
     unmap_user_pages(p, addr, len);
     va = addr;
   } else {
+    if (p.mmap_next + len + kPage > kUserEnd - (8ull << 30)) return err(kENOMEM);  // never into the stack's region
     va = p.mmap_next;
     p.mmap_next += len + kPage;  // a guard page between mappings
+  }
+  if (prot != 0 && !map_user_pages(p, va, len, static_cast<uint8_t>(prot))) {
+    unmap_user_pages(p, va, len);  // nothing half-mapped stays behind (the quota, or the pool, ran out)
+    return err(kENOMEM);
   }
   for (Vma& v : p.vmas)
     if (!v.used) {
       v = Vma{va, va + len, static_cast<uint8_t>(prot), true};
       break;
     }
-  if (prot != 0 && !map_user_pages(p, va, len, static_cast<uint8_t>(prot))) return err(kENOMEM);
   return va;
 }
 
 uint64_t sys_mprotect(Process& p, uint64_t addr, uint64_t len, uint64_t prot) {
-  if ((addr & (kPage - 1)) || addr + len < addr || addr + len > kUserEnd) return err(kEINVAL);
-  if ((prot & kProtWrite) && (prot & kProtExec)) return err(kEACCES);
-  len = page_up(len);
+  Range r;
+  if (int64_t e = check_mprotect(addr, len, prot, r)) return static_cast<uint64_t>(e);
+  len = r.len;
   if (prot == 0) {
     unmap_user_pages(p, addr, len);  // PROT_NONE: nothing is readable; reserving is enough
     return 0;
@@ -172,13 +165,20 @@ uint64_t sys_prlimit(Process& p, uint64_t resource, uint64_t old) {
 }  // namespace
 
 // 0: return to the process; 1: leave to the VMM (blocked or ended).
-extern "C" int partition_syscall(UserContext* ctx) {
+// `regs`: what syscall_entry pushed on the kernel stack; SYSCALL put the
+// return RIP in RCX and RFLAGS in R11 (SDM 3A §5.8.8).
+extern "C" int partition_syscall(const arch::Gprs* regs, uint64_t user_rsp) {
   Process& p = *g_current[this_cpu_index()];
+  UserContext* ctx = &p.ctx;
+  ctx->regs = *regs;
+  ctx->rip = regs->rcx;
+  ctx->rflags = user_rflags(regs->r11);
+  ctx->rsp = user_rsp;
   ++p.syscalls;
-  uint64_t a0 = ctx->rdi, a1 = ctx->rsi, a2 = ctx->rdx, a3 = ctx->r10, a4 = ctx->r8;
+  uint64_t a0 = ctx->regs.rdi, a1 = ctx->regs.rsi, a2 = ctx->regs.rdx, a3 = ctx->regs.r10, a4 = ctx->regs.r8;
   uint64_t r = 0;
-  switch (ctx->rax) {
-    case kRead:
+  switch (handler_for(ctx->regs.rax)) {
+    case Handler::read:
       if (a0 != 0) { r = err(kEBADF); break; }
       if (!try_read(p, a1, a2, r)) {
         p.read_buf = a1;
@@ -187,8 +187,8 @@ extern "C" int partition_syscall(UserContext* ctx) {
         return 1;
       }
       break;
-    case kWrite: r = sys_write(p, a0, a1, a2); break;
-    case kWritev: {
+    case Handler::write: r = sys_write(p, a0, a1, a2); break;
+    case Handler::writev: {
       uint64_t total = 0;
       for (uint64_t i = 0; i < a2 && i < 16; ++i) {
         uint64_t iov[2];
@@ -200,21 +200,23 @@ extern "C" int partition_syscall(UserContext* ctx) {
       r = total;
       break;
     }
-    case kClose: r = a0 <= 2 ? 0 : err(kEBADF); break;
-    case kBrk: r = sys_brk(p, a0); break;
-    case kMmap: r = sys_mmap(p, a0, a1, a2, a3, a4); break;
-    case kMunmap:
-      if ((a0 & (kPage - 1)) || a0 + a1 > kUserEnd) { r = err(kEINVAL); break; }
-      unmap_user_pages(p, a0, a1);
+    case Handler::close: r = a0 <= 2 ? 0 : err(kEBADF); break;
+    case Handler::brk: r = sys_brk(p, a0); break;
+    case Handler::mmap: r = sys_mmap(p, a0, a1, a2, a3, a4); break;
+    case Handler::munmap: {
+      Range range;
+      if (int64_t e = check_munmap(a0, a1, range)) { r = static_cast<uint64_t>(e); break; }
+      unmap_user_pages(p, range.start, range.len);
       r = 0;
       break;
-    case kMprotect: r = sys_mprotect(p, a0, a1, a2); break;
-    case kMremap: r = err(kENOMEM); break;  // glibc falls back to malloc + copy
-    case kMadvise: r = 0; break;
-    case kGetpid: case kGettid: r = 1; break;
-    case kArchPrctl:
+    }
+    case Handler::mprotect: r = sys_mprotect(p, a0, a1, a2); break;
+    case Handler::mremap: r = err(kENOMEM); break;  // glibc falls back to malloc + copy
+    case Handler::madvise: r = 0; break;
+    case Handler::getpid: case Handler::gettid: r = 1; break;
+    case Handler::arch_prctl:
       if (a0 == kArchSetFs) {
-        if (a1 >= kUserEnd) { r = err(kEPERM); break; }
+        if (!fs_base_allowed(a1)) { r = err(kEPERM); break; }
         ctx->fs_base = a1;
         cpu::wrmsr(cpu::msr::kFsBase, a1);
         r = 0;
@@ -224,46 +226,81 @@ extern "C" int partition_syscall(UserContext* ctx) {
         r = err(kEINVAL);
       }
       break;
-    case kSetTidAddress: r = 1; break;
-    case kSetRobustList: r = 0; break;
-    case kRseq: r = err(kENOSYS); break;
-    case kPrlimit64: r = sys_prlimit(p, a1, a3); break;
-    case kReadlink: r = err(kENOENT); break;  // no file system in the partition
-    case kFutex:
+    case Handler::set_tid_address: r = 1; break;
+    case Handler::set_robust_list: r = 0; break;
+    case Handler::rseq: r = err(kENOSYS); break;
+    case Handler::prlimit64: r = sys_prlimit(p, a1, a3); break;
+    case Handler::readlink: r = err(kENOENT); break;  // no file system in the partition
+    case Handler::futex:
       // One thread: a wake finds nobody, a wait would wait forever.
       r = (a1 & kFutexCmdMask) == kFutexWake ? 0 : (a1 & kFutexCmdMask) == kFutexWait ? err(kEAGAIN) : err(kENOSYS);
       break;
-    case kClockGettime: r = sys_clock_gettime(p, a1); break;
-    case kTime: {
+    case Handler::clock_gettime: r = sys_clock_gettime(p, a1); break;
+    case Handler::time: {
       uint64_t hz = drivers::tsc::hz() ? drivers::tsc::hz() : 1;
       uint64_t secs = cpu::rdtsc() / hz;  // seconds since the VMM started: no wall clock yet
       r = (a0 == 0 || copy_to_user(p, a0, &secs, 8)) ? secs : err(kEFAULT);
       break;
     }
-    case kGetrandom: r = sys_getrandom(p, a0, a1); break;
-    case kExit:
-    case kExitGroup:
+    case Handler::getrandom: r = sys_getrandom(p, a0, a1); break;
+    case Handler::exit:
+    case Handler::exit_group:
       p.exit_status = static_cast<int>(a0);
       p.state = ProcessState::Exited;
       return 1;
-    default:
-      LOG_WARN("vtpm %s: system call %lu is not served in the partition: -ENOSYS", p.name, ctx->rax);
+    case Handler::unknown:
+    case Handler::count_:
+      LOG_WARN("vtpm %s: system call %lu is not served in the partition: -ENOSYS", p.name, ctx->regs.rax);
       r = err(kENOSYS);
       break;
   }
   if (p.syscalls <= kTracedSyscalls)
-    LOG_DEBUG("vtpm %s: syscall %lu(0x%lx, 0x%lx, 0x%lx) = 0x%lx", p.name, ctx->rax, a0, a1, a2, r);
-  ctx->rax = r;
+    LOG_DEBUG("vtpm %s: syscall %lu(0x%lx, 0x%lx, 0x%lx) = 0x%lx", p.name, ctx->regs.rax, a0, a1, a2, r);
+  ctx->regs.rax = r;
   return 0;
 }
 
 // A CPU exception in ring 3 (called by the exception handler, VMM stack).
+// The entry stub already loaded the VMM's CR3 and GS (vmm/arch/entry.S).
 extern "C" [[noreturn]] void partition_user_fault(uint64_t vector, uint64_t error, uint64_t rip, uint64_t cr2) {
-  cpu::write_cr3(this_cpu().vmm_cr3);
   Process& p = *g_current[this_cpu_index()];
   p.state = ProcessState::Faulted;
   lib::snformat(p.fault, sizeof p.fault, "CPU exception %lu (error 0x%lx) at rip 0x%lx, cr2 0x%lx: process stopped",
                 vector, error, rip, cr2);
+  partition_leave_fault();
+}
+
+namespace {
+// The CPU budget (issue 9 finding 4): while a process with a deadline runs,
+// the LAPIC timer interrupts ring 3 every kBudgetTicks and the handler
+// compares the TSC with the deadline. The TPR is raised to class 14 so that
+// only the timer (0xF0) and the spurious vector reach ring 3 (SDM 3A
+// §10.8.3.1), and LINT0 (ExtINT from an 8259) is masked meanwhile.
+constexpr uint32_t kBudgetTicks = 1u << 20;
+constexpr uint64_t kTprProcess = 14;
+
+uint64_t read_cr8() {
+  uint64_t v;
+  asm volatile("mov %%cr8, %0" : "=r"(v));
+  return v;
+}
+void write_cr8(uint64_t v) { asm volatile("mov %0, %%cr8" ::"r"(v) : "memory"); }
+
+}  // namespace
+
+// The budget timer, from vmm/arch/exceptions.cpp (VMM CR3 and GS loaded).
+extern "C" void partition_timer_interrupt(const arch::ExceptionFrame* f) {
+  drivers::lapic::eoi();
+  if ((f->cs & 3) != 3) return;  // a tick left pending after the process stopped: nothing to charge
+  Process& p = *g_current[this_cpu_index()];
+  if (p.deadline_tsc == 0 || cpu::rdtsc() < p.deadline_tsc) {
+    drivers::lapic::timer_one_shot(arch::kPartitionTimerVector, kBudgetTicks);
+    return;  // back to ring 3 (the stub reloads its CR3 and GS)
+  }
+  p.state = ProcessState::Faulted;
+  p.over_budget = true;
+  lib::snformat(p.fault, sizeof p.fault, "over its CPU budget of %lu ms (at rip 0x%lx): process stopped", p.budget_ms,
+                f->rip);
   partition_leave_fault();
 }
 
@@ -273,7 +310,7 @@ ProcessState run_process(Process& p) {
   if (p.state == ProcessState::Blocked) {
     uint64_t r;
     if (!try_read(p, p.read_buf, p.read_len, r)) return p.state;
-    p.ctx.rax = r;
+    p.ctx.regs.rax = r;
     p.state = ProcessState::Runnable;
   }
   if (p.state != ProcessState::Runnable) return p.state;
@@ -287,11 +324,25 @@ ProcessState run_process(Process& p) {
   else arch::fpu::load_init();
   p.fpu_started = true;
   arch::fpu::set_xcr0(p.xcr0);
+  const bool budget = p.deadline_tsc != 0;
+  uint64_t tpr = 0;
+  uint32_t lint0 = 0;
+  if (budget) {
+    tpr = read_cr8();
+    write_cr8(kTprProcess);
+    lint0 = drivers::lapic::mask_lint0();
+    drivers::lapic::timer_one_shot(arch::kPartitionTimerVector, kBudgetTicks);
+  }
   while (p.state == ProcessState::Runnable) {
     cpu::wrmsr(cpu::msr::kFsBase, p.ctx.fs_base);
     LeaveReason why = partition_enter(&p.ctx);
     if (why == LeaveReason::Fault) break;
     // A system call left to the VMM: blocked or exited (state set).
+  }
+  if (budget) {
+    drivers::lapic::timer_stop();
+    drivers::lapic::restore_lint0(lint0);
+    write_cr8(tpr);
   }
   // Kept for its next run, then wiped: whatever runs next on this CPU (a
   // guest restoring its own state, or anything else) finds none of the

@@ -2,18 +2,22 @@
 // system-call entry and the user-fault path, loaded by partition_enter).
 #pragma once
 #include <stdint.h>
+#include "vmm/arch/regs.hpp"
 
 namespace mamori::partition {
 
 struct UserContext {
-  uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15;  // 0..112
-  uint64_t rip, rsp, rflags;  // 120, 128, 136
-  uint64_t cr3;               // 144: the process's page tables
-  uint64_t fs_base;           // 152: arch_prctl(ARCH_SET_FS)
+  arch::Gprs regs;            // 0..127: the one register file (the rsp slot unused: rsp below)
+  uint64_t rip, rsp, rflags;  // 128, 136, 144
+  uint64_t cr3;               // 152: the process's page tables
+  uint64_t fs_base;           // 160: arch_prctl(ARCH_SET_FS)
 };
-static_assert(__builtin_offsetof(UserContext, rip) == 120);
-static_assert(__builtin_offsetof(UserContext, cr3) == 144);
-static_assert(__builtin_offsetof(UserContext, fs_base) == 152);
+// vmm/partition/entry.S uses these offsets.
+static_assert(__builtin_offsetof(UserContext, rip) == 128);
+static_assert(__builtin_offsetof(UserContext, rsp) == 136);
+static_assert(__builtin_offsetof(UserContext, rflags) == 144);
+static_assert(__builtin_offsetof(UserContext, cr3) == 152);
+static_assert(__builtin_offsetof(UserContext, fs_base) == 160);
 
 // Why partition_enter returned.
 enum class LeaveReason : uint64_t { Syscall = 0, Fault = 1 };

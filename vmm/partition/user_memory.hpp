@@ -3,12 +3,13 @@
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include "vmm/partition/syscall_check.hpp"
 #include "ept/ept.hpp"
 #include "vmm/partition/process.hpp"
 
 namespace mamori::partition {
 
-inline constexpr uint8_t kProtRead = 1, kProtWrite = 2, kProtExec = 4;  // Linux PROT_*
+using syscall::kProtRead, syscall::kProtWrite, syscall::kProtExec;  // Linux PROT_*
 
 ept::HostPageTable& page_table(Process& p);
 // Backs [va, va+len) with zeroed frames where nothing is mapped yet.

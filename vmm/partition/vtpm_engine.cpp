@@ -1,5 +1,7 @@
 #include "vtpm_engine.hpp"
 #include <new>
+#include "drivers/timer/tsc.hpp"
+#include "vmm/arch/cpu.hpp"
 #include "vmm/lib/text.hpp"
 #include "vmm/log.hpp"
 #include "vmm/mem/frames.hpp"
@@ -14,6 +16,9 @@ namespace {
 namespace protocol = vtpm::protocol;
 constexpr size_t kFrameBufBytes = 256 * 1024;   // largest frame we accept: a state blob
 constexpr size_t kStateCap = kFrameBufBytes - protocol::kFrameHeaderSize;
+// Restarts without an answered command in between before an engine is
+// left stopped (one that dies at start-up must not cost its CPU forever).
+constexpr unsigned kMaxFailedRestarts = 3;
 
 uint64_t frames_for(size_t bytes) { return (bytes + mem::kFrameSize - 1) / mem::kFrameSize; }
 
@@ -31,16 +36,38 @@ uint8_t* alloc_bytes(size_t n) {
 }  // namespace
 
 bool VtpmEngine::exchange(const uint8_t* frame, size_t len, uint8_t* rsp, size_t rsp_cap, size_t& rsp_len,
-                          uint32_t& result) {
+                          uint32_t& result, const uint8_t* payload, size_t payload_len) {
   rsp_len = 0;
   result = ~0u;
-  if (frame && !give_input(*proc_, frame, len)) {
-    LOG_ERROR("vtpm %s: request of %zu bytes does not fit the process's input", name_, len);
-    return false;
-  }
-  vm::release_fpu();  // the guest's FPU state is set aside; the process brings its own
-  ProcessState st = run_process(*proc_);
-  if (st == ProcessState::Exited || st == ProcessState::Faulted) running_ = false;
+  proc_->deadline_tsc = budget_tsc_ ? cpu::rdtsc() + budget_tsc_ : 0;
+  proc_->budget_ms = limits_.budget_ms;
+  // Feed the frame in pieces of at most the process's input size: after
+  // each, it runs until it has read everything and blocks again.
+  size_t off = 0, total = len + payload_len;
+  do {
+    size_t k = total - off < kInputCap ? total - off : kInputCap;
+    uint8_t piece[512];
+    for (size_t done = 0; done < k;) {
+      size_t n = k - done < sizeof piece ? k - done : sizeof piece;
+      for (size_t i = 0; i < n; ++i) {
+        size_t at = off + done + i;
+        piece[i] = at < len ? frame[at] : payload[at - len];
+      }
+      if (!give_input(*proc_, piece, n)) {
+        LOG_ERROR("vtpm %s: the process did not read its input: engine stopped", name_);
+        running_ = false;
+        return false;
+      }
+      done += n;
+    }
+    off += k;
+    vm::release_fpu();  // the guest's FPU state is set aside; the process brings its own
+    ProcessState st = run_process(*proc_);
+    if (st == ProcessState::Exited || st == ProcessState::Faulted) {
+      running_ = false;
+      break;
+    }
+  } while (off < total);
   // Take every frame it wrote. state_changed first is the protocol's rule:
   // they are kept before the response goes anywhere.
   protocol::FrameAssembler fa(frame_buf_, kFrameBufBytes);
@@ -88,17 +115,7 @@ bool VtpmEngine::exchange(const uint8_t* frame, size_t len, uint8_t* rsp, size_t
   return got_answer;
 }
 
-bool VtpmEngine::start(const char* vm_name, const boot::LoadedFile& image) {
-  lib::copy_str(name_, vm_name, sizeof name_);
-  proc_ = alloc_object<Process>();
-  frame_buf_ = alloc_bytes(kFrameBufBytes);
-  cmd_frame_ = alloc_bytes(protocol::kFrameHeaderSize + protocol::kMaxTpmCommand);
-  for (auto& s : state_) s = alloc_bytes(kStateCap);
-  if (!proc_ || !frame_buf_ || !cmd_frame_ || !state_[0] || !state_[1] || !state_[2]) {
-    LOG_ERROR("vtpm %s: out of memory for the engine", name_);
-    return false;
-  }
-  if (!create_process(*proc_, name_, mem::phys_to_virt<uint8_t>(image.phys), image.size)) return false;
+bool VtpmEngine::power_on() {
   running_ = true;
   size_t rl;
   uint32_t result;
@@ -108,6 +125,18 @@ bool VtpmEngine::start(const char* vm_name, const boot::LoadedFile& image) {
     running_ = false;
     return false;
   }
+  // Committed state first (a restart); none: init manufactures a new TPM.
+  for (unsigned t = 0; t < 2; ++t) {
+    if (state_len_[t] == 0) continue;
+    uint8_t h[protocol::kFrameHeaderSize];
+    protocol::encode_frame_header({protocol::FrameType::set_state, static_cast<uint8_t>(t + 1), static_cast<uint32_t>(state_len_[t])},
+                              h, sizeof h);
+    if (!exchange(h, sizeof h, nullptr, 0, rl, result, state_[t], state_len_[t]) || result != 0) {
+      LOG_ERROR("vtpm %s: the engine refused its committed state (blob type %u, result %u)", name_, t + 1, result);
+      running_ = false;
+      return false;
+    }
+  }
   uint8_t init[protocol::kFrameHeaderSize];
   protocol::encode_frame_header({protocol::FrameType::init, 0, 0}, init, sizeof init);
   if (!exchange(init, sizeof init, nullptr, 0, rl, result) || result != 0) {
@@ -115,8 +144,61 @@ bool VtpmEngine::start(const char* vm_name, const boot::LoadedFile& image) {
     running_ = false;
     return false;
   }
+  return true;
+}
+
+bool VtpmEngine::start(const char* vm_name, const boot::LoadedFile& image, const Limits& limits) {
+  lib::copy_str(name_, vm_name, sizeof name_);
+  image_ = &image;
+  limits_ = limits;
+  uint64_t hz = drivers::tsc::hz();
+  budget_tsc_ = limits.budget_ms && hz ? limits.budget_ms * (hz / 1000) : 0;
+  proc_ = alloc_object<Process>();
+  frame_buf_ = alloc_bytes(kFrameBufBytes);
+  cmd_frame_ = alloc_bytes(protocol::kFrameHeaderSize + protocol::kMaxTpmCommand);
+  for (auto& s : state_) s = alloc_bytes(kStateCap);
+  if (!proc_ || !frame_buf_ || !cmd_frame_ || !state_[0] || !state_[1] || !state_[2]) {
+    LOG_ERROR("vtpm %s: out of memory for the engine", name_);
+    return false;
+  }
+  if (!create_process(*proc_, name_, mem::phys_to_virt<uint8_t>(image.phys), image.size, limits.memory_bytes))
+    return false;
+  if (!power_on()) {
+    destroy_process(*proc_);  // what it took while failing goes back to the pool
+    return false;
+  }
   LOG_INFO("vtpm %s: engine running (service partition): TPM manufactured, permanent state %zu bytes, %lu pages",
            name_, state_len_[0], proc_->frames);
+  return true;
+}
+
+bool VtpmEngine::restart(const char* why) {
+  if (!image_ || !proc_) return false;
+  if (failed_restarts_ >= kMaxFailedRestarts) {
+    if (failed_restarts_ == kMaxFailedRestarts)  // said once, not at every command of the guest
+      LOG_ERROR("vtpm %s: engine %s, and %u restarts in a row answered nothing: left stopped (TPM_RC_FAILURE)",
+                name_, why, failed_restarts_);
+    failed_restarts_ = kMaxFailedRestarts + 1;
+    return false;
+  }
+  ++failed_restarts_;
+  ++restarts_;
+  const bool committed = state_len_[0] != 0;
+  uint64_t freed = destroy_process(*proc_);
+  if (!create_process(*proc_, name_, mem::phys_to_virt<uint8_t>(image_->phys), image_->size, limits_.memory_bytes) ||
+      !power_on()) {
+    destroy_process(*proc_);
+    LOG_ERROR("vtpm %s: engine %s and could not be restarted", name_, why);
+    return false;
+  }
+  if (committed)
+    LOG_WARN("vtpm %s: engine %s: restarted from its last committed state (permanent %zu bytes, volatile %zu bytes; "
+             "%lu pages of the old process freed)",
+             name_, why, state_len_[0], state_len_[1], freed);
+  else
+    LOG_WARN("vtpm %s: engine %s: restarted fresh (no committed state yet: a new TPM was manufactured; %lu pages of "
+             "the old process freed)",
+             name_, why, freed);
   return true;
 }
 
@@ -149,6 +231,17 @@ void VtpmEngine::submit(vtpm::SubmissionId id, uint8_t locality, const uint8_t* 
   if (rl == 0) {
     LOG_WARN("vtpm %s: no response from the engine: TPM_RC_FAILURE", name_);
     rl = vtpm::protocol::write_error_response(rsp, cap, vtpm::protocol::kTpmRcFailure);
+    // A stopped engine (fault, exit, over budget, unframed output) is
+    // replaced now, so the guest's next command finds a running one.
+    if (!running_ && proc_) {
+      const char* why = proc_->over_budget ? "over its CPU budget"
+                        : proc_->state == ProcessState::Faulted ? "faulted"
+                        : proc_->state == ProcessState::Exited  ? "exited"
+                                                                : "stopped";
+      restart(why);
+    }
+  } else {
+    failed_restarts_ = 0;
   }
   done.complete(id, rl);
 }

@@ -20,9 +20,13 @@ struct Process;
 
 class VtpmEngine final : public vtpm::TpmBackend {
  public:
-  // Starts the process from the vtpm-service image and powers the TPM on
-  // (init: a new TPM is manufactured). False with the reason logged.
-  bool start(const char* vm_name, const boot::LoadedFile& image);
+  struct Limits {
+    uint64_t memory_bytes;  // config vtpm_memory: its pages and page tables
+    uint64_t budget_ms;     // config vtpm_budget_ms: CPU time per exchange (command, init, ...)
+  };
+  // Starts the process from the engine image (vtpm-service) and powers the
+  // TPM on (init: a new TPM is manufactured). False with the reason logged.
+  bool start(const char* vm_name, const boot::LoadedFile& image, const Limits& limits);
   void submit(vtpm::SubmissionId id, uint8_t locality, const uint8_t* command, size_t command_len,
               uint8_t* response, size_t response_cap, vtpm::TpmCompletion& done) override;
   void cancel(vtpm::SubmissionId) override {}
@@ -32,13 +36,22 @@ class VtpmEngine final : public vtpm::TpmBackend {
 
   bool running() const { return running_; }
   uint64_t commands() const { return commands_; }
+  uint64_t restarts() const { return restarts_; }
   uint64_t permanent_state_bytes() const { return state_len_[0]; }
   const Process* process() const { return proc_; }
 
  private:
   // Runs the process and handles the frames it wrote; `rsp` receives a
   // tpm_response (if any). Returns false if the process died.
-  bool exchange(const uint8_t* frame, size_t len, uint8_t* rsp, size_t rsp_cap, size_t& rsp_len, uint32_t& result);
+  // The frame is `frame` then `payload` (either may be empty), fed to fd 0
+  // in pieces that fit its input.
+  bool exchange(const uint8_t* frame, size_t len, uint8_t* rsp, size_t rsp_cap, size_t& rsp_len, uint32_t& result,
+                const uint8_t* payload = nullptr, size_t payload_len = 0);
+  // A new process from the image, given the last committed state blobs
+  // (set_state) and init; fresh (manufactured) if none were committed yet.
+  bool restart(const char* why);
+  // The process up to its first read, then init. False with a log line.
+  bool power_on();
 
   Process* proc_ = nullptr;
   uint8_t* frame_buf_ = nullptr;   // reassembly buffer for the process's output
@@ -47,6 +60,11 @@ class VtpmEngine final : public vtpm::TpmBackend {
   size_t state_len_[3] = {};
   bool running_ = false;
   uint64_t commands_ = 0;
+  const boot::LoadedFile* image_ = nullptr;
+  Limits limits_ = {};
+  uint64_t budget_tsc_ = 0;
+  unsigned failed_restarts_ = 0;  // restarts since the last answered command
+  uint64_t restarts_ = 0;
   char name_[32] = {};
 };
 

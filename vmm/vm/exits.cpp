@@ -252,18 +252,19 @@ bool first_access(Guest& g, uint16_t port) {
     // host's interrupts on this CPU. The guest's TPR is emulated: bits
     // 63:4 set is #GP (SDM 2 MOV to/from CR8); there are no virtual
     // interrupts yet, so it only reads back.
+    uint64_t& reg = q.gpr() == static_cast<unsigned>(arch::Gpr::Rsp) ? rsp : g.regs.gpr[q.gpr()];
     if (q.access() == vmx::CrAccessQualification::Access::mov_to_cr) {
-      uint64_t v = gpr(g, q.gpr(), rsp);
+      uint64_t v = reg;
       if (v & ~0xFull) {
         inject_hw_exception(kVectorGp, true);
         return ExitAction::Resume;
       }
       g.tpr = static_cast<uint8_t>(v);
     } else if (q.access() == vmx::CrAccessQualification::Access::mov_from_cr) {
-      gpr(g, q.gpr(), rsp) = g.tpr;
+      reg = g.tpr;
       vmwrite(VmcsField::guest_rsp, rsp);
     }
-    advance_rip(e);
+    next_rip(e);
     return ExitAction::Resume;
   }
   switch (q.access()) {

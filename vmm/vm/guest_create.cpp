@@ -206,7 +206,7 @@ bool reload_guest(Guest& g) {
 
 void create_guests(const boot::BootInfo& bi) {
   g_bi = &bi;
-  set_vtpm_image(find_file(bi, "vtpm-service"));
+  set_vtpm_files(bi);
   const core::Config& cfg = platform::parsed_config();
   if (cfg.vm_count == 0) {
     LOG_INFO("vm: no [vm] sections in mamori.cfg: no guests");

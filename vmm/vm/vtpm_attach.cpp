@@ -1,7 +1,10 @@
 #include "vtpm_attach.hpp"
 #include <new>
 #include "vmm/lib/format.hpp"
+#include "vmm/core/config.hpp"
+#include "vmm/lib/text.hpp"
 #include "vmm/log.hpp"
+#include "vmm/platform/config.hpp"
 #include "vmm/partition/vtpm_engine.hpp"
 #include "vmm/vm/guest.hpp"
 #include "vmm/vm/mmio.hpp"
@@ -48,17 +51,32 @@ class CrbRegion final : public MmioDevice {
 
 DetachedEngine g_engines[kMaxGuests];
 partition::VtpmEngine g_vtpms[kMaxGuests];
-const boot::LoadedFile* g_image;
+const boot::BootInfo* g_bi;
+
+// Its engine's file (config `engine`, default vtpm-service) and quota.
+const boot::LoadedFile* engine_image(const Guest& g, const char*& file) {
+  const core::Config& cfg = platform::parsed_config();
+  file = "vtpm-service";
+  for (size_t i = 0; i < cfg.vm_count; ++i)
+    if (lib::str_eq(cfg.vms[i].name, g.name) && cfg.vms[i].engine[0]) file = cfg.vms[i].engine;
+  if (!g_bi) return nullptr;
+  for (uint32_t i = 0; i < g_bi->file_count; ++i)
+    if (lib::str_eq(g_bi->files[i].name, file)) return &g_bi->files[i];
+  return nullptr;
+}
 
 // The real engine if it starts, else the detached one.
 vtpm::TpmBackend& backend_for(Guest& g) {
   g_engines[g.id] = DetachedEngine{};
   g_engines[g.id].guest_name = g.name;
-  if (!g_image) {
-    LOG_WARN("vm %s: no \\mamori\\vtpm-service on the boot volume: its TPM has no engine", g.name);
+  const char* file;
+  const boot::LoadedFile* image = engine_image(g, file);
+  if (!image) {
+    LOG_WARN("vm %s: no \\mamori\\%s on the boot volume: its TPM has no engine", g.name, file);
     return g_engines[g.id];
   }
-  if (!g_vtpms[g.id].start(g.name, *g_image)) {
+  const core::Config& cfg = platform::parsed_config();
+  if (!g_vtpms[g.id].start(g.name, *image, {cfg.vtpm_memory_bytes, cfg.vtpm_budget_ms})) {
     LOG_WARN("vm %s: its vTPM engine did not start: its TPM answers TPM_RC_FAILURE", g.name);
     return g_engines[g.id];
   }
@@ -72,15 +90,15 @@ union alignas(4096) DeviceStorage {
 DeviceStorage g_devices[kMaxGuests];
 }  // namespace
 
-void set_vtpm_image(const boot::LoadedFile* image) { g_image = image; }
+void set_vtpm_files(const boot::BootInfo& bi) { g_bi = &bi; }
 
 const char* vtpm_engine_status(const Guest& g) {
   if (!g.tpm) return "none";
   static char buf[kMaxGuests][96];
   const partition::VtpmEngine& e = g_vtpms[g.id];
   if (!e.running()) return "not attached (commands answer TPM_RC_FAILURE)";
-  lib::snformat(buf[g.id], sizeof buf[g.id], "vtpm-service in the service partition, %lu commands, permanent state %lu bytes",
-                e.commands(), e.permanent_state_bytes());
+  lib::snformat(buf[g.id], sizeof buf[g.id], "vtpm-service in the service partition, %lu commands, permanent state %lu bytes, %lu restarts",
+                e.commands(), e.permanent_state_bytes(), e.restarts());
   return buf[g.id];
 }
 

@@ -12,8 +12,9 @@
 
 namespace mamori::vm {
 struct Guest;
-// The engine image, or nullptr if the boot volume has none.
-void set_vtpm_image(const boot::LoadedFile* image);
+// The boot volume's files: each guest's engine image (config `engine`,
+// default vtpm-service) is found among them.
+void set_vtpm_files(const boot::BootInfo& bi);
 // A platform reset of the guest's TPM (guest restart): the register model
 // back to its reset state and _TPM_Init to the engine.
 void reset_tpm(Guest& g);

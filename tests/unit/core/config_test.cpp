@@ -289,3 +289,25 @@ TEST_CASE("tpm interface and guest command line", "[config]") {
   refused("[vm a]\nimage=a\nmemory = 16M\ncmdline = a\x01" "b", ConfigError::BadCharacter, 4);
   refused("[vm a]\nimage=a\nmemory = 16M\ncmdline = x\ncmdline = y", ConfigError::DuplicateKey, 5);
 }
+
+TEST_CASE("vtpm_memory and engine", "[config]") {
+  Config c;
+  REQUIRE(parse("", c).error == ConfigError::None);
+  CHECK(c.vtpm_memory_bytes == kConfigDefaultVtpmMemory);
+  REQUIRE(parse("vtpm_memory = 32M\n[vm a]\nmemory = 2M\nimage = a.elf\nengine = hostile-engine\n"
+                "[vm b]\nmemory = 2M\nimage = b.elf\n", c).error == ConfigError::None);
+  CHECK(c.vtpm_memory_bytes == (32ull << 20));
+  CHECK(std::strcmp(c.vms[0].engine, "hostile-engine") == 0);
+  CHECK(c.vms[1].engine[0] == 0);  // the default: vtpm-service
+  refused("vtpm_memory = 3M\n", ConfigError::MemoryNotAligned, 1);
+  refused("vtpm_memory = 0\n", ConfigError::MemoryOutOfRange, 1);
+  refused("vtpm_memory = 64M\nvtpm_memory = 64M\n", ConfigError::DuplicateKey, 2);
+  refused("[vm a]\nmemory = 2M\nimage = a.elf\nengine = ../x\n", ConfigError::BadImageName, 4);
+  refused("engine = x\n", ConfigError::UnknownKey, 1);
+  CHECK(c.vtpm_budget_ms == kConfigDefaultVtpmBudgetMs);
+  REQUIRE(parse("vtpm_budget_ms = 5000\n", c).error == ConfigError::None);
+  CHECK(c.vtpm_budget_ms == 5000);
+  refused("vtpm_budget_ms = 99\n", ConfigError::BadVtpmBudget, 1);
+  refused("vtpm_budget_ms = 3600001\n", ConfigError::BadVtpmBudget, 1);
+  refused("vtpm_budget_ms = 5s\n", ConfigError::BadNumber, 1);
+}
