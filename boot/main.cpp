@@ -7,6 +7,7 @@
 #include "efi.hpp"
 #include "page_tables.hpp"
 #include "vmm_image.hpp"
+#include "vmm/core/efi_memory_type.hpp"
 
 using namespace mamori;
 using namespace mamori::loader;
@@ -127,29 +128,6 @@ void find_framebuffer(boot::BootInfo& bi) {
   bi.framebuffer.height = gop->Mode->Info->VerticalResolution;
   bi.framebuffer.pitch_pixels = gop->Mode->Info->PixelsPerScanLine;
   bi.framebuffer.format = gop->Mode->Info->PixelFormat;
-}
-
-// Not in GNU-EFI 3.0.15's enum (UEFI 2.5 added it).
-constexpr UINT32 kEfiPersistentMemory = 14;
-
-// UEFI 2.9 §7.2 EFI_MEMORY_TYPE -> the VMM's view.
-boot::MemoryType translate(UINT32 t) {
-  switch (t) {
-    case EfiConventionalMemory:
-    case EfiBootServicesCode:
-    case EfiBootServicesData:
-    case EfiLoaderCode:          return boot::MemoryType::Usable;
-    case EfiLoaderData:          return boot::MemoryType::Loaded;
-    case EfiACPIReclaimMemory:   return boot::MemoryType::AcpiReclaim;
-    case EfiACPIMemoryNVS:       return boot::MemoryType::AcpiNvs;
-    case EfiMemoryMappedIO:
-    case EfiMemoryMappedIOPortSpace: return boot::MemoryType::Mmio;
-    case EfiUnusableMemory:      return boot::MemoryType::Unusable;
-    case EfiRuntimeServicesCode:
-    case EfiRuntimeServicesData: return boot::MemoryType::RuntimeServices;
-    case kEfiPersistentMemory:   return boot::MemoryType::Persistent;
-    default:                     return boot::MemoryType::Reserved;
-  }
 }
 
 uint64_t read_tsc() {
@@ -284,7 +262,7 @@ extern "C" EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
     auto* d = reinterpret_cast<EFI_MEMORY_DESCRIPTOR*>(map_buf + off);
     regions[n].base = d->PhysicalStart;
     regions[n].size = d->NumberOfPages * kPage;
-    regions[n].type = translate(d->Type);
+    regions[n].type = core::memory_type_from_efi(d->Type);  // the table the tests check
     regions[n].efi_type = d->Type;
     regions[n].efi_attributes = d->Attribute;
     ++n;
