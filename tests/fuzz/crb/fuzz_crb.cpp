@@ -10,17 +10,13 @@
 
 #include "vtpm/protocol/tpm_header.hpp"
 #include "vtpm/crb/crb_device.hpp"
+#include "tests/fuzz/support/fuzz_assert.hpp"
 
 using namespace mamori::vtpm;
 using namespace mamori::vtpm::protocol;
 using namespace mamori::vtpm::crb;
 
 namespace {
-
-#define FUZZ_ASSERT(c) \
-  do {                 \
-    if (!(c)) abort(); \
-  } while (0)
 
 struct Input {
   const uint8_t* p;

@@ -8,13 +8,9 @@
 #include <stdlib.h>
 
 #include "vmm/emulate/decoder.hpp"
+#include "tests/fuzz/support/fuzz_assert.hpp"
 
 using namespace mamori::emulate;
-
-#define FUZZ_ASSERT(c) \
-  do {                 \
-    if (!(c)) abort(); \
-  } while (0)
 
 // Field by field: the struct's padding bytes are indeterminate.
 static bool same(const Access& x, const Access& y) {

@@ -15,13 +15,9 @@
 #include <vector>
 
 #include "vmm/emulate/mmio_emulator.hpp"
+#include "tests/fuzz/support/fuzz_assert.hpp"
 
 using namespace mamori::emulate;
-
-#define FUZZ_ASSERT(c) \
-  do {                 \
-    if (!(c)) abort(); \
-  } while (0)
 
 namespace {
 constexpr uint64_t kWindowGpa = 0x20000, kWindowSize = 0x5000;

@@ -12,16 +12,12 @@
 #include <stdlib.h>
 
 #include "devices/ioapic/ioapic.hpp"
+#include "tests/fuzz/support/fuzz_assert.hpp"
 
 using namespace mamori::devices;
 using namespace mamori::devices::ioapic;
 
 namespace {
-
-#define FUZZ_ASSERT(c) \
-  do {                 \
-    if (!(c)) abort(); \
-  } while (0)
 
 struct Router final : InterruptRouter {
   unsigned count = 0;

@@ -18,16 +18,12 @@
 
 #include "devices/ioapic/ioapic.hpp"
 #include "devices/lapic/apic_bus.hpp"
+#include "tests/fuzz/support/fuzz_assert.hpp"
 
 using namespace mamori::devices;
 using namespace mamori::devices::lapic;
 
 namespace {
-
-#define FUZZ_ASSERT(c) \
-  do {                 \
-    if (!(c)) abort(); \
-  } while (0)
 
 struct Input {
   const uint8_t* p;

@@ -16,20 +16,11 @@
 using namespace mamori::devices;
 using namespace mamori::devices::pic;
 
+#include "tests/fuzz/support/device_fakes.hpp"
+
 namespace {
 
-#define FUZZ_ASSERT(c) \
-  do {                 \
-    if (!(c)) abort(); \
-  } while (0)
-
-struct Line final : IrqLine {
-  bool level = false;
-  void set_level(bool l) override {
-    FUZZ_ASSERT(l != level);  // only changes are reported
-    level = l;
-  }
-};
+using Line = mamori::fuzz::EdgeLine;
 
 constexpr uint16_t kPorts[] = {kMasterCmd, kMasterData, kSlaveCmd, kSlaveData, kElcr1, kElcr2, 0x22, 0x4D2};
 

@@ -13,26 +13,12 @@
 using namespace mamori::devices;
 using namespace mamori::devices::pit;
 
+#include "tests/fuzz/support/device_fakes.hpp"
+
 namespace {
 
-#define FUZZ_ASSERT(c) \
-  do {                 \
-    if (!(c)) abort(); \
-  } while (0)
-
-struct TestClock final : Clock {
-  uint64_t t = 0, rate = 1;
-  uint64_t now() const override { return t; }
-  uint64_t hz() const override { return rate; }
-};
-
-struct Line final : IrqLine {
-  bool level = false;
-  void set_level(bool l) override {
-    FUZZ_ASSERT(l != level);
-    level = l;
-  }
-};
+using mamori::fuzz::TestClock;
+using Line = mamori::fuzz::EdgeLine;
 
 constexpr uint64_t kRates[] = {kPitHz, 1'000'000'000, 2'400'000'000ull, 3};
 constexpr uint16_t kPorts[] = {0x40, 0x41, 0x42, 0x43, 0x43, 0x61, 0x43, 0x40};

@@ -10,13 +10,9 @@
 
 #include "vtpm/service/state/manifest.hpp"
 #include "vtpm/service/state/sealed_format.hpp"
+#include "tests/fuzz/support/fuzz_assert.hpp"
 
 using namespace mamori::vtpm::state;
-
-#define FUZZ_ASSERT(c) \
-  do {                 \
-    if (!(c)) abort(); \
-  } while (0)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   SealedHeader h{};

@@ -16,17 +16,13 @@
 
 #include "vtpm/protocol/tpm_header.hpp"
 #include "vtpm/tis/tis_device.hpp"
+#include "tests/fuzz/support/fuzz_assert.hpp"
 
 using namespace mamori::vtpm;
 using namespace mamori::vtpm::protocol;
 using namespace mamori::vtpm::tis;
 
 namespace {
-
-#define FUZZ_ASSERT(c) \
-  do {                 \
-    if (!(c)) abort(); \
-  } while (0)
 
 struct Input {
   const uint8_t* p;

@@ -14,26 +14,12 @@
 using namespace mamori::devices;
 using namespace mamori::devices::uart16550;
 
+#include "tests/fuzz/support/device_fakes.hpp"
+
 namespace {
 
-#define FUZZ_ASSERT(c) \
-  do {                 \
-    if (!(c)) abort(); \
-  } while (0)
-
-struct TestClock final : Clock {
-  uint64_t t = 0;
-  uint64_t now() const override { return t; }
-  uint64_t hz() const override { return 1'000'000'000; }
-};
-
-struct Line final : IrqLine {
-  bool level = false;
-  void set_level(bool l) override {
-    FUZZ_ASSERT(l != level);
-    level = l;
-  }
-};
+using mamori::fuzz::TestClock;
+using Line = mamori::fuzz::EdgeLine;
 
 struct Sink final : TxSink {
   uint64_t n = 0;
