@@ -1,7 +1,16 @@
 """Bochs corei7_skylake_x with 2 CPUs: the real USB image boots through
 OVMF, both CPUs enter and leave VMX root operation, and the shell answers
 typed commands (line editing included). Ends with a power-off."""
-from systest import emu, ends_cleanly, mark, run, seen, shell
+import os
+import re
+
+from systest import check, emu, ends_cleanly, mark, run, seen, shell
+
+# The capability capture `vmx caps` prints is a unit-test fixture as it
+# stands (tests/unit/vmx/test_capture.cpp reads this file): the system test
+# proves the shell prints exactly it. MAMORI_WRITE_CAPTURE=1 rewrites it.
+CAPTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "unit", "vmx", "data",
+                       "bochs-corei7_skylake_x.capture")
 
 
 def body(e):
@@ -23,6 +32,15 @@ def body(e):
     shell(e, "mem extra", r"usage: mem")
     shell(e, "mem", r"frames: \d+ total, \d+ free")
     shell(e, "acpi", r"acpi: no usable ACPI tables")
+    m = shell(e, "vmx caps", r"mamori-capture 1\r?\n(?:[^\n]*\n)*?end\r?\n")
+    block = m.group(0).decode().replace("\r\n", "\n")
+    check(re.search(r"^msr 00000480 [0-9a-f]{16}$", block, re.M), "vmx caps printed no IA32_VMX_BASIC line")
+    if os.environ.get("MAMORI_WRITE_CAPTURE") == "1":
+        with open(CAPTURE, "w") as f:
+            f.write(block)
+    with open(CAPTURE) as f:
+        want = f.read()
+    check(block == want, "vmx caps differs from %s:\n%s" % (CAPTURE, block))
     pos = mark(e)
     e.send("poweroff\r")
     e.expect(r"asking the firmware to power off", 30)

@@ -5,6 +5,8 @@
 #include "vmm/mem/frames.hpp"
 #include "vmm/percpu.hpp"
 #include "vmx/capabilities.hpp"
+#include "vmx/capture.hpp"
+#include "vmm/console.hpp"
 #include "vmx/msr.hpp"
 #include "vmx/readiness.hpp"
 
@@ -158,6 +160,29 @@ bool bring_up_this_cpu(bool verbose) {
   verdict(me, ready.ready(), "cpu%u VMX ready: VMXON/VMXOFF ok%s", me.index,
           ready.ready() ? "" : ", but a required feature is missing (see above)");
   return true;
+}
+
+void print_capture() {
+  static vmx::Capture c;  // the shell's CPU only; one at a time
+  c = vmx::Capture{};
+  for (const auto& q : vmx::kCaptureLeaves) {
+    cpu::CpuidResult r = cpu::cpuid(q.leaf, q.subleaf);
+    c.cpuid[c.cpuid_count++] = {q.leaf, q.subleaf, r.eax, r.ebx, r.ecx, r.edx};
+  }
+  c.msrs = read_raw();
+  if (c.msrs.cpuid_vmx) {
+    c.present_mask |= vmx::kCapturePresentFeatureControl;
+    // Present exactly where read_raw() read them (SDM App. A), judged in index order.
+    vmx::RawVmxMsrs so_far;
+    so_far.cpuid_vmx = true;
+    uint64_t v;
+    for (uint32_t m = vmx::msr::ia32_vmx_basic; m <= vmx::msr::ia32_vmx_vmfunc; ++m) {
+      if (!vmx::msr_present(so_far, m)) continue;
+      c.present_mask |= 1u << (m - vmx::msr::ia32_vmx_basic);
+      if (vmx::capture_detail::msr_value(c.msrs, m, v)) so_far.set(m, v);
+    }
+  }
+  vmx::write_capture(c, [](const char* line) { console::printf("%s\n", line); });
 }
 
 const vmx::VmxCapabilities* capabilities() { return g_caps_valid ? &g_caps : nullptr; }

@@ -17,6 +17,10 @@ bool bring_up_this_cpu(bool verbose);
 // report the same), or nullptr if it has no usable VMX.
 const vmx::VmxCapabilities* capabilities();
 
+// Prints this CPU's capability capture (vmx/capture.hpp) on the console:
+// the block a user sends us, read unchanged by the unit tests.
+void print_capture();
+
 // Enters VMX root operation on this CPU to run guests (after a successful
 // bring_up_this_cpu): CR4.VMXE and VMXON with the CPU's region.
 bool enter_root_for_guests();

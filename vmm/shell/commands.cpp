@@ -8,6 +8,8 @@
 #include "vmm/platform/acpi.hpp"
 #include "vmm/platform/power.hpp"
 #include "vmm/version.hpp"
+#include "vmm/cpu/vmx_root.hpp"
+#include "vmm/lib/text.hpp"
 
 namespace mamori::shell {
 namespace {
@@ -93,6 +95,12 @@ bool cmd_fault(int argc, const char**) {
   return true;
 }
 
+bool cmd_vmx(int argc, const char** argv) {
+  if (argc != 2 || !lib::str_eq(argv[1], "caps")) return false;
+  cpu_vmx::print_capture();
+  return true;
+}
+
 bool cmd_reboot(int argc, const char**) {
   if (argc != 1) return false;
   platform::reboot();
@@ -114,6 +122,7 @@ const Command kCommands[] = {
     {"mem", "", "physical frames free/used, VMM footprint", cmd_mem},
     {"acpi", "", "ACPI tables, CPUs and the TPM2 table", cmd_acpi},
     {"log", "[debug|info|warn|error]", "show or set the log level", cmd_log},
+    {"vmx", "caps", "print this CPU's VMX capability capture (docs/vmx.md)", cmd_vmx},
     {"vm", "list | info|regs|start|stop|console NAME", "guests: list, details, registers, control, attach", cmd_vm},
     {"panic", "", "stop the VMM through its panic path (testing)", cmd_panic},
     {"fault", "", "read address 0: exception path and null-page check (testing)", cmd_fault},

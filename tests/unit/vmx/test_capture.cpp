@@ -1,0 +1,136 @@
+// The capability capture (vmx/capture.hpp): the block `vmx caps` printed in
+// Bochs (tests/unit/vmx/data/*.capture, checked byte for byte by
+// tests/system/bochs_smp_vmx.py) is read unchanged and equals the MSR table
+// measured from Bochs itself; every MSR set round-trips; malformed blocks
+// are refused with the line that is wrong.
+#include <catch.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "fixtures.hpp"
+#include "vmx/capture.hpp"
+#include "vmx/msr.hpp"
+
+using namespace mamori::vmx;
+using namespace mamori::vmx::testdata;
+
+namespace {
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE(in.good());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Capture capture_of(const MsrSet& s) {
+  Capture c;
+  c.msrs = raw_from(s);
+  RawVmxMsrs so_far;
+  so_far.cpuid_vmx = c.msrs.cpuid_vmx;
+  uint64_t v;
+  for (uint32_t m = 0x480; m <= 0x491; ++m) {
+    if (!msr_present(so_far, m)) continue;
+    c.present_mask |= 1u << (m - 0x480);
+    REQUIRE(capture_detail::msr_value(c.msrs, m, v));
+    so_far.set(m, v);
+  }
+  c.present_mask |= kCapturePresentFeatureControl;
+  c.cpuid[c.cpuid_count++] = {1, 0, 0, 0, s.cpuid1_ecx, 0};
+  c.cpuid[c.cpuid_count++] = {0x80000008u, 0, s.maxphyaddr, 0, 0, 0};
+  return c;
+}
+
+std::string text_of(const Capture& c) {
+  std::string out;
+  write_capture(c, [&](const char* line) { out += std::string(line) + "\n"; });
+  return out;
+}
+
+void check_same_msrs(const RawVmxMsrs& a, const RawVmxMsrs& b) {
+  for (uint32_t m = 0x480; m <= 0x491; ++m) {
+    uint64_t va = 0, vb = 0;
+    capture_detail::msr_value(a, m, va);
+    capture_detail::msr_value(b, m, vb);
+    INFO("MSR 0x" << std::hex << m);
+    CHECK(va == vb);
+  }
+  CHECK(a.cpuid_vmx == b.cpuid_vmx);
+}
+}  // namespace
+
+TEST_CASE("the capture `vmx caps` printed in Bochs is the measured Bochs table, and its set-up passes the entry checker") {
+  std::string text = read_file(std::string(MAMORI_VMX_TEST_DATA) + "/bochs-corei7_skylake_x.capture");
+  Capture c;
+  unsigned bad = 0;
+  REQUIRE(parse_capture(text.data(), text.size(), c, &bad) == CaptureError::None);
+  check_same_msrs(c.msrs, raw_from(kBochsSkylakeX));
+  CHECK(c.msrs.feature_control == 0x5);
+  const CpuidLeaf* l1 = c.find_cpuid(1, 0);
+  REQUIRE(l1);
+  constexpr uint32_t kOsxsave = 1u << 27;  // follows CR4, which the VMM sets
+  CHECK((l1->ecx & ~kOsxsave) == (kBochsSkylakeX.cpuid1_ecx & ~kOsxsave));
+  const CpuidLeaf* ext = c.find_cpuid(0x80000008u, 0);
+  REQUIRE(ext);
+  CHECK((ext->eax & 0xFF) == kBochsSkylakeX.maxphyaddr);
+  CHECK(c.cpuid_count == sizeof kCaptureLeaves / sizeof kCaptureLeaves[0]);
+
+  // The whole set-up the VMM performs, from the capture alone.
+  VmxCapabilities caps = decode(c.msrs);
+  ComputedControls ctl = compute_controls(caps, mamori_control_request());
+  CHECK(ctl.ok());
+  Machine m{&kBochsSkylakeX, caps, ctl, {}};
+  m.ctx.caps = &m.caps;
+  m.ctx.maxphyaddr = ext->eax & 0xFF;
+  VmcsImage img = good_image(m, GuestKind::flat_protected);
+  EntryCheckReport rep;
+  check_vm_entry(img, m.ctx, rep);
+  CHECK(rep.ok());
+}
+
+TEST_CASE("every MSR set round-trips through the capture text") {
+  for (const MsrSet* s : kAllSets) {
+    INFO(s->name);
+    Capture c = capture_of(*s);
+    std::string text = text_of(c);
+    Capture back;
+    REQUIRE(parse_capture(text.data(), text.size(), back, nullptr) == CaptureError::None);
+    check_same_msrs(back.msrs, c.msrs);
+    CHECK(back.present_mask == c.present_mask);
+    CHECK(text_of(back) == text);
+  }
+}
+
+TEST_CASE("a capture pasted from a serial log, with its line prefixes, still parses") {
+  Capture c = capture_of(kCoffeeLake);
+  std::string text = text_of(c), log = "some boot noise\r\n";
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) log += "[  1.234] " + line + "\r\n";
+  Capture back;
+  REQUIRE(parse_capture(log.data(), log.size(), back, nullptr) == CaptureError::None);
+  check_same_msrs(back.msrs, c.msrs);
+}
+
+TEST_CASE("malformed captures are refused with the line at fault") {
+  auto parse = [](const std::string& t, unsigned* line) {
+    Capture c;
+    return parse_capture(t.data(), t.size(), c, line);
+  };
+  unsigned line = 0;
+  CHECK(parse("", &line) == CaptureError::NoHeader);
+  CHECK(parse("mamori-capture 2\nend\n", &line) == CaptureError::BadVersion);
+  CHECK(parse("mamori-capture 1\nmsr 00000480 00d8\nend\n", &line) == CaptureError::BadLine);
+  CHECK(line == 2);
+  CHECK(parse("mamori-capture 1\nmsr 00000480 00d810000000002b\nmsr 00000492 0000000000000000\nend\n", &line) ==
+        CaptureError::UnknownMsr);
+  CHECK(line == 3);
+  CHECK(parse("mamori-capture 1\ncpuid 00000001 00000000 0 0 0 0\nend\n", &line) == CaptureError::BadLine);
+  CHECK(parse("mamori-capture 1\nbogus\nend\n", &line) == CaptureError::BadLine);
+  CHECK(parse("mamori-capture 1\nmsr 00000480 00d810000000002b\n", &line) == CaptureError::NoEnd);
+  std::string many = "mamori-capture 1\n";
+  for (unsigned i = 0; i <= kCaptureMaxLeaves; ++i) many += "cpuid 00000001 00000000 00000000 00000000 00000000 00000000\n";
+  CHECK(parse(many + "end\n", &line) == CaptureError::TooManyLeaves);
+  CHECK(std::string(describe(CaptureError::UnknownMsr)).find("0x480") != std::string::npos);
+}
