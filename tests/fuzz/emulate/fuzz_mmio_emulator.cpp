@@ -16,6 +16,7 @@
 
 #include "vmm/emulate/mmio_emulator.hpp"
 #include "tests/fuzz/support/fuzz_assert.hpp"
+#include "tests/fuzz/support/fuzz_input.hpp"
 
 using namespace mamori::emulate;
 
@@ -65,15 +66,7 @@ struct Device final : MmioDevice {
   }
 };
 
-struct Input {
-  const uint8_t* p;
-  size_t n;
-  uint64_t take(unsigned bytes) {
-    uint64_t v = 0;
-    for (unsigned i = 0; i < bytes && n; ++i, --n) v |= uint64_t{*p++} << (8 * i);
-    return v;
-  }
-};
+using Input = mamori::fuzz::FuzzInput;
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

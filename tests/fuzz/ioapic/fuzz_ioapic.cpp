@@ -13,6 +13,7 @@
 
 #include "devices/ioapic/ioapic.hpp"
 #include "tests/fuzz/support/fuzz_assert.hpp"
+#include "tests/fuzz/support/fuzz_input.hpp"
 
 using namespace mamori::devices;
 using namespace mamori::devices::ioapic;
@@ -31,16 +32,7 @@ struct Router final : InterruptRouter {
   }
 };
 
-struct Input {
-  const uint8_t* p;
-  size_t n;
-  uint8_t u8() { return n ? (--n, *p++) : 0; }
-  uint32_t u32() {
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= uint32_t{u8()} << (8 * i);
-    return v;
-  }
-};
+using Input = mamori::fuzz::FuzzInput;
 
 bool level_entry(uint64_t e) {
   const uint64_t dm = (e >> 8) & 7;

@@ -19,23 +19,14 @@
 #include "devices/ioapic/ioapic.hpp"
 #include "devices/lapic/apic_bus.hpp"
 #include "tests/fuzz/support/fuzz_assert.hpp"
+#include "tests/fuzz/support/fuzz_input.hpp"
 
 using namespace mamori::devices;
 using namespace mamori::devices::lapic;
 
 namespace {
 
-struct Input {
-  const uint8_t* p;
-  size_t n;
-  uint8_t u8() { return n ? (--n, *p++) : 0; }
-  uint32_t u32() {
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= uint32_t{u8()} << (8 * i);
-    return v;
-  }
-  uint64_t u64() { return uint64_t{u32()} | (uint64_t{u32()} << 32); }
-};
+using Input = mamori::fuzz::FuzzInput;
 
 struct Tsc final : Clock {
   uint64_t t = 0;

@@ -17,6 +17,7 @@
 #include "vtpm/protocol/tpm_header.hpp"
 #include "vtpm/tis/tis_device.hpp"
 #include "tests/fuzz/support/fuzz_assert.hpp"
+#include "tests/fuzz/support/fuzz_input.hpp"
 
 using namespace mamori::vtpm;
 using namespace mamori::vtpm::protocol;
@@ -24,17 +25,7 @@ using namespace mamori::vtpm::tis;
 
 namespace {
 
-struct Input {
-  const uint8_t* p;
-  size_t n;
-  uint8_t u8() { return n ? (--n, *p++) : 0; }
-  uint16_t u16() { return static_cast<uint16_t>(u8() | (u8() << 8)); }
-  uint64_t u64() {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= uint64_t{u8()} << (8 * i);
-    return v;
-  }
-};
+using Input = mamori::fuzz::FuzzInput;
 
 struct Engine final : TpmBackend {
   bool busy = false;
