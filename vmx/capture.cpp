@@ -62,6 +62,20 @@ bool msr_value(const RawVmxMsrs& r, uint32_t index, uint64_t& v) {
 }
 }  // namespace capture_detail
 
+uint32_t present_mask_of(const RawVmxMsrs& r) {
+  if (!r.cpuid_vmx) return 0;  // no VMX: IA32_FEATURE_CONTROL and the capability MSRs are not read
+  uint32_t mask = kCapturePresentFeatureControl;
+  RawVmxMsrs so_far;
+  so_far.cpuid_vmx = true;
+  uint64_t v;
+  for (uint32_t m = 0x480; m <= 0x491; ++m) {
+    if (!msr_present(so_far, m)) continue;
+    mask |= 1u << (m - 0x480);
+    if (capture_detail::msr_value(r, m, v)) so_far.set(m, v);
+  }
+  return mask;
+}
+
 const CpuidLeaf* Capture::find_cpuid(uint32_t leaf, uint32_t subleaf) const {
   for (size_t i = 0; i < cpuid_count; ++i)
     if (cpuid[i].leaf == leaf && cpuid[i].subleaf == subleaf) return &cpuid[i];

@@ -41,6 +41,11 @@ struct Capture {
 };
 inline constexpr uint32_t kCapturePresentFeatureControl = 1u << 31;
 
+// Which of 0x3A and 0x480-0x491 exist on the CPU `r` was read from (SDM
+// App. A, judged in index order as the VMM reads them): the capture lists
+// exactly those.
+uint32_t present_mask_of(const RawVmxMsrs& r);
+
 // One line at a time, without a newline; `line` gets a NUL-terminated buffer.
 template <typename Line>
 void write_capture(const Capture& c, Line&& line);

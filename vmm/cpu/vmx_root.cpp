@@ -170,18 +170,7 @@ void print_capture() {
     c.cpuid[c.cpuid_count++] = {q.leaf, q.subleaf, r.eax, r.ebx, r.ecx, r.edx};
   }
   c.msrs = read_raw();
-  if (c.msrs.cpuid_vmx) {
-    c.present_mask |= vmx::kCapturePresentFeatureControl;
-    // Present exactly where read_raw() read them (SDM App. A), judged in index order.
-    vmx::RawVmxMsrs so_far;
-    so_far.cpuid_vmx = true;
-    uint64_t v;
-    for (uint32_t m = vmx::msr::ia32_vmx_basic; m <= vmx::msr::ia32_vmx_vmfunc; ++m) {
-      if (!vmx::msr_present(so_far, m)) continue;
-      c.present_mask |= 1u << (m - vmx::msr::ia32_vmx_basic);
-      if (vmx::capture_detail::msr_value(c.msrs, m, v)) so_far.set(m, v);
-    }
-  }
+  c.present_mask = vmx::present_mask_of(c.msrs);  // exactly what read_raw() read
   vmx::write_capture(c, [](const char* line) { console::printf("%s\n", line); });
 }
 

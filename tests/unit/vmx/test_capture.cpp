@@ -28,16 +28,7 @@ std::string read_file(const std::string& path) {
 Capture capture_of(const MsrSet& s) {
   Capture c;
   c.msrs = raw_from(s);
-  RawVmxMsrs so_far;
-  so_far.cpuid_vmx = c.msrs.cpuid_vmx;
-  uint64_t v;
-  for (uint32_t m = 0x480; m <= 0x491; ++m) {
-    if (!msr_present(so_far, m)) continue;
-    c.present_mask |= 1u << (m - 0x480);
-    REQUIRE(capture_detail::msr_value(c.msrs, m, v));
-    so_far.set(m, v);
-  }
-  c.present_mask |= kCapturePresentFeatureControl;
+  c.present_mask = present_mask_of(c.msrs);
   c.cpuid[c.cpuid_count++] = {1, 0, 0, 0, s.cpuid1_ecx, 0};
   c.cpuid[c.cpuid_count++] = {0x80000008u, 0, s.maxphyaddr, 0, 0, 0};
   return c;
