@@ -204,3 +204,59 @@ TEST_CASE("every capture in data/: accepted by the entry checker, or refused by 
   }
   CHECK(files >= 6);
 }
+
+// Paths Bochs never takes, over the nested-KVM capture with one capability
+// taken away each: the VMM either still gets an accepted VMCS or refuses by name.
+TEST_CASE("nested-KVM capture without INVEPT single-context, VPID, TRUE MSRs or the preemption timer") {
+  const std::string text = read_file(std::string(MAMORI_VMX_TEST_DATA) + "/kvm-6.1-nested-cascadelake-apicv.capture");
+  Capture base;
+  REQUIRE(parse_capture(text.data(), text.size(), base, nullptr) == CaptureError::None);
+  auto accepted = [](const RawVmxMsrs& raw) {
+    const VmxCapabilities caps = decode(raw);
+    REQUIRE(evaluate_readiness(caps).ready());
+    const ComputedControls ctl = compute_controls(caps, mamori_control_request());
+    REQUIRE(ctl.ok());
+    Machine m{nullptr, caps, ctl, {}};
+    m.ctx.caps = &m.caps;
+    m.ctx.maxphyaddr = 46;
+    for (GuestKind k : {GuestKind::flat_protected, GuestKind::long_mode}) {
+      EntryCheckReport rep;
+      check_vm_entry(good_image(m, k), m.ctx, rep);
+      CHECK(rep.ok());
+    }
+    return caps;
+  };
+  SECTION("INVEPT single-context absent: all-context is used, noted") {
+    RawVmxMsrs r = base.msrs;
+    r.ept_vpid_cap &= ~(1ull << 25);
+    const VmxCapabilities caps = accepted(r);
+    InveptType t;
+    REQUIRE(invept_type_for_one_guest(caps, &t));
+    CHECK(t == InveptType::all_context);
+    CHECK(evaluate_readiness(caps).mentions("EPT: only all-context INVEPT"));
+  }
+  SECTION("VPID absent: VPID off, warned, VMCS still accepted") {
+    RawVmxMsrs r = base.msrs;
+    r.procbased2 &= ~(1ull << (32 + 5));
+    const VmxCapabilities caps = accepted(r);
+    CHECK_FALSE(compute_controls(caps, mamori_control_request()).proc2() & bit_of(Proc2Ctl::enable_vpid));
+    CHECK(evaluate_readiness(caps).mentions("VPID: not supported"));
+  }
+  SECTION("TRUE capability MSRs absent: legacy MSRs used, default1 CR3 exits stay 1") {
+    RawVmxMsrs r = base.msrs;
+    r.basic &= ~(1ull << 55);
+    r.true_pinbased = r.true_procbased = r.true_exit = r.true_entry = 0;
+    const VmxCapabilities caps = accepted(r);
+    CHECK((compute_controls(caps, mamori_control_request()).proc() & bit_of(ProcCtl::cr3_load_exiting)) != 0);
+    CHECK(evaluate_readiness(caps).mentions("controls: no TRUE capability MSRs"));
+  }
+  SECTION("VMX-preemption timer absent: refused by name (no LAPIC-timer fallback yet)") {
+    RawVmxMsrs r = base.msrs;
+    r.pinbased &= ~(1ull << (32 + 6));
+    r.true_pinbased &= ~(1ull << (32 + 6));
+    const Readiness rd = evaluate_readiness(decode(r));
+    CHECK_FALSE(rd.ready());
+    CHECK(rd.mentions("controls: VMX-preemption timer not available"));
+    CHECK_FALSE(compute_controls(decode(r), mamori_control_request()).ok());
+  }
+}
