@@ -78,7 +78,12 @@ Readiness evaluate_readiness(const VmxCapabilities& c, const ControlRequest& req
   } else {
     need(c.ept.walk_length_4, "EPT: 4-level page walk not supported");
     need(c.ept.memory_type_wb, "EPT: write-back memory type not supported");
-    need(c.ept.memory_type_uc, "EPT: uncacheable memory type not supported (needed for MMIO)");
+    // Bit 8 of IA32_VMX_EPT_VPID_CAP is about the EPT *paging-structure*
+    // memory type (EPTP[2:0], App. A.10); leaf entries may be UC whatever
+    // it says (SDM 3C §29.3.7). mamori's EPTP is WB, so UC there is not
+    // needed: nested KVM (Linux 6.1 nested_vmx_setup_ctls_msrs) reports WB only.
+    if (!c.ept.memory_type_uc)
+      r.add(Severity::info, "EPT: paging structures cannot be UC (EPTP uses WB)");
     need(c.ept.invept && (c.ept.invept_single_context || c.ept.invept_all_context),
          "EPT: INVEPT (single- or all-context) not supported");
     if (!c.ept.pages_2m)

@@ -5,12 +5,18 @@
 // are refused with the line that is wrong.
 #include <catch.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include "fixtures.hpp"
 #include "vmx/capture.hpp"
+#include "vmx/field_support.hpp"
+#include "vmx/format.hpp"
+#include "vmx/invalidation.hpp"
+#include "vmx/event_injection.hpp"
+#include "vmx/readiness.hpp"
 #include "vmx/msr.hpp"
 
 using namespace mamori::vmx;
@@ -124,4 +130,133 @@ TEST_CASE("malformed captures are refused with the line at fault") {
   for (unsigned i = 0; i <= kCaptureMaxLeaves; ++i) many += "cpuid 00000001 00000000 00000000 00000000 00000000 00000000\n";
   CHECK(parse(many + "end\n", &line) == CaptureError::TooManyLeaves);
   CHECK(std::string(describe(CaptureError::UnknownMsr)).find("0x480") != std::string::npos);
+}
+
+// Every capture under data/ (a contributed `vmx caps` block is tested by
+// adding its file): the VMM's whole guest set-up, as init_vmcs does it
+// (vmm/vm/scheduler.cpp), through the control computation and the VM-entry
+// checker. A CPU that passes readiness must get an accepted VMCS for the
+// test guest (Multiboot entry) and a long-mode guest; one that fails must be
+// refused with named reasons. "# expect: ready" / "# expect: refused TEXT"
+// lines before the block pin the verdict for the fixtures we know.
+TEST_CASE("every capture in data/: accepted by the entry checker, or refused by name") {
+  namespace fs = std::filesystem;
+  int files = 0;
+  for (const auto& entry : fs::directory_iterator(MAMORI_VMX_TEST_DATA)) {
+    if (entry.path().extension() != ".capture") continue;
+    ++files;
+    const std::string name = entry.path().filename().string();
+    INFO(name);
+    const std::string text = read_file(entry.path().string());
+    Capture c;
+    unsigned bad = 0;
+    REQUIRE(parse_capture(text.data(), text.size(), c, &bad) == CaptureError::None);
+    const CpuidLeaf* ext = c.find_cpuid(0x80000008u, 0);
+    REQUIRE(ext);
+    const VmxCapabilities caps = decode(c.msrs);
+    const Readiness r = evaluate_readiness(caps);
+    std::string findings;
+    for (int i = 0; i < r.count; ++i) {
+      char line[256];
+      format_finding(r.findings[i], line, sizeof line);
+      findings += std::string(line) + "\n";
+    }
+    INFO(findings);
+    std::istringstream lines(text);
+    bool expect_ready = false, expect_refused = false;
+    for (std::string l; std::getline(lines, l) && l.rfind("mamori", 0) != 0;) {
+      if (l == "# expect: ready") expect_ready = true;
+      if (l.rfind("# expect: refused ", 0) == 0) {
+        expect_refused = true;
+        CHECK(r.mentions(l.substr(18).c_str()));
+      }
+    }
+    if (expect_ready) CHECK(r.ready());
+    if (expect_refused) CHECK_FALSE(r.ready());
+    if (!r.ready()) {
+      CHECK(r.count_of(Severity::required) > 0);
+      for (int i = 0; i < r.count; ++i) CHECK(r.findings[i].text[0] != 0);
+      continue;
+    }
+    const ComputedControls ctl = compute_controls(caps, mamori_control_request());
+    REQUIRE(ctl.ok());
+    InveptType t;
+    CHECK(invept_type_for_one_guest(caps, &t));
+    CHECK(preemption_timer_value(caps, 10'000'000) > 0);  // a 10 ms slice at 1 GHz
+    Machine m{nullptr, caps, ctl, {}};
+    m.ctx.caps = &m.caps;
+    m.ctx.maxphyaddr = ext->eax & 0xFF;
+    for (GuestKind k : {GuestKind::flat_protected, GuestKind::long_mode, GuestKind::real_mode}) {
+      if (k == GuestKind::long_mode && !caps.can(EntryCtl::ia32e_mode_guest)) continue;
+      VmcsImage img = good_image(m, k);
+      EntryCheckReport rep;
+      check_vm_entry(img, m.ctx, rep);
+      std::string v;
+      for (int i = 0; i < rep.count; ++i) {
+        char line[256];
+        format_violation(rep.violations[i], line, sizeof line);
+        v += std::string(line) + "\n";
+      }
+      INFO("guest kind " << static_cast<int>(k) << "\n" << v);
+      CHECK(rep.ok());
+      CHECK(write_image(img, caps, [](VmcsField, uint64_t) { return true; }) >= 0);
+    }
+  }
+  CHECK(files >= 6);
+}
+
+// Paths Bochs never takes, over the nested-KVM capture with one capability
+// taken away each: the VMM either still gets an accepted VMCS or refuses by name.
+TEST_CASE("nested-KVM capture without INVEPT single-context, VPID, TRUE MSRs or the preemption timer") {
+  const std::string text = read_file(std::string(MAMORI_VMX_TEST_DATA) + "/kvm-6.1-nested-cascadelake-apicv.capture");
+  Capture base;
+  REQUIRE(parse_capture(text.data(), text.size(), base, nullptr) == CaptureError::None);
+  auto accepted = [](const RawVmxMsrs& raw) {
+    const VmxCapabilities caps = decode(raw);
+    REQUIRE(evaluate_readiness(caps).ready());
+    const ComputedControls ctl = compute_controls(caps, mamori_control_request());
+    REQUIRE(ctl.ok());
+    Machine m{nullptr, caps, ctl, {}};
+    m.ctx.caps = &m.caps;
+    m.ctx.maxphyaddr = 46;
+    for (GuestKind k : {GuestKind::flat_protected, GuestKind::long_mode}) {
+      EntryCheckReport rep;
+      check_vm_entry(good_image(m, k), m.ctx, rep);
+      CHECK(rep.ok());
+    }
+    return caps;
+  };
+  SECTION("INVEPT single-context absent: all-context is used, noted") {
+    RawVmxMsrs r = base.msrs;
+    r.ept_vpid_cap &= ~(1ull << 25);
+    const VmxCapabilities caps = accepted(r);
+    InveptType t;
+    REQUIRE(invept_type_for_one_guest(caps, &t));
+    CHECK(t == InveptType::all_context);
+    CHECK(evaluate_readiness(caps).mentions("EPT: only all-context INVEPT"));
+  }
+  SECTION("VPID absent: VPID off, warned, VMCS still accepted") {
+    RawVmxMsrs r = base.msrs;
+    r.procbased2 &= ~(1ull << (32 + 5));
+    const VmxCapabilities caps = accepted(r);
+    CHECK_FALSE(compute_controls(caps, mamori_control_request()).proc2() & bit_of(Proc2Ctl::enable_vpid));
+    CHECK(evaluate_readiness(caps).mentions("VPID: not supported"));
+  }
+  SECTION("TRUE capability MSRs absent: legacy MSRs used, default1 CR3 exits stay 1") {
+    RawVmxMsrs r = base.msrs;
+    r.basic &= ~(1ull << 55);
+    r.true_pinbased = r.true_procbased = r.true_exit = r.true_entry = 0;
+    const VmxCapabilities caps = accepted(r);
+    CHECK((compute_controls(caps, mamori_control_request()).proc() & bit_of(ProcCtl::cr3_load_exiting)) != 0);
+    CHECK(evaluate_readiness(caps).mentions("controls: no TRUE capability MSRs"));
+  }
+  SECTION("VMX-preemption timer absent: refused by name (no LAPIC-timer fallback yet)") {
+    RawVmxMsrs r = base.msrs;
+    r.pinbased &= ~(1ull << (32 + 6));
+    r.true_pinbased &= ~(1ull << (32 + 6));
+    const Readiness rd = evaluate_readiness(decode(r));
+    CHECK_FALSE(rd.ready());
+    CHECK(rd.mentions("controls: VMX-preemption timer not available"));
+    CHECK_FALSE(compute_controls(decode(r), mamori_control_request()).ok());
+  }
 }
