@@ -338,6 +338,48 @@ void xsetbv_checks() {
   check_eq("xsetbv-invalid-unchanged", xgetbv(0), kXcr0X87 | kXcr0Sse);
 }
 
+// ---- ACPI tables (docs/guest-abi.md "ACPI") -------------------------------
+// The RSDP is found as an OS finds it without firmware help: on a 16-byte
+// boundary in 0xE0000-0xFFFFF (ACPI 6.4 §5.2.5.1), then the XSDT, MADT
+// and TPM2 through it, each with a valid checksum.
+bool acpi_checksum_ok(uint32_t addr, uint32_t len) {
+  uint8_t sum = 0;
+  for (uint32_t i = 0; i < len; ++i) sum = static_cast<uint8_t>(sum + *reinterpret_cast<volatile uint8_t*>(addr + i));
+  return sum == 0;
+}
+bool sig_is(uint32_t addr, const char* sig, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i)
+    if (*reinterpret_cast<volatile char*>(addr + i) != sig[i]) return false;
+  return true;
+}
+uint32_t acpi_find_table(uint32_t xsdt, const char* sig) {
+  const uint32_t len = peek32(xsdt + 4);
+  for (uint32_t off = 36; off + 8 <= len; off += 8) {
+    const uint32_t t = peek32(xsdt + off);  // below 4 GiB (the upper half is checked by the host tests)
+    if (sig_is(t, sig, 4)) return t;
+  }
+  return 0;
+}
+
+void acpi_checks() {
+  uint32_t rsdp = 0;
+  for (uint32_t a = 0xE0000; a < 0x100000; a += 16)
+    if (sig_is(a, "RSD PTR ", 8)) { rsdp = a; break; }
+  if (!rsdp) { report_fail("acpi-rsdp-found", "no RSD PTR in 0xE0000-0xFFFFF"); return; }
+  report_pass("acpi-rsdp-found");
+  check_eq("acpi-rsdp-checksums", acpi_checksum_ok(rsdp, 20) && acpi_checksum_ok(rsdp, 36), 1);
+  const uint32_t xsdt = peek32(rsdp + 24);
+  check_eq("acpi-xsdt", sig_is(xsdt, "XSDT", 4) && acpi_checksum_ok(xsdt, peek32(xsdt + 4)), 1);
+  const uint32_t madt = acpi_find_table(xsdt, "APIC");
+  check_eq("acpi-madt", madt != 0 && acpi_checksum_ok(madt, peek32(madt + 4)) && peek32(madt + 36) == kLapic, 1);
+  const uint32_t tpm2 = acpi_find_table(xsdt, "TPM2");
+  // TPM2 start method (TCG ACPI Specification §8.3): 6 = TIS (memory
+  // mapped), 7 = CRB; no table without a TPM.
+  const uint32_t want = option("tpm", 0) ? 6 : option("crb", 0) ? 7 : 0;
+  if (want == 0) check_eq("acpi-no-tpm2-without-tpm", tpm2, 0);
+  else check_eq("acpi-tpm2-start-method", tpm2 && acpi_checksum_ok(tpm2, peek32(tpm2 + 4)) ? peek32(tpm2 + 48) : 0, want);
+}
+
 void tis_checks() {
   // Only with option tpm=1 (VM name "...-tpm1"): a VM with tpm = off has
   // nothing at 0xFED40000 and this read would stop it (EPT violation).
@@ -491,6 +533,7 @@ void main() {
     io_checks();
     msr_checks();
     interrupt_checks();
+    acpi_checks();
   } else {
     // Without mamori (QEMU smoke test) only the checks whose answers the
     // SDM fixes run: they prove the checking code itself on a real CPU model.

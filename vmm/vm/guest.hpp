@@ -62,6 +62,7 @@ struct Guest {
   uint32_t proc_controls = 0;    // primary processor-based controls as in its VMCS (window exiting toggles)
   bool virtual_nmis = false;     // pin-based "virtual NMIs" is set (NMI blocking is tracked, SDM 3C §25.3)
   uint64_t resets = 0;           // platform resets (reboots) since creation
+  uint64_t acpi_rsdp = 0;        // guest-physical address of its ACPI RSDP (in the 0xE0000 search range)
 
   // Accounting.
   uint64_t exits = 0;

@@ -12,6 +12,7 @@
 #include "drivers/timer/tsc.hpp"
 #include "vmm/arch/cpu.hpp"
 #include "vmm/log.hpp"
+#include "vmm/mem/frames.hpp"
 #include "vmm/vm/exits.hpp"
 #include "vmm/vm/guest.hpp"
 #include "vmm/vm/mmio.hpp"
@@ -155,6 +156,28 @@ void firmware_init(VirtualPlatform& p) {
   p.pm.reset(guest_tsc_hz(), g_clock.now());
 }
 
+// The guest's ACPI tables (devices/acpi/guest_tables.hpp: RSDP, XSDT,
+// FADT with the PM block, MADT, TPM2, the iasl-compiled DSDT) at the
+// legacy RSDP search range 0xE0000 (ACPI 6.4 §5.2.5.1), which the e820
+// and Multiboot maps leave out of RAM. Rebuilt at every platform reset, as
+// firmware does.
+bool write_acpi_tables(Guest& g) {
+  namespace acpi = devices::acpi;
+  acpi::GuestPlatform gp;
+  gp.vcpus = 1;
+  gp.tpm = !g.tpm ? acpi::TpmInterface::None : g.tpm_crb ? acpi::TpmInterface::Crb : acpi::TpmInterface::Tis;
+  if (g.ram_bytes < acpi::kDefaultTablesGpa + acpi::kTablesMaxBytes) return false;
+  auto* buf = mem::phys_to_virt<uint8_t>(g.ram_phys + acpi::kDefaultTablesGpa);
+  acpi::TableLayout layout;
+  acpi::BuildError e = acpi::build_tables(gp, acpi::kDefaultTablesGpa, buf, acpi::kTablesMaxBytes, layout);
+  if (e != acpi::BuildError::None) {
+    LOG_ERROR("vm %s: its ACPI tables could not be built: %s", g.name, acpi::describe(e));
+    return false;
+  }
+  g.acpi_rsdp = layout.rsdp_gpa;
+  return true;
+}
+
 uint64_t earliest(VirtualPlatform& p) {
   uint64_t t = p.apic.next_deadline();
   uint64_t c = p.pit.next_event();
@@ -179,6 +202,7 @@ bool create_platform(Guest& g) {
   auto* p = new (g_storage[g.id]) VirtualPlatform(g, epoch);
   g.platform = p;
   firmware_init(*p);
+  if (!write_acpi_tables(g)) return false;
   namespace acpi = devices::acpi;
   if (!add_mmio_region(g, acpi::kLapicGpa, 0x1000, p->apic_mmio, "LAPIC") ||
       !add_mmio_region(g, acpi::kIoApicGpa, devices::ioapic::kMmioSize, p->ioapic_mmio, "IOAPIC")) {
@@ -198,6 +222,7 @@ void reset_platform(Guest& g) {
   p.uart.reset();
   p.reset_control = 0;
   firmware_init(p);
+  write_acpi_tables(g);  // built once already: the same inputs cannot fail now
   p.dirty = true;
 }
 
