@@ -3,6 +3,7 @@
 #include "vmm/shell/commands.hpp"
 #include "vmm/shell/shell.hpp"
 #include "vmm/vm/guest.hpp"
+#include "vmm/vm/virtual_platform.hpp"
 #include "vmm/vm/scheduler.hpp"
 #include "vmm/vm/vtpm_attach.hpp"
 #include "vmx/exit_reason.hpp"
@@ -48,6 +49,7 @@ void info(const Guest& g) {
   if (g.stop_reason[0]) console::printf("  stopped: %s\n", g.stop_reason);
   console::printf("  TPM: %s, engine %s\n", !g.tpm ? "none" : g.tpm_crb ? "CRB at 0xfed40000" : "TIS at 0xfed40000",
                   vm::vtpm_engine_status(g));
+  vm::platform_info(const_cast<Guest&>(g));
   for (unsigned i = 0; i < g.mmio_count; ++i)
     console::printf("  mmio %s [0x%lx, 0x%lx): %lu accesses\n", g.mmio[i].name, g.mmio[i].gpa,
                     g.mmio[i].gpa + g.mmio[i].size, g.mmio[i].accesses);

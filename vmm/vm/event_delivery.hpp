@@ -12,6 +12,11 @@ namespace mamori::vm {
 
 // Called on the guest's CPU with its VMCS current, before each VM entry.
 void deliver_events(Guest& g);
+// Whether deliver_events() has anything to do (inline: asked on every entry).
+inline bool events_to_deliver(const Guest& g) {
+  constexpr uint32_t kWindows = (1u << 2) | (1u << 22);  // interrupt- and NMI-window exiting (SDM 3C Table 25-6)
+  return g.irq_waiting || (g.proc_controls & kWindows);
+}
 
 // The window exit came: the control that caused it is cleared (the next
 // deliver_events sets it again if still needed).

@@ -58,6 +58,8 @@ struct Guest {
   // Its virtual platform (vmm/vm/virtual_platform.hpp): interrupt
   // controllers, timers, UART, PM block; null only before creation.
   void* platform = nullptr;
+  bool irq_waiting = false;      // its platform has an interrupt for it (kept current by the platform)
+  uint64_t device_deadline = 0;  // guest TSC of its devices' next deadline (kept current by the platform)
   bool halted = false;           // in HLT with interrupts enabled: sleeps until an interrupt is waiting
   uint32_t proc_controls = 0;    // primary processor-based controls as in its VMCS (window exiting toggles)
   bool virtual_nmis = false;     // pin-based "virtual NMIs" is set (NMI blocking is tracked, SDM 3C §25.3)

@@ -219,6 +219,13 @@ void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
     uint64_t t = left >> shift;
     return t ? t : 1;
   };
+  // Where the CPU saves the timer on exit it goes on counting from there,
+  // so it is only written again when it ran out or a sooner deadline came
+  // up (a VMWRITE less on most exits; the fire time drifts by the VMM's
+  // own time, which the TSC check after every exit makes up for).
+  bool timer_saved = g_ctl.exit() & vmx::bit_of(vmx::ExitCtl::save_preemption_timer);
+  uint64_t armed_until = 0;  // TSC at which the armed timer fires (ignoring drift)
+  bool rearm = true;
   uint64_t slice_start = cpu::rdtsc();  // time in the guest is counted per slice, VMM time included
   for (bool first = true;; first = false) {
     uint64_t now = cpu::rdtsc();
@@ -228,10 +235,15 @@ void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
       return;  // its turn is over; the exit is handled, the guest resumes next slice
     }
     uint64_t left = ticks - used;
-    uint64_t next = platform_update(g, now);
-    if (next != devices::kNever) left = next > now ? (next - now < left ? next - now : left) : 0;
-    deliver_events(g);
-    vmwrite(VmcsField::guest_preemption_timer, timer_for(left));
+    if (platform_update_due(g, now)) platform_update(g, now);
+    if (uint64_t next = g.device_deadline; next != devices::kNever)
+      left = next > now ? (next - now < left ? next - now : left) : 0;
+    if (events_to_deliver(g)) deliver_events(g);
+    if (rearm || !timer_saved || now + left < armed_until) {
+      vmwrite(VmcsField::guest_preemption_timer, timer_for(left));
+      armed_until = now + left;
+      rearm = false;
+    }
     if (s.fpu_owner != &g) load_fpu(g, s, false);  // the service partition ran here during the last exit
     arch::fpu::set_xcr0(g.xcr0);
     EnterResult r = vmx_enter(&g.regs, g.launched);
@@ -249,6 +261,7 @@ void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
       report_entry_failure(g, r, &e);
       return;
     }
+    rearm = e.basic() == vmx::ExitReason::preemption_timer;
     ExitAction a = handle_exit(g, e);
     if (a == ExitAction::Resume) continue;
     g.run_tsc += cpu::rdtsc() - slice_start;

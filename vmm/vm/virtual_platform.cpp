@@ -11,6 +11,7 @@
 #include "drivers/rtc/cmos_clock.hpp"
 #include "drivers/timer/tsc.hpp"
 #include "vmm/arch/cpu.hpp"
+#include "vmm/console.hpp"
 #include "vmm/log.hpp"
 #include "vmm/mem/frames.hpp"
 #include "vmm/vm/exits.hpp"
@@ -50,8 +51,14 @@ struct VirtualPlatform;
 
 // The 8259A pair's INT output drives the LAPIC's LINT0 (virtual wire).
 struct Lint0Line final : devices::IrqLine {
-  lapic::Lapic* apic = nullptr;
-  void set_level(bool level) override { apic->set_lint(0, level); }
+  VirtualPlatform* p = nullptr;
+  void set_level(bool level) override;
+};
+// The IOAPIC's messages go over the VM's APIC bus; a LAPIC that accepts
+// one may now have an interrupt waiting.
+struct WakeRouter final : devices::InterruptRouter {
+  VirtualPlatform* p = nullptr;
+  bool route(const devices::InterruptMessage& m) override;
 };
 
 // COM1's transmitter: the guest's console line (prefixed, vm/exits.cpp).
@@ -61,19 +68,18 @@ struct ConsoleSink final : devices::uart16550::TxSink {
 };
 
 struct LapicMmio final : MmioDevice {
-  lapic::Lapic* apic = nullptr;
-  bool* dirty = nullptr;
-  uint64_t mmio_read(uint64_t off, uint8_t size) override { return apic->mmio_read(off, size); }
-  void mmio_write(uint64_t off, uint8_t size, uint64_t v) override {
-    apic->mmio_write(off, size, v);
-    *dirty = true;  // a timer may have been armed
-  }
+  VirtualPlatform* p = nullptr;
+  uint64_t mmio_read(uint64_t off, uint8_t size) override;
+  void mmio_write(uint64_t off, uint8_t size, uint64_t v) override;
 };
 struct IoapicMmio final : MmioDevice {
-  devices::ioapic::Ioapic* io = nullptr;
-  uint64_t mmio_read(uint64_t off, uint8_t size) override { return io->mmio_read(off, size); }
-  void mmio_write(uint64_t off, uint8_t size, uint64_t v) override { io->mmio_write(off, size, v); }
+  VirtualPlatform* p = nullptr;
+  uint64_t mmio_read(uint64_t off, uint8_t size) override;
+  void mmio_write(uint64_t off, uint8_t size, uint64_t v) override;
 };
+
+// The devices with deadlines, in VirtualPlatform::deadline[].
+enum Timed : unsigned { kApicTimer, kPitTimer, kRtcTimer, kUartTimer, kTimedDevices };
 
 lapic::Config lapic_config() {
   lapic::Config c;
@@ -96,30 +102,57 @@ constexpr uint32_t gsi_of_isa_irq(unsigned irq) { return irq == 0 ? 2 : irq; }
 
 struct VirtualPlatform {
   explicit VirtualPlatform(Guest& g, uint64_t epoch)
-      : apic(lapic_config(), g_clock, bus, &bus),
-        ioapic(bus),
+      : guest(g),
+        apic(lapic_config(), g_clock, bus, &bus),
+        ioapic(router),
         pic(&lint0),
         pit(g_clock, &isa[0]),
         rtc(g_clock, &isa[devices::rtc::kIrq], epoch),
         uart(g_clock, &isa[devices::uart16550::kCom1Irq], &sink) {
     bus.attach(apic);
     bus.set_eoi_listener(&ioapic);  // level EOIs clear the IOAPIC's Remote IRR
-    lint0.apic = &apic;
+    lint0.p = this;
+    router.p = this;
     sink.g = &g;
     for (unsigned irq = 0; irq < 16; ++irq) {
       ioapic_pin[irq] = devices::ChipPin(ioapic, gsi_of_isa_irq(irq));
       isa[irq].add(pic.line(static_cast<uint8_t>(irq)));
       isa[irq].add(ioapic_pin[irq]);
     }
-    apic_mmio.apic = &apic;
-    apic_mmio.dirty = &dirty;
-    ioapic_mmio.io = &ioapic;
+    apic_mmio.p = this;
+    ioapic_mmio.p = this;
     rtc.set_memory_size(g.ram_bytes, 0);
   }
 
-  // The LAPIC first: its register page must be page-aligned.
+  // What the exit path asks on every entry is kept up to date after each
+  // device access instead of recomputed per entry (the fast path pays two
+  // loads): the earliest deadline and whether an interrupt is waiting.
+  void refresh_waiting() { guest.irq_waiting = apic.interrupt_waiting() || apic.nmi_waiting(); }
+  // Only the deadline: whether an interrupt waits changes only through
+  // the LAPIC (Lint0Line, WakeRouter, its MMIO/MSRs, tick, acknowledge).
+  void refresh(Timed d) {
+    switch (d) {
+      case kApicTimer: deadline[d] = apic.next_deadline(); break;
+      case kPitTimer: deadline[d] = pit.next_event(); break;
+      case kRtcTimer: deadline[d] = rtc.next_event(); break;
+      case kUartTimer: deadline[d] = uart.next_event(); break;
+      case kTimedDevices: break;
+    }
+    next = deadline[0];
+    for (unsigned i = 1; i < kTimedDevices; ++i)
+      if (deadline[i] < next) next = deadline[i];
+    guest.device_deadline = next;
+  }
+  void refresh_all() {
+    for (unsigned i = 0; i < kTimedDevices; ++i) refresh(static_cast<Timed>(i));
+    refresh_waiting();
+  }
+
+  Guest& guest;
+  // The LAPIC first after the reference: its register page is page-aligned.
   lapic::Lapic apic;
   lapic::ApicBus bus;
+  WakeRouter router;
   devices::ioapic::Ioapic ioapic;
   Lint0Line lint0;
   devices::pic::PicPair pic;
@@ -133,22 +166,55 @@ struct VirtualPlatform {
   LapicMmio apic_mmio;
   IoapicMmio ioapic_mmio;
   uint8_t reset_control = 0;
-  uint64_t next = 0;   // earliest device deadline (guest TSC)
-  bool dirty = true;   // a device was touched: recompute `next`
+  uint64_t deadline[kTimedDevices] = {};
+  uint64_t next = 0;   // earliest of deadline[] (guest TSC)
 };
+
+void Lint0Line::set_level(bool level) {
+  if (!p) return;  // during construction, before the platform wired it
+  p->apic.set_lint(0, level);
+  p->refresh_waiting();
+}
+bool WakeRouter::route(const devices::InterruptMessage& m) {
+  if (!p) return false;
+  bool accepted = p->bus.route(m);
+  p->refresh_waiting();
+  return accepted;
+}
+
+uint64_t LapicMmio::mmio_read(uint64_t off, uint8_t size) { return p->apic.mmio_read(off, size); }
+void LapicMmio::mmio_write(uint64_t off, uint8_t size, uint64_t v) {
+  p->apic.mmio_write(off, size, v);
+  p->refresh(kApicTimer);  // a timer armed
+  p->refresh_waiting();    // an EOI, a TPR change, a self-IPI
+}
+uint64_t IoapicMmio::mmio_read(uint64_t off, uint8_t size) { return p->ioapic.mmio_read(off, size); }
+void IoapicMmio::mmio_write(uint64_t off, uint8_t size, uint64_t v) {
+  p->ioapic.mmio_write(off, size, v);  // an unmasked pin delivers through WakeRouter
+}
 
 alignas(VirtualPlatform) uint8_t g_storage[kMaxGuests][sizeof(VirtualPlatform)];
 
 VirtualPlatform& P(Guest& g) { return *static_cast<VirtualPlatform*>(g.platform); }
 
 // The state firmware leaves for the OS: LINT0/LINT1 in virtual-wire mode
-// (SeaBIOS and OVMF do it, MP spec 1.4 §3.6.2.2) and COM1 at 115200 baud,
+// (SeaBIOS and OVMF do it, MP spec 1.4 §3.6.2.2), the 8259A pair
+// initialised at the PC BIOS vectors (0x08, 0x70) with every IRQ masked
+// (an uninitialised pair would pass the PIT's first edge on to LINT0),
+// and COM1 at 115200 baud,
 // 8 data bits, no parity, one stop bit (the 16550's own reset value, LCR = 0,
 // means 5-bit words: a guest that never programs the UART would print
 // garbage).
 void firmware_init(VirtualPlatform& p) {
   using namespace devices::uart16550;
   p.apic.setup_virtual_wire();
+  using devices::pic::kMasterCmd, devices::pic::kMasterData, devices::pic::kSlaveCmd, devices::pic::kSlaveData;
+  constexpr uint8_t kIcw1 = 0x11, kIcw4_8086 = 0x01, kMaskAll = 0xFF;  // ICW1: edge, cascade, ICW4 follows
+  const uint32_t init[][2] = {{kMasterCmd, kIcw1}, {kMasterData, 0x08}, {kMasterData, 1u << devices::pic::kCascadeIr},
+                              {kMasterData, kIcw4_8086}, {kSlaveCmd, kIcw1}, {kSlaveData, 0x70},
+                              {kSlaveData, devices::pic::kCascadeIr}, {kSlaveData, kIcw4_8086},
+                              {kMasterData, kMaskAll}, {kSlaveData, kMaskAll}};
+  for (const auto& w : init) p.pic.write(static_cast<uint16_t>(w[0]), 1, w[1]);
   p.uart.write(kCom1 + reg::kLcr, 1, lcr::kDlab | 0x03);
   p.uart.write(kCom1 + reg::kRbrThr, 1, kBaudClock / 115200);  // divisor 1
   p.uart.write(kCom1 + reg::kIer, 1, 0);
@@ -178,16 +244,6 @@ bool write_acpi_tables(Guest& g) {
   return true;
 }
 
-uint64_t earliest(VirtualPlatform& p) {
-  uint64_t t = p.apic.next_deadline();
-  uint64_t c = p.pit.next_event();
-  if (c < t) t = c;
-  c = p.rtc.next_event();
-  if (c < t) t = c;
-  c = p.uart.next_event();
-  if (c < t) t = c;
-  return t;
-}
 }  // namespace
 
 uint64_t guest_tsc_hz() { return drivers::tsc::hz(); }
@@ -202,6 +258,7 @@ bool create_platform(Guest& g) {
   auto* p = new (g_storage[g.id]) VirtualPlatform(g, epoch);
   g.platform = p;
   firmware_init(*p);
+  p->refresh_all();
   if (!write_acpi_tables(g)) return false;
   namespace acpi = devices::acpi;
   if (!add_mmio_region(g, acpi::kLapicGpa, 0x1000, p->apic_mmio, "LAPIC") ||
@@ -223,7 +280,7 @@ void reset_platform(Guest& g) {
   p.reset_control = 0;
   firmware_init(p);
   write_acpi_tables(g);  // built once already: the same inputs cannot fail now
-  p.dirty = true;
+  p.refresh_all();
 }
 
 PortResult platform_io(Guest& g, uint16_t port, unsigned size, bool in, uint32_t& value) {
@@ -231,19 +288,21 @@ PortResult platform_io(Guest& g, uint16_t port, unsigned size, bool in, uint32_t
   PortResult r;
   r.claimed = true;
   const uint8_t sz = static_cast<uint8_t>(size);
-  p.dirty = true;
-  if (devices::pic::PicPair::handles(port)) {
+  if (p.uart.handles(port)) {  // the busiest: first
+    if (in) value = p.uart.read(port, sz);
+    else p.uart.write(port, sz, value);
+    p.refresh(kUartTimer);
+  } else if (devices::pic::PicPair::handles(port)) {
     if (in) value = p.pic.read(port, sz);
-    else p.pic.write(port, sz, value);
+    else p.pic.write(port, sz, value);  // its INT reaches LINT0 through Lint0Line
   } else if (devices::pit::Pit::handles(port)) {
     if (in) value = p.pit.read(port, sz);
     else p.pit.write(port, sz, value);
+    p.refresh(kPitTimer);
   } else if (devices::rtc::Rtc::handles(port)) {
     if (in) value = p.rtc.read(port, sz);
     else p.rtc.write(port, sz, value);
-  } else if (p.uart.handles(port)) {
-    if (in) value = p.uart.read(port, sz);
-    else p.uart.write(port, sz, value);
+    p.refresh(kRtcTimer);
   } else if (devices::acpi::PmDevice::claims(port)) {
     if (in) {
       value = p.pm.read(port, size, g_clock.now());
@@ -279,7 +338,6 @@ PortResult platform_io(Guest& g, uint16_t port, unsigned size, bool in, uint32_t
     if (in) value = 0xFFFFFFFFu;  // POST codes and I/O delay: nothing there, and nothing logged
   } else {
     r.claimed = false;
-    p.dirty = false;
   }
   return r;
 }
@@ -290,13 +348,18 @@ lapic::MsrStatus platform_read_msr(Guest& g, uint32_t msr, uint64_t& value) {
 lapic::MsrStatus platform_write_msr(Guest& g, uint32_t msr, uint64_t value) {
   VirtualPlatform& p = P(g);
   lapic::MsrStatus s = p.apic.write_msr(msr, value);
-  if (s != lapic::MsrStatus::NotMine) p.dirty = true;
+  if (s != lapic::MsrStatus::NotMine) {
+    p.refresh(kApicTimer);
+    p.refresh_waiting();
+  }
   return s;
 }
 
 void platform_write_cr8(Guest& g, uint8_t value) {
   // CR8[3:0] = TPR[7:4] (SDM 3A §10.8.6.1); the TPR's low nibble reads 0.
-  P(g).apic.mmio_write(lapic::reg::kTpr, 4, static_cast<uint32_t>(value & 0xF) << 4);
+  VirtualPlatform& p = P(g);
+  p.apic.mmio_write(lapic::reg::kTpr, 4, static_cast<uint32_t>(value & 0xF) << 4);
+  p.refresh_waiting();  // PPR follows the TPR
 }
 uint8_t platform_read_cr8(Guest& g) { return static_cast<uint8_t>(P(g).apic.tpr() >> 4); }
 
@@ -306,40 +369,46 @@ uint64_t platform_update(Guest& g, uint64_t now) {
   while (g.input_head != g.input_tail && p.uart.rx_space() > 0) {
     p.uart.push_input(static_cast<uint8_t>(g.input[g.input_head % Guest::kInputSize]));
     g.input_head = g.input_head + 1;
-    p.dirty = true;
+    p.refresh(kUartTimer);
   }
-  if (!p.dirty && now < p.next) return p.next;
+  if (now < p.next) return p.next;
   p.pit.update();
   p.rtc.update();
   p.uart.update();
   p.apic.tick(now);
-  p.next = earliest(p);
-  p.dirty = false;
+  p.refresh_all();
   return p.next;
 }
 
 lapic::PendingEvent platform_pending(Guest& g, const lapic::Interruptibility& st) {
   return P(g).apic.highest_pending_injectable(st);
 }
-bool platform_interrupt_waiting(Guest& g) {
+bool platform_interrupt_waiting(Guest& g) { return g.irq_waiting; }
+
+void platform_info(Guest& g) {
+  if (!g.platform) return;
   VirtualPlatform& p = P(g);
-  return p.apic.interrupt_waiting() || p.apic.nmi_waiting();
+  console::printf("  platform: LAPIC %s, TPR 0x%x, highest IRR %d ISR %d, LVT timer 0x%x; PIC INT %s; "
+                  "interrupt waiting: %s; next deadline %s\n",
+                  p.apic.mode() == lapic::Mode::X2Apic ? "x2APIC" : p.apic.hw_enabled() ? "xAPIC" : "disabled",
+                  p.apic.tpr(), p.apic.highest_irr(), p.apic.highest_isr(), p.apic.lvt(lapic::Lvt::Timer),
+                  p.pic.pending() ? "high" : "low", g.irq_waiting ? "yes" : "no", p.next == kNever ? "none" : "armed");
 }
 
 uint8_t platform_acknowledge(Guest& g, const lapic::PendingEvent& ev) {
   VirtualPlatform& p = P(g);
-  p.dirty = true;
+  uint8_t v = 0;
   switch (ev.kind) {
-    case lapic::EventKind::Nmi: p.apic.acknowledge_nmi(); return 2;
-    case lapic::EventKind::ExtInt: {
-      uint8_t v = p.pic.acknowledge();  // the INTA cycle
+    case lapic::EventKind::Nmi: p.apic.acknowledge_nmi(); v = 2; break;
+    case lapic::EventKind::ExtInt:
+      v = p.pic.acknowledge();  // the INTA cycle
       p.apic.acknowledge_extint();
-      return v;
-    }
-    case lapic::EventKind::Fixed: p.apic.acknowledge(ev.vector); return ev.vector;
+      break;
+    case lapic::EventKind::Fixed: p.apic.acknowledge(ev.vector); v = ev.vector; break;
     case lapic::EventKind::None: break;
   }
-  return 0;
+  p.refresh_waiting();
+  return v;
 }
 
 }  // namespace mamori::vm

@@ -13,6 +13,7 @@
 #pragma once
 #include <stdint.h>
 #include "devices/lapic/lapic.hpp"
+#include "vmm/vm/guest.hpp"
 
 namespace mamori::vm {
 
@@ -52,6 +53,10 @@ uint8_t platform_read_cr8(Guest& g);
 // passed, feeds console input to the UART, and returns the next deadline
 // (devices::kNever if none). Cheap when nothing is due.
 uint64_t platform_update(Guest& g, uint64_t now);
+// Whether platform_update() has anything to do (inline: asked on every entry).
+inline bool platform_update_due(const Guest& g, uint64_t now) {
+  return now >= g.device_deadline || g.input_head != g.input_tail;
+}
 
 // The interrupt controllers' view for injection.
 devices::lapic::PendingEvent platform_pending(Guest& g, const devices::lapic::Interruptibility& st);
@@ -59,6 +64,9 @@ bool platform_interrupt_waiting(Guest& g);  // anything the vCPU will take once 
 // The event was injected: IRR -> ISR, the 8259A's INTA, or the NMI taken.
 // Returns the vector to inject for ExtINT (from the 8259A's INTA cycle).
 uint8_t platform_acknowledge(Guest& g, const devices::lapic::PendingEvent& ev);
+
+// `vm info`: the interrupt controllers' state, one line.
+void platform_info(Guest& g);
 
 // The initial APIC ID of the guest's vCPU (CPUID.01H:EBX[31:24], 0BH:EDX).
 uint32_t guest_apic_id(const Guest& g);
