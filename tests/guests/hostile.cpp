@@ -369,6 +369,31 @@ void mmio_movs_readonly_page() {
           "ecx %u edi 0x%x esi 0x%x, first 0x%x (DID 0x%x), read-only page 0x%x\n",
           r.hit, r.vector, r.error, cr2, count, dst, src, first, did_vid, ro);
   if (!(r.hit && ro == kCanary)) ++g_not_contained;
+
+  // The same with a count of 2^32 - 1 (the emulator works element by
+  // element and must stop at the fault, not run through the count), and
+  // backwards (DF = 1: both pointers go down, SDM 2 MOVS).
+  paging(true);
+  src = kTisDidVid;
+  dst = kRoVirt - 8;
+  count = 0xFFFFFFFF;
+  expect_fault(kVecPageFault, kRepMovsdLength);
+  asm volatile("rep movsl" : "+S"(src), "+D"(dst), "+c"(count) : : "memory");
+  const FaultRecord huge = take_fault();
+  const uint32_t huge_cr2 = read_cr2();
+  uint32_t bsrc = kTisDidVid + 4, bdst = kRoVirt - 4, bcount = 2;
+  asm volatile("std; rep movsl; cld" : "+S"(bsrc), "+D"(bdst), "+c"(bcount) : : "memory", "cc");
+  paging(false);
+  const uint32_t ro_after = peek32(kRoPhys);
+  if (huge.hit && huge_cr2 == kRoVirt && count == 0xFFFFFFFD && dst == kRoVirt && ro_after == kCanary)
+    print("hostile: survived REP MOVSD with ECX = 0xFFFFFFFF into a read-only page: #PF after 2 elements, "
+          "ECX 0x%x\n", count);
+  else
+    not_contained("REP MOVSD with a huge count", count);
+  if (bcount == 0 && bdst == kRoVirt - 12 && bsrc == kTisDidVid - 4 && peek32(kRwPhys + 0x3FFFF8) == did_vid)
+    print("hostile: survived REP MOVSD with DF = 1 from the TPM window: both pointers went down, 2 elements\n");
+  else
+    not_contained("REP MOVSD with DF = 1", bdst);
 }
 
 // An exit storm: refused (and, before rate limiting, logged) RDMSRs for

@@ -170,6 +170,8 @@ def body(e):
         r"vm hostile-step14: contained and stopped: triple fault",
         # MMIO emulation honours the guest's page tables (a read-only destination).
         r"\[hostile-step14\] hostile: survived REP MOVSD from the TPM window into a read-only page: #PF \(error 0x3, CR2 0x40000000\), 1 of 2 done",
+        r"\[hostile-step14\] hostile: survived REP MOVSD with ECX = 0xFFFFFFFF into a read-only page: #PF after 2 elements",
+        r"\[hostile-step14\] hostile: survived REP MOVSD with DF = 1 from the TPM window: both pointers went down",
     ]
     while True:
         text = log()
