@@ -8,6 +8,8 @@
 #include "vmm/vm/guest_regs.hpp"
 #include "vmm/vm/mmio.hpp"
 
+namespace mamori::core { struct VmConfig; }
+
 namespace mamori::vm {
 
 inline constexpr unsigned kMaxGuests = 16;  // = core::kConfigMaxVms
@@ -29,14 +31,21 @@ struct Guest {
   unsigned id = 0;
   char name[32] = {};
   char image[64] = {};
-  char cmdline[128] = {};        // from mamori.cfg, after the name on the Multiboot command line
+  // Its [vm] section in the parsed mamori.cfg (platform::parsed_config(),
+  // alive for the VMM's lifetime): files, command lines, modules.
+  const core::VmConfig* config = nullptr;
+  const char* cmdline = "";      // = config->cmdline: the kernel command line (Multiboot: after the name)
   unsigned cpu = 0;              // the CPU it runs on
   bool console = true;
 
-  // Memory: guest-physical [0, ram_bytes) -> host-physical ram_phys.
+  // Memory: ram_bytes contiguous at host-physical ram_phys, seen by the
+  // guest as [0, low_ram) and, beyond 3 GiB, [4 GiB, 4 GiB + high_ram)
+  // after the MMIO hole (vmm/guest_boot/layout.hpp, docs/guest-abi.md).
   uint64_t ram_phys = 0;
   uint64_t ram_bytes = 0;
+  uint64_t low_ram = 0, high_ram = 0;
   uint64_t entry = 0;
+  const char* boot_format = "";  // what identify() found its image to be
 
   // VMX structures (physical addresses of their frames).
   uint64_t vmcs = 0, msr_bitmap = 0, io_bitmap_a = 0, io_bitmap_b = 0, xsave_area = 0;
@@ -78,6 +87,18 @@ struct Guest {
 // vmm/vm/entry.S addresses cr2 and host_rsp from the register file.
 static_assert(__builtin_offsetof(Guest, cr2) == __builtin_offsetof(Guest, regs) + sizeof(arch::Gprs));
 static_assert(__builtin_offsetof(Guest, host_rsp) == __builtin_offsetof(Guest, cr2) + 8);
+
+// [gpa, gpa + n) lies in one of the guest's two RAM ranges.
+inline bool ram_contains(const Guest& g, uint64_t gpa, uint64_t n) {
+  constexpr uint64_t k4G = 1ull << 32;
+  if (gpa < g.low_ram) return n <= g.low_ram - gpa;
+  return gpa >= k4G && gpa - k4G < g.high_ram && n <= g.high_ram - (gpa - k4G);
+}
+// Host-physical address of guest RAM at gpa (only where ram_contains).
+inline uint64_t ram_host(const Guest& g, uint64_t gpa) {
+  constexpr uint64_t k4G = 1ull << 32;
+  return gpa < g.low_ram ? g.ram_phys + gpa : g.ram_phys + g.low_ram + (gpa - k4G);
+}
 
 // The guest whose console the shell is attached to (-1: none). While
 // attached, only that guest's output is shown and typed bytes go to it.

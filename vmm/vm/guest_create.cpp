@@ -4,6 +4,14 @@
 #include "vmm/arch/fpu.hpp"
 #include "vmm/core/config.hpp"
 #include "vmm/core/elf64.hpp"
+#include "vmm/core/multiboot1.hpp"
+#include "vmm/guest_boot/elf32.hpp"
+#include "vmm/guest_boot/entry_state.hpp"
+#include "vmm/guest_boot/identify.hpp"
+#include "vmm/guest_boot/layout.hpp"
+#include "vmm/guest_boot/linux_boot.hpp"
+#include "vmm/guest_boot/multiboot_info.hpp"
+#include "vmm/guest_boot/pvh.hpp"
 #include "vmm/cpu/vmx_root.hpp"
 #include "vmm/log.hpp"
 #include "vmm/mem/engine_frames.hpp"
@@ -17,26 +25,11 @@
 
 namespace mamori::vm {
 namespace {
+namespace gb = ::mamori::vmm::guest_boot;
 using lib::copy_str;
 using lib::str_eq;
 constexpr uint64_t k2M = 2ull << 20;
 constexpr uint64_t kFramesPer2M = k2M / mem::kFrameSize;
-constexpr uint32_t kMultibootBootloaderMagic = 0x2BADB002;  // Multiboot 0.6.96 §3.2
-
-// Multiboot 0.6.96 §3.3: the information structure (the fields we fill).
-struct [[gnu::packed]] MultibootInfo {
-  uint32_t flags, mem_lower, mem_upper, boot_device, cmdline, mods_count, mods_addr;
-  uint32_t syms[4];
-  uint32_t mmap_length, mmap_addr;
-};
-struct [[gnu::packed]] MultibootMmapEntry {
-  uint32_t size;  // of the rest of the entry (20)
-  uint64_t base, length;
-  uint32_t type;  // 1 = available RAM
-};
-constexpr uint32_t kMbiMem = 1u << 0, kMbiCmdline = 1u << 2, kMbiMmap = 1u << 6;
-constexpr uint64_t kLowMemEnd = 0xA0000;  // conventional memory ends at 640 KiB
-
 // MSRs a guest may access directly: their state lives in the VMCS (guest
 // FS/GS base, SYSENTER, EFER and PAT with the load/save controls), so no
 // guest sees another's or the VMM's values (SDM 3C §25.4, §27.3.1).
@@ -53,63 +46,236 @@ const boot::LoadedFile* find_file(const boot::BootInfo& bi, const char* name) {
   return nullptr;
 }
 
-template <typename T>
-T* gpa(Guest& g, uint64_t a) { return mem::phys_to_virt<T>(g.ram_phys + a); }
+// Guest RAM as the VMM writes it (guest.hpp ram_host: two ranges around the hole).
+uint8_t* guest_bytes(Guest& g, uint64_t a) { return mem::phys_to_virt<uint8_t>(ram_host(g, a)); }
 
-void write_multiboot(Guest& g) {
-  auto* mbi = gpa<MultibootInfo>(g, kMultibootInfoGpa);
-  *mbi = MultibootInfo{};
-  mbi->flags = kMbiMem | kMbiCmdline | kMbiMmap;
-  mbi->mem_lower = kLowMemEnd / 1024;
-  mbi->mem_upper = static_cast<uint32_t>((g.ram_bytes - kGuestImageMinGpa) / 1024);
-  // "NAME options...": guests read their options after the first word.
-  char* cl = gpa<char>(g, kMultibootCmdlineGpa);
-  size_t n = 0;
-  for (const char* p = g.name; *p; ++p) cl[n++] = *p;
-  if (g.cmdline[0]) {
-    cl[n++] = ' ';
-    for (const char* p = g.cmdline; *p; ++p) cl[n++] = *p;
-  }
-  cl[n] = 0;
-  mbi->cmdline = kMultibootCmdlineGpa;
-  auto* mm = gpa<MultibootMmapEntry>(g, kMultibootMmapGpa);
-  mm[0] = MultibootMmapEntry{20, 0, kLowMemEnd, 1};
-  mm[1] = MultibootMmapEntry{20, kGuestImageMinGpa, g.ram_bytes - kGuestImageMinGpa, 1};
-  mbi->mmap_addr = kMultibootMmapGpa;
-  mbi->mmap_length = 2 * sizeof(MultibootMmapEntry);
+// Copies n bytes into guest RAM; the planner placed [a, a + n) inside one range.
+bool put(Guest& g, uint64_t a, const void* src, uint64_t n) {
+  if (n == 0) return true;
+  if (!ram_contains(g, a, n)) return false;
+  __builtin_memcpy(guest_bytes(g, a), src, n);
+  return true;
 }
 
-// Copies the image's segments into the guest's (zeroed) RAM and writes
-// the Multiboot structures and the entry registers.
+size_t str_len(const char* s) {
+  size_t n = 0;
+  while (s[n]) ++n;
+  return n;
+}
+
+const uint8_t* file_bytes(const boot::LoadedFile& f) { return mem::phys_to_virt<const uint8_t>(f.phys); }
+
+// The files a guest's boot modules come from, in order: for Linux and PVH
+// its initrd; for Multiboot the initrd (if any) and then every `module =`.
+struct BootModules {
+  const boot::LoadedFile* file[gb::kMaxModules];
+  const char* cmdline[gb::kMaxModules];  // Multiboot: after the file name; nullptr: none
+  size_t count;
+};
+static_assert(core::kConfigMaxModules + 1 <= gb::kMaxModules);
+
+bool find_modules(Guest& g, bool multiboot, BootModules& m) {
+  const core::VmConfig& vc = *g.config;
+  m = BootModules{};
+  if (vc.initrd[0]) {
+    m.file[0] = find_file(*g_bi, vc.initrd);
+    if (!m.file[0]) {
+      LOG_ERROR("vm %s: not created: its initrd %s is not in \\mamori\\ on the boot volume", g.name, vc.initrd);
+      return false;
+    }
+    m.cmdline[0] = "";
+    m.count = 1;
+  }
+  if (vc.module_count && !multiboot) {
+    LOG_ERROR("vm %s: not created: module = lines are for Multiboot kernels; a Linux kernel takes initrd =", g.name);
+    return false;
+  }
+  for (size_t i = 0; i < vc.module_count; ++i) {
+    const boot::LoadedFile* f = find_file(*g_bi, vc.modules[i].file);
+    if (!f) {
+      LOG_ERROR("vm %s: not created: its module %s is not in \\mamori\\ on the boot volume", g.name, vc.modules[i].file);
+      return false;
+    }
+    m.file[m.count] = f;
+    m.cmdline[m.count] = vc.modules[i].cmdline;
+    ++m.count;
+  }
+  return true;
+}
+
+// Multiboot module strings are "FILE args" (as GRUB passes them), the
+// kernel's is "NAME args": guests read their options after the first word.
+uint64_t joined_len(const char* first, const char* rest) {
+  return str_len(first) + (rest && rest[0] ? 1 + str_len(rest) : 0);
+}
+void put_joined(Guest& g, uint64_t a, const char* first, const char* rest) {
+  uint8_t* d = guest_bytes(g, a);
+  size_t n = 0;
+  for (const char* p = first; *p; ++p) d[n++] = static_cast<uint8_t>(*p);
+  if (rest && rest[0]) {
+    d[n++] = ' ';
+    for (const char* p = rest; *p; ++p) d[n++] = static_cast<uint8_t>(*p);
+  }
+  d[n] = 0;
+}
+
+void set_entry(Guest& g, const gb::EntryState& s) {
+  // vmx::setup_guest_flat_protected (scheduler.cpp) gives flat 32-bit
+  // protected mode, paging and interrupts off: what the three protocols
+  // require of the segments' hidden parts (entry_state.hpp). The boot GDT
+  // is in guest memory at kGdtGpa for a kernel that reloads selectors
+  // before its own LGDT. The registers are the protocol's.
+  g.entry = s.eip;
+  g.regs.rax = s.eax;
+  g.regs.rbx = s.ebx;
+  g.regs.rcx = s.ecx;
+  g.regs.rdx = s.edx;
+  g.regs.rsi = s.esi;
+  g.regs.rdi = s.edi;
+  g.regs.rbp = s.ebp;
+}
+
+bool refuse(Guest& g, const char* why, const char* detail = nullptr) {
+  LOG_ERROR("vm %s: not created: its image %s %s%s%s", g.name, g.image, why, detail ? ": " : "", detail ? detail : "");
+  return false;
+}
+
+// Copies the boot image, its modules, command lines and boot information
+// into the guest's (zeroed) RAM and sets the entry registers, for the
+// format identify() finds (docs/guest-abi.md "Boot formats").
 bool load_image(Guest& g) {
   const boot::LoadedFile* f = find_file(*g_bi, g.image);
   if (!f) {
     LOG_ERROR("vm %s: not created: its image %s is not in \\mamori\\ on the boot volume", g.name, g.image);
     return false;
   }
-  core::ElfPolicy policy;
-  policy.entry_space = core::ElfEntrySpace::Physical;
-  policy.min_paddr = kGuestImageMinGpa;
-  policy.max_paddr = g.ram_bytes;
-  policy.max_total_memsz = g.ram_bytes;
-  static core::ElfImage img;  // large; creation runs on the BSP only
-  core::ElfError e = core::elf64_validate(mem::phys_to_virt<uint8_t>(f->phys), f->size, policy, img);
-  if (e != core::ElfError::None) {
-    LOG_ERROR("vm %s: image %s refused: %s", g.name, g.image, core::describe(e));
+  const uint8_t* data = file_bytes(*f);
+  const size_t size = f->size;
+  const gb::Identified id = gb::identify(data, size);
+  if (id.kind == gb::ImageKind::Refused) {
+    LOG_ERROR("vm %s: not created: its image %s is %s%s%s; %s", g.name, g.image, id.message,
+              id.detail ? ": " : "", id.detail ? id.detail : "", gb::kAcceptedFormats);
     return false;
   }
-  g.entry = img.entry;
+  const bool linux = id.kind == gb::ImageKind::LinuxBzImage, pvh = id.kind == gb::ImageKind::PvhElf;
+  BootModules mods;
+  if (!find_modules(g, !linux && !pvh, mods)) return false;
 
-  for (size_t i = 0; i < img.segment_count; ++i) {
-    const core::ElfSegment& s = img.segments[i];
-    auto* dst = gpa<uint8_t>(g, s.paddr);
-    const auto* src = mem::phys_to_virt<uint8_t>(f->phys + s.offset);
-    __builtin_memcpy(dst, src, s.filesz);  // the rest is zero already
+  static core::ElfImage img;  // large; creation runs on the BSP only
+  static gb::LinuxKernel lk;
+  static core::Multiboot1Header mb;
+  gb::PlanRequest req{};
+  uint32_t entry = 0;
+  uint64_t cmdline_len = str_len(g.cmdline);
+  switch (id.kind) {
+    case gb::ImageKind::LinuxBzImage: {
+      gb::LinuxError e = gb::linux_parse(data, size, lk);
+      if (e != gb::LinuxError::None) return refuse(g, "is a Linux kernel mamori cannot boot", gb::describe(e));
+      gb::LinuxBootInputs in{cmdline_len, mods.count ? mods.file[0]->size : 0, 0, g.ram_bytes};
+      req = gb::linux_plan_request(lk, in);
+      break;
+    }
+    case gb::ImageKind::PvhElf:
+    case gb::ImageKind::Multiboot1Elf64: {
+      core::ElfPolicy policy;
+      policy.entry_space = core::ElfEntrySpace::Physical;
+      policy.min_paddr = gb::kHighRamStart;
+      policy.max_paddr = g.low_ram;
+      policy.max_total_memsz = g.low_ram;
+      core::ElfError e = core::elf64_validate(data, size, policy, img);
+      if (e != core::ElfError::None) return refuse(g, "is refused", core::describe(e));
+      entry = static_cast<uint32_t>(img.entry);
+      if (pvh) {
+        gb::PvhError pe = gb::pvh_find_entry(data, size, img, entry);
+        if (pe != gb::PvhError::None) return refuse(g, "has no usable PVH entry", gb::describe(pe));
+      }
+      break;
+    }
+    case gb::ImageKind::Multiboot1Elf32: {
+      gb::Elf32Error e = gb::elf32_validate(data, size, gb::kHighRamStart, g.low_ram, img);
+      if (e != gb::Elf32Error::None) return refuse(g, "is refused", gb::describe(e));
+      entry = static_cast<uint32_t>(img.entry);
+      break;
+    }
+    case gb::ImageKind::Multiboot1Kludge: {
+      core::Multiboot1Error e = core::multiboot1_parse(data, size, mb);
+      if (e != core::Multiboot1Error::None || !mb.has_addresses)
+        return refuse(g, "has a bad Multiboot header", core::describe(e));
+      entry = mb.entry_addr;
+      break;
+    }
+    case gb::ImageKind::Refused: return false;
   }
-  write_multiboot(g);
-  g.regs.rax = kMultibootBootloaderMagic;
-  g.regs.rbx = kMultibootInfoGpa;
+  if (!linux) {
+    // The kernel's span for the planner: its segments, or the a.out-kludge copy.
+    if (id.kind == gb::ImageKind::Multiboot1Kludge) {
+      req.kernel_base = mb.load_addr;
+      req.kernel_span = static_cast<uint64_t>(mb.load_size) + mb.bss_size;
+      if (entry < mb.load_addr || entry - mb.load_addr >= req.kernel_span)
+        return refuse(g, "has a Multiboot entry outside what it loads");
+    } else {
+      req.kernel_base = img.paddr_low;
+      req.kernel_span = img.paddr_high - img.paddr_low;
+    }
+    req.ram_bytes = g.ram_bytes;
+    req.cmdline_len = pvh ? cmdline_len : joined_len(g.name, g.cmdline);
+    req.module_count = mods.count;
+    for (size_t i = 0; i < mods.count; ++i)
+      req.modules[i] = gb::ModuleRequest{mods.file[i]->size, pvh ? 0 : joined_len(mods.file[i]->name, mods.cmdline[i])};
+    // Multiboot's and hvm_start_info's module fields: below 4 GiB (32-bit
+    // Multiboot fields; a PVH kernel starts with paging off).
+    req.module_max_end = gb::k4G;
+  }
+  static gb::Plan plan;
+  if (gb::PlanError e = gb::plan(req, plan); e != gb::PlanError::None)
+    return refuse(g, "cannot be placed in its memory", gb::describe(e));
 
+  // The kernel.
+  if (linux) {
+    if (!put(g, lk.load_address, data + lk.kernel_offset, lk.kernel_size))
+      return refuse(g, "does not fit its memory");
+  } else if (id.kind == gb::ImageKind::Multiboot1Kludge) {
+    if (mb.file_offset > size || mb.load_size > size - mb.file_offset || !put(g, mb.load_addr, data + mb.file_offset, mb.load_size))
+      return refuse(g, "has Multiboot load addresses outside the file or its memory");
+  } else {
+    for (size_t i = 0; i < img.segment_count; ++i) {
+      const core::ElfSegment& s = img.segments[i];
+      if (!put(g, s.paddr, data + s.offset, s.filesz)) return refuse(g, "has a segment outside its memory");  // the rest is zero already
+    }
+  }
+  // Modules and command lines, where the plan put them.
+  for (size_t i = 0; i < mods.count; ++i) {
+    if (!put(g, plan.module_gpa[i], file_bytes(*mods.file[i]), mods.file[i]->size))
+      return refuse(g, "cannot have its modules placed");
+    if (!linux && !pvh) put_joined(g, plan.module_cmdline_gpa[i], mods.file[i]->name, mods.cmdline[i]);
+  }
+  if (linux || pvh) put(g, plan.cmdline_gpa, g.cmdline, cmdline_len + 1);
+  else put_joined(g, plan.cmdline_gpa, g.name, g.cmdline);
+  uint8_t gdt[gb::kGdtEntries * 8];
+  gb::write_boot_gdt(gdt);
+  put(g, gb::kGdtGpa, gdt, sizeof gdt);
+
+  uint8_t* info = guest_bytes(g, gb::kBootInfoGpa);
+  uint8_t* tables = guest_bytes(g, gb::kBootTablesGpa);
+  if (linux) {
+    gb::LinuxBootInputs in{cmdline_len, mods.count ? mods.file[0]->size : 0, 0, g.ram_bytes};
+    gb::linux_write_boot_params(data, lk, in, plan, info);
+    set_entry(g, gb::linux_entry_state(lk, gb::kBootInfoGpa, gb::kGdtGpa));
+  } else if (pvh) {
+    gb::PvhInputs in{cmdline_len, mods.count ? mods.file[0]->size : 0, 0};
+    gb::pvh_write_start_info(in, plan, info, tables);
+    set_entry(g, gb::pvh_entry_state(entry, gb::kBootInfoGpa, gb::kGdtGpa));
+  } else {
+    gb::MultibootInputs in{};
+    in.module_count = mods.count;
+    for (size_t i = 0; i < mods.count; ++i) in.module_sizes[i] = mods.file[i]->size;
+    in.have_cmdline = true;
+    gb::multiboot_write_info(in, plan, info, tables);
+    set_entry(g, gb::multiboot_entry_state(entry, gb::kBootInfoGpa, gb::kGdtGpa));
+  }
+  LOG_DEBUG("vm %s: image %s: %s, entry 0x%x, %zu module(s)", g.name, g.image, id.message, static_cast<uint32_t>(g.entry),
+            mods.count);
+  g.boot_format = id.message;
   return true;
 }
 
@@ -125,12 +291,13 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
   g.id = id;
   copy_str(g.name, vc.name, sizeof g.name);
   copy_str(g.image, vc.image, sizeof g.image);
-  copy_str(g.cmdline, vc.cmdline, sizeof g.cmdline);
-  static_assert(sizeof(Guest::cmdline) >= core::kConfigCmdlineCap);
+  g.config = &vc;  // the parsed configuration lives as long as the VMM
+  g.cmdline = vc.cmdline;
   static_assert(kMaxGuests >= core::kConfigMaxVms);
-  static_assert(kMultibootMmapGpa - kMultibootInfoGpa >= sizeof(MultibootInfo));
   g.console = vc.console;
   g.ram_bytes = vc.memory_bytes;
+  g.low_ram = gb::low_ram_bytes(g.ram_bytes);
+  g.high_ram = gb::high_ram_bytes(g.ram_bytes);
 
   // Placement: the lowest CPU of the list that can run guests.
   g.cpu = kMaxCpus;
@@ -142,7 +309,13 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
 
   if (!find_file(bi, vc.image)) return fail(g, "its image is not in \\mamori\\ on the boot volume");
   g.ram_phys = mem::alloc_frames(g.ram_bytes / mem::kFrameSize, kFramesPer2M);
-  if (!g.ram_phys) return fail(g, "not enough contiguous memory for its RAM");
+  if (!g.ram_phys) {
+    const mem::Stats st = mem::stats();
+    LOG_ERROR("vm %s: not created: its memory = %lu MiB is not available as one contiguous run (%lu MiB free in all)",
+              g.name, g.ram_bytes >> 20, (st.free_frames * mem::kFrameSize) >> 20);
+    g.state = GuestState::Empty;
+    return false;
+  }
   if (!load_image(g)) {
     g.state = GuestState::Empty;
     return false;
@@ -156,8 +329,10 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
   opt.exec_only = caps.ept.execute_only;
   auto* ept = new (g_ept_storage[id]) ept::Ept(g_guest_frames, opt);
   if (ept->init() != ept::Status::ok) return fail(g, "out of memory for its EPT");
-  ept::Result r = ept->map(0, g.ram_phys, g.ram_bytes,
-                           {ept::Perm::read | ept::Perm::write | ept::Perm::exec, ept::MemType::wb});
+  // Its RAM below the MMIO hole, and the rest from 4 GiB (guest_boot/layout.hpp).
+  const ept::Attr rwx_wb{ept::Perm::read | ept::Perm::write | ept::Perm::exec, ept::MemType::wb};
+  ept::Result r = ept->map(0, g.ram_phys, g.low_ram, rwx_wb);
+  if (r.ok() && g.high_ram) r = ept->map(gb::k4G, g.ram_phys + g.low_ram, g.high_ram, rwx_wb);
   if (!r.ok()) return fail(g, "its EPT could not be built");
   g.eptp = ept::eptp_of(*ept);
   g.ept_table_pages = ept->table_pages();
@@ -182,8 +357,8 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
   g.tpm_crb = vc.tpm_interface == core::ConfigTpmInterface::Crb;
   if (g.tpm && !(g.tpm_crb ? attach_crb(g) : attach_tis(g))) return fail(g, "its TPM window could not be registered");
   g.state = GuestState::Runnable;  // guests start at boot
-  LOG_INFO("vm %s: created: %lu MiB at host 0x%lx, image %s entry 0x%lx, cpu%u, EPT %lu table pages", g.name,
-           g.ram_bytes >> 20, g.ram_phys, g.image, g.entry, g.cpu, g.ept_table_pages);
+  LOG_INFO("vm %s: created: %lu MiB at host 0x%lx, image %s (%s) entry 0x%lx, cpu%u, EPT %lu table pages", g.name,
+           g.ram_bytes >> 20, g.ram_phys, g.image, g.boot_format, g.entry, g.cpu, g.ept_table_pages);
   return true;
 }
 }  // namespace
