@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "vmm/vm/guest_regs.hpp"
 #include "vmm/vm/mmio.hpp"
+#include "vmx/vmcs_setup.hpp"
 
 namespace mamori::core { struct VmConfig; }
 
@@ -46,6 +47,7 @@ struct Guest {
   uint64_t low_ram = 0, high_ram = 0;
   uint64_t entry = 0;
   const char* boot_format = "";  // what identify() found its image to be
+  vmx::GuestStart start = {};    // its entry: rip = entry, and the boot protocol's selectors and GDTR
 
   // VMX structures (physical addresses of their frames).
   uint64_t vmcs = 0, msr_bitmap = 0, io_bitmap_a = 0, io_bitmap_b = 0, xsave_area = 0;

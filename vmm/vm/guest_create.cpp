@@ -119,13 +119,24 @@ void put_joined(Guest& g, uint64_t a, const char* first, const char* rest) {
   d[n] = 0;
 }
 
-void set_entry(Guest& g, const gb::EntryState& s) {
-  // vmx::setup_guest_flat_protected (scheduler.cpp) gives flat 32-bit
-  // protected mode, paging and interrupts off: what the three protocols
-  // require of the segments' hidden parts (entry_state.hpp). The boot GDT
-  // is in guest memory at kGdtGpa for a kernel that reloads selectors
-  // before its own LGDT. The registers are the protocol's.
+// The registers and segments of the protocol's entry state. Linux and PVH
+// start with the boot GDT (kGdtGpa) loaded and its selectors (CS 0x10,
+// data 0x18, TR 0x20: boot.rst "32-bit Boot Protocol"); Multiboot kernels
+// keep the selectors they always had (CS 0x08, data 0x10, GDTR 0/0xFFFF):
+// Multiboot 0.6.96 §3.2 leaves the values open and only asks for flat
+// segments, which both give. vmx::setup_guest_flat_protected
+// (scheduler.cpp) sets CR0 = PE|ET, paging and interrupts off.
+void set_entry(Guest& g, const gb::EntryState& s, bool boot_gdt) {
   g.entry = s.eip;
+  g.start = vmx::GuestStart{};
+  g.start.rip = s.eip;
+  if (boot_gdt) {
+    g.start.code_selector = s.cs.selector;
+    g.start.data_selector = s.ds.selector;
+    g.start.tr_selector = s.tr.selector;
+    g.start.gdtr_base = s.gdt_base;
+    g.start.gdtr_limit = s.gdt_limit;
+  }
   g.regs.rax = s.eax;
   g.regs.rbx = s.ebx;
   g.regs.rcx = s.ecx;
@@ -260,18 +271,18 @@ bool load_image(Guest& g) {
   if (linux) {
     gb::LinuxBootInputs in{cmdline_len, mods.count ? mods.file[0]->size : 0, 0, g.ram_bytes};
     gb::linux_write_boot_params(data, lk, in, plan, info);
-    set_entry(g, gb::linux_entry_state(lk, gb::kBootInfoGpa, gb::kGdtGpa));
+    set_entry(g, gb::linux_entry_state(lk, gb::kBootInfoGpa, gb::kGdtGpa), true);
   } else if (pvh) {
     gb::PvhInputs in{cmdline_len, mods.count ? mods.file[0]->size : 0, 0};
     gb::pvh_write_start_info(in, plan, info, tables);
-    set_entry(g, gb::pvh_entry_state(entry, gb::kBootInfoGpa, gb::kGdtGpa));
+    set_entry(g, gb::pvh_entry_state(entry, gb::kBootInfoGpa, gb::kGdtGpa), true);
   } else {
     gb::MultibootInputs in{};
     in.module_count = mods.count;
     for (size_t i = 0; i < mods.count; ++i) in.module_sizes[i] = mods.file[i]->size;
     in.have_cmdline = true;
     gb::multiboot_write_info(in, plan, info, tables);
-    set_entry(g, gb::multiboot_entry_state(entry, gb::kBootInfoGpa, gb::kGdtGpa));
+    set_entry(g, gb::multiboot_entry_state(entry, gb::kBootInfoGpa, gb::kGdtGpa), false);
   }
   LOG_DEBUG("vm %s: image %s: %s, entry 0x%x, %zu module(s)", g.name, g.image, id.message, static_cast<uint32_t>(g.entry),
             mods.count);

@@ -41,13 +41,15 @@ TOOLS = ("mkfs.fat", "mmd", "mcopy", "sgdisk")
 
 
 def config_images(cfg):
-    """The files a mamori.cfg loads (`image = NAME` lines, docs/config.md)."""
+    """The files a mamori.cfg loads (`image =`/`kernel =`, `initrd =` and
+    the first word of `module =` lines, docs/config.md)."""
     names = []
     with open(cfg) as f:
         for line in f:
             key, _, value = line.split("#", 1)[0].partition("=")
-            if key.strip() == "image" and value.strip():
-                names.append(value.strip())
+            key, value = key.strip(), value.strip()
+            if key in ("image", "kernel", "initrd", "module") and value:
+                names.append(value.split()[0])
     return names
 
 
