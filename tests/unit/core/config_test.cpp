@@ -82,8 +82,12 @@ TEST_CASE("the example in docs/config.md parses", "[config]") {
   ConfigResult r = parse(doc.substr(open + 4, close - open - 4), c);
   INFO(describe(r.error) << " at line " << r.line);
   REQUIRE(r.error == ConfigError::None);
-  CHECK(c.vm_count == 2);
+  REQUIRE(c.vm_count == 3);
   CHECK(c.vms[1].cpu_mask == 0xe);
+  CHECK(std::string(c.vms[1].image) == "vmlinuz-6.1.0-amd64");
+  CHECK(std::string(c.vms[1].initrd) == "initrd.img-6.1.0-amd64");
+  REQUIRE(c.vms[2].module_count == 2);
+  CHECK(std::string(c.vms[2].modules[0].cmdline) == "rootfs=ram");
 }
 
 TEST_CASE("empty text and comments only give the defaults", "[config]") {
