@@ -280,6 +280,16 @@ bool first_access(Guest& g, uint16_t port) {
   if (cr == 0) u = vmx::cr0_write(caps, true, value);
   else if (cr == 4) u = vmx::cr4_write(caps, value);
   else return stop_guest(g, GuestState::Faulted, "unexpected MOV to CR%u exit", cr);
+  if (cr == 0 && !u.inject_gp) {  // IA-32e mode on/off follows CR0.PG (vmx/cr_shadow.hpp; issue 14: Linux/PVH entry)
+    vmx::LongModeUpdate lm = vmx::long_mode_on_cr0_write(value, vmread(VmcsField::guest_cr4),
+        vmread(VmcsField::guest_ia32_efer), (vmread(VmcsField::guest_cs_access_rights) >> 13) & 1);
+    u.inject_gp = lm.inject_gp;
+    const uint64_t ec = vmread(VmcsField::entry_controls), bit = vmx::bit_of(vmx::EntryCtl::ia32e_mode_guest);
+    if (!lm.inject_gp) {
+      vmwrite(VmcsField::guest_ia32_efer, lm.efer);
+      vmwrite(VmcsField::entry_controls, lm.ia32e_mode_guest ? ec | bit : ec & ~bit);
+    }
+  }
   if (u.inject_gp) {
     inject_hw_exception(kVectorGp, true);
     return ExitAction::Resume;
