@@ -3,15 +3,9 @@
 #include "ept/ept.hpp"
 #include "vmm/arch/fpu.hpp"
 #include "vmm/core/config.hpp"
-#include "vmm/core/elf64.hpp"
-#include "vmm/core/multiboot1.hpp"
-#include "vmm/guest_boot/elf32.hpp"
 #include "vmm/guest_boot/entry_state.hpp"
-#include "vmm/guest_boot/identify.hpp"
 #include "vmm/guest_boot/layout.hpp"
-#include "vmm/guest_boot/linux_boot.hpp"
-#include "vmm/guest_boot/multiboot_info.hpp"
-#include "vmm/guest_boot/pvh.hpp"
+#include "vmm/guest_boot/load.hpp"
 #include "vmm/cpu/vmx_root.hpp"
 #include "vmm/log.hpp"
 #include "vmm/mem/engine_frames.hpp"
@@ -46,86 +40,25 @@ const boot::LoadedFile* find_file(const boot::BootInfo& bi, const char* name) {
   return nullptr;
 }
 
-// Guest RAM as the VMM writes it (guest.hpp ram_host: two ranges around the hole).
-uint8_t* guest_bytes(Guest& g, uint64_t a) { return mem::phys_to_virt<uint8_t>(ram_host(g, a)); }
-
-// Copies n bytes into guest RAM; the planner placed [a, a + n) inside one range.
-bool put(Guest& g, uint64_t a, const void* src, uint64_t n) {
-  if (n == 0) return true;
-  if (!ram_contains(g, a, n)) return false;
-  __builtin_memcpy(guest_bytes(g, a), src, n);
-  return true;
-}
-
-size_t str_len(const char* s) {
-  size_t n = 0;
-  while (s[n]) ++n;
-  return n;
-}
-
 const uint8_t* file_bytes(const boot::LoadedFile& f) { return mem::phys_to_virt<const uint8_t>(f.phys); }
 
-// The files a guest's boot modules come from, in order: for Linux and PVH
-// its initrd; for Multiboot the initrd (if any) and then every `module =`.
-struct BootModules {
-  const boot::LoadedFile* file[gb::kMaxModules];
-  const char* cmdline[gb::kMaxModules];  // Multiboot: after the file name; nullptr: none
-  size_t count;
+// Guest RAM for the boot loader code: its two ranges (guest.hpp ram_host).
+class RamWriter final : public gb::GuestRamWriter {
+ public:
+  explicit RamWriter(Guest& g) : g_(g) {}
+  uint8_t* bytes(uint64_t gpa, uint64_t n) override {
+    return ram_contains(g_, gpa, n) ? mem::phys_to_virt<uint8_t>(ram_host(g_, gpa)) : nullptr;
+  }
+
+ private:
+  Guest& g_;
 };
-static_assert(core::kConfigMaxModules + 1 <= gb::kMaxModules);
 
-bool find_modules(Guest& g, bool multiboot, BootModules& m) {
-  const core::VmConfig& vc = *g.config;
-  m = BootModules{};
-  if (vc.initrd[0]) {
-    m.file[0] = find_file(*g_bi, vc.initrd);
-    if (!m.file[0]) {
-      LOG_ERROR("vm %s: not created: its initrd %s is not in \\mamori\\ on the boot volume", g.name, vc.initrd);
-      return false;
-    }
-    m.cmdline[0] = "";
-    m.count = 1;
-  }
-  if (vc.module_count && !multiboot) {
-    LOG_ERROR("vm %s: not created: module = lines are for Multiboot kernels; a Linux kernel takes initrd =", g.name);
-    return false;
-  }
-  for (size_t i = 0; i < vc.module_count; ++i) {
-    const boot::LoadedFile* f = find_file(*g_bi, vc.modules[i].file);
-    if (!f) {
-      LOG_ERROR("vm %s: not created: its module %s is not in \\mamori\\ on the boot volume", g.name, vc.modules[i].file);
-      return false;
-    }
-    m.file[m.count] = f;
-    m.cmdline[m.count] = vc.modules[i].cmdline;
-    ++m.count;
-  }
-  return true;
-}
-
-// Multiboot module strings are "FILE args" (as GRUB passes them), the
-// kernel's is "NAME args": guests read their options after the first word.
-uint64_t joined_len(const char* first, const char* rest) {
-  return str_len(first) + (rest && rest[0] ? 1 + str_len(rest) : 0);
-}
-void put_joined(Guest& g, uint64_t a, const char* first, const char* rest) {
-  uint8_t* d = guest_bytes(g, a);
-  size_t n = 0;
-  for (const char* p = first; *p; ++p) d[n++] = static_cast<uint8_t>(*p);
-  if (rest && rest[0]) {
-    d[n++] = ' ';
-    for (const char* p = rest; *p; ++p) d[n++] = static_cast<uint8_t>(*p);
-  }
-  d[n] = 0;
-}
-
-// The registers and segments of the protocol's entry state. Linux and PVH
-// start with the boot GDT (kGdtGpa) loaded and its selectors (CS 0x10,
-// data 0x18, TR 0x20: boot.rst "32-bit Boot Protocol"); Multiboot kernels
-// keep the selectors they always had (CS 0x08, data 0x10, GDTR 0/0xFFFF):
-// Multiboot 0.6.96 §3.2 leaves the values open and only asks for flat
-// segments, which both give. vmx::setup_guest_flat_protected
-// (scheduler.cpp) sets CR0 = PE|ET, paging and interrupts off.
+// The entry state's registers, and for Linux/PVH the boot GDT's
+// selectors and GDTR; Multiboot kernels keep the selectors they always had
+// (CS 0x08, data 0x10, GDTR 0/0xFFFF: Multiboot 0.6.96 §3.2 leaves them
+// open and asks only for flat segments). vmx::setup_guest_flat_protected
+// (scheduler.cpp) gives CR0 = PE|ET with paging and interrupts off.
 void set_entry(Guest& g, const gb::EntryState& s, bool boot_gdt) {
   g.entry = s.eip;
   g.start = vmx::GuestStart{};
@@ -146,147 +79,55 @@ void set_entry(Guest& g, const gb::EntryState& s, bool boot_gdt) {
   g.regs.rbp = s.ebp;
 }
 
-bool refuse(Guest& g, const char* why, const char* detail = nullptr) {
-  LOG_ERROR("vm %s: not created: its image %s %s%s%s", g.name, g.image, why, detail ? ": " : "", detail ? detail : "");
-  return false;
+const boot::LoadedFile* find_or_report(Guest& g, const char* what, const char* name) {
+  const boot::LoadedFile* f = find_file(*g_bi, name);
+  if (!f) LOG_ERROR("vm %s: not created: its %s %s is not in \\mamori\\ on the boot volume", g.name, what, name);
+  return f;
 }
 
-// Copies the boot image, its modules, command lines and boot information
-// into the guest's (zeroed) RAM and sets the entry registers, for the
-// format identify() finds (docs/guest-abi.md "Boot formats").
+gb::BootFile boot_file(const boot::LoadedFile& f, const char* args) { return {file_bytes(f), f.size, f.name, args}; }
+
+// Copies the kernel, its initrd/modules, command lines and boot
+// information into the guest's (zeroed) RAM and sets the entry state, for
+// the format identify() finds (vmm/guest_boot/load.hpp, docs/guest-abi.md).
 bool load_image(Guest& g) {
-  const boot::LoadedFile* f = find_file(*g_bi, g.image);
-  if (!f) {
-    LOG_ERROR("vm %s: not created: its image %s is not in \\mamori\\ on the boot volume", g.name, g.image);
+  const core::VmConfig& vc = *g.config;
+  static gb::BootRequest req;  // large; creation and restarts run on the BSP only
+  req = gb::BootRequest{};
+  req.vm_name = g.name;
+  req.cmdline = g.cmdline;
+  req.ram_bytes = g.ram_bytes;
+  req.acpi_rsdp = 0;  // no guest ACPI tables yet (issue 14 item 3)
+  const boot::LoadedFile* k = find_or_report(g, "image", g.image);
+  if (!k) return false;
+  req.kernel = boot_file(*k, nullptr);
+  if (vc.initrd[0]) {
+    const boot::LoadedFile* f = find_or_report(g, "initrd", vc.initrd);
+    if (!f) return false;
+    req.initrd = boot_file(*f, nullptr);
+  }
+  static_assert(core::kConfigMaxModules + 1 <= gb::kMaxModules);
+  for (size_t i = 0; i < vc.module_count; ++i) {
+    const boot::LoadedFile* f = find_or_report(g, "module", vc.modules[i].file);
+    if (!f) return false;
+    req.modules[req.module_count++] = boot_file(*f, vc.modules[i].cmdline);
+  }
+  RamWriter ram(g);
+  const gb::BootResult r = gb::load_boot_image(req, ram);
+  if (r.error == gb::LoadError::Refused) {
+    LOG_ERROR("vm %s: not created: its image %s is %s%s%s; %s", g.name, g.image, r.message, r.detail ? ": " : "",
+              r.detail ? r.detail : "", gb::kAcceptedFormats);
     return false;
   }
-  const uint8_t* data = file_bytes(*f);
-  const size_t size = f->size;
-  const gb::Identified id = gb::identify(data, size);
-  if (id.kind == gb::ImageKind::Refused) {
-    LOG_ERROR("vm %s: not created: its image %s is %s%s%s; %s", g.name, g.image, id.message,
-              id.detail ? ": " : "", id.detail ? id.detail : "", gb::kAcceptedFormats);
+  if (r.error != gb::LoadError::None) {
+    LOG_ERROR("vm %s: not created: its image %s (%s): %s%s%s", g.name, g.image, r.format, r.message,
+              r.detail ? ": " : "", r.detail ? r.detail : "");
     return false;
   }
-  const bool linux = id.kind == gb::ImageKind::LinuxBzImage, pvh = id.kind == gb::ImageKind::PvhElf;
-  BootModules mods;
-  if (!find_modules(g, !linux && !pvh, mods)) return false;
-
-  static core::ElfImage img;  // large; creation runs on the BSP only
-  static gb::LinuxKernel lk;
-  static core::Multiboot1Header mb;
-  gb::PlanRequest req{};
-  uint32_t entry = 0;
-  uint64_t cmdline_len = str_len(g.cmdline);
-  switch (id.kind) {
-    case gb::ImageKind::LinuxBzImage: {
-      gb::LinuxError e = gb::linux_parse(data, size, lk);
-      if (e != gb::LinuxError::None) return refuse(g, "is a Linux kernel mamori cannot boot", gb::describe(e));
-      gb::LinuxBootInputs in{cmdline_len, mods.count ? mods.file[0]->size : 0, 0, g.ram_bytes};
-      req = gb::linux_plan_request(lk, in);
-      break;
-    }
-    case gb::ImageKind::PvhElf:
-    case gb::ImageKind::Multiboot1Elf64: {
-      core::ElfPolicy policy;
-      policy.entry_space = core::ElfEntrySpace::Physical;
-      policy.min_paddr = gb::kHighRamStart;
-      policy.max_paddr = g.low_ram;
-      policy.max_total_memsz = g.low_ram;
-      core::ElfError e = core::elf64_validate(data, size, policy, img);
-      if (e != core::ElfError::None) return refuse(g, "is refused", core::describe(e));
-      entry = static_cast<uint32_t>(img.entry);
-      if (pvh) {
-        gb::PvhError pe = gb::pvh_find_entry(data, size, img, entry);
-        if (pe != gb::PvhError::None) return refuse(g, "has no usable PVH entry", gb::describe(pe));
-      }
-      break;
-    }
-    case gb::ImageKind::Multiboot1Elf32: {
-      gb::Elf32Error e = gb::elf32_validate(data, size, gb::kHighRamStart, g.low_ram, img);
-      if (e != gb::Elf32Error::None) return refuse(g, "is refused", gb::describe(e));
-      entry = static_cast<uint32_t>(img.entry);
-      break;
-    }
-    case gb::ImageKind::Multiboot1Kludge: {
-      core::Multiboot1Error e = core::multiboot1_parse(data, size, mb);
-      if (e != core::Multiboot1Error::None || !mb.has_addresses)
-        return refuse(g, "has a bad Multiboot header", core::describe(e));
-      entry = mb.entry_addr;
-      break;
-    }
-    case gb::ImageKind::Refused: return false;
-  }
-  if (!linux) {
-    // The kernel's span for the planner: its segments, or the a.out-kludge copy.
-    if (id.kind == gb::ImageKind::Multiboot1Kludge) {
-      req.kernel_base = mb.load_addr;
-      req.kernel_span = static_cast<uint64_t>(mb.load_size) + mb.bss_size;
-      if (entry < mb.load_addr || entry - mb.load_addr >= req.kernel_span)
-        return refuse(g, "has a Multiboot entry outside what it loads");
-    } else {
-      req.kernel_base = img.paddr_low;
-      req.kernel_span = img.paddr_high - img.paddr_low;
-    }
-    req.ram_bytes = g.ram_bytes;
-    req.cmdline_len = pvh ? cmdline_len : joined_len(g.name, g.cmdline);
-    req.module_count = mods.count;
-    for (size_t i = 0; i < mods.count; ++i)
-      req.modules[i] = gb::ModuleRequest{mods.file[i]->size, pvh ? 0 : joined_len(mods.file[i]->name, mods.cmdline[i])};
-    // Multiboot's and hvm_start_info's module fields: below 4 GiB (32-bit
-    // Multiboot fields; a PVH kernel starts with paging off).
-    req.module_max_end = gb::k4G;
-  }
-  static gb::Plan plan;
-  if (gb::PlanError e = gb::plan(req, plan); e != gb::PlanError::None)
-    return refuse(g, "cannot be placed in its memory", gb::describe(e));
-
-  // The kernel.
-  if (linux) {
-    if (!put(g, lk.load_address, data + lk.kernel_offset, lk.kernel_size))
-      return refuse(g, "does not fit its memory");
-  } else if (id.kind == gb::ImageKind::Multiboot1Kludge) {
-    if (mb.file_offset > size || mb.load_size > size - mb.file_offset || !put(g, mb.load_addr, data + mb.file_offset, mb.load_size))
-      return refuse(g, "has Multiboot load addresses outside the file or its memory");
-  } else {
-    for (size_t i = 0; i < img.segment_count; ++i) {
-      const core::ElfSegment& s = img.segments[i];
-      if (!put(g, s.paddr, data + s.offset, s.filesz)) return refuse(g, "has a segment outside its memory");  // the rest is zero already
-    }
-  }
-  // Modules and command lines, where the plan put them.
-  for (size_t i = 0; i < mods.count; ++i) {
-    if (!put(g, plan.module_gpa[i], file_bytes(*mods.file[i]), mods.file[i]->size))
-      return refuse(g, "cannot have its modules placed");
-    if (!linux && !pvh) put_joined(g, plan.module_cmdline_gpa[i], mods.file[i]->name, mods.cmdline[i]);
-  }
-  if (linux || pvh) put(g, plan.cmdline_gpa, g.cmdline, cmdline_len + 1);
-  else put_joined(g, plan.cmdline_gpa, g.name, g.cmdline);
-  uint8_t gdt[gb::kGdtEntries * 8];
-  gb::write_boot_gdt(gdt);
-  put(g, gb::kGdtGpa, gdt, sizeof gdt);
-
-  uint8_t* info = guest_bytes(g, gb::kBootInfoGpa);
-  uint8_t* tables = guest_bytes(g, gb::kBootTablesGpa);
-  if (linux) {
-    gb::LinuxBootInputs in{cmdline_len, mods.count ? mods.file[0]->size : 0, 0, g.ram_bytes};
-    gb::linux_write_boot_params(data, lk, in, plan, info);
-    set_entry(g, gb::linux_entry_state(lk, gb::kBootInfoGpa, gb::kGdtGpa), true);
-  } else if (pvh) {
-    gb::PvhInputs in{cmdline_len, mods.count ? mods.file[0]->size : 0, 0};
-    gb::pvh_write_start_info(in, plan, info, tables);
-    set_entry(g, gb::pvh_entry_state(entry, gb::kBootInfoGpa, gb::kGdtGpa), true);
-  } else {
-    gb::MultibootInputs in{};
-    in.module_count = mods.count;
-    for (size_t i = 0; i < mods.count; ++i) in.module_sizes[i] = mods.file[i]->size;
-    in.have_cmdline = true;
-    gb::multiboot_write_info(in, plan, info, tables);
-    set_entry(g, gb::multiboot_entry_state(entry, gb::kBootInfoGpa, gb::kGdtGpa), false);
-  }
-  LOG_DEBUG("vm %s: image %s: %s, entry 0x%x, %zu module(s)", g.name, g.image, id.message, static_cast<uint32_t>(g.entry),
-            mods.count);
-  g.boot_format = id.message;
+  set_entry(g, r.entry, r.boot_gdt);
+  g.boot_format = r.format;
+  for (size_t i = 0; i < r.module_count; ++i)
+    LOG_DEBUG("vm %s: module %zu at 0x%lx", g.name, i, r.module_gpa[i]);
   return true;
 }
 
