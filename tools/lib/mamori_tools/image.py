@@ -11,7 +11,7 @@ from . import paths, prereq
 SECTOR = 512
 # A multiple of Bochs' default flat-disk geometry (16 heads x 63 sectors).
 CYLINDER = 16 * 63 * SECTOR
-CYLINDERS = 160
+CYLINDERS = 160  # 80 MiB: the test guests; more when the files need it (cylinders_for)
 FIRST_LBA = 2048
 GPT_BACKUP_SECTORS = 34
 
@@ -53,6 +53,16 @@ def config_images(cfg):
     return names
 
 
+def cylinders_for(paths_, extra_bytes=0):
+    """Cylinders for an image holding these files (and extra_bytes more):
+    CYLINDERS, or enough for their bytes plus a quarter and 16 MiB for
+    FAT32 and cluster slack (a Linux guest's vmlinux alone is ~50 MB, an
+    initramfs 5-25 MB)."""
+    need = sum(os.path.getsize(p) for p in paths_ if os.path.exists(p)) + extra_bytes
+    need += need // 4 + (16 << 20)
+    return max(CYLINDERS, -(-need // CYLINDER))
+
+
 def check_inputs(efi, files):
     """Raises prereq.Missing if the build tree lacks a file the image needs
     (the loader, the VMM, what the config loads) or a tool is missing."""
@@ -80,7 +90,8 @@ def write_image(out, efi=None, files=None, omit=(), raw_files=None, depfile=None
         files.pop(name, None)
     for tool in TOOLS:
         prereq.program(tool)
-    total = CYLINDERS * CYLINDER
+    raw_bytes = sum(len(d) for d in (raw_files or {}).values())
+    total = cylinders_for([efi] + list(files.values()), raw_bytes) * CYLINDER
     part_sectors = total // SECTOR - GPT_BACKUP_SECTORS - FIRST_LBA
     with tempfile.TemporaryDirectory() as tmp:
         fat = os.path.join(tmp, "esp.fat")
