@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "vmm/vm/guest_regs.hpp"
+#include "vmm/guest_boot/layout.hpp"
 #include "vmm/vm/mmio.hpp"
 #include "vmx/vmcs_setup.hpp"
 
@@ -90,16 +91,16 @@ struct Guest {
 static_assert(__builtin_offsetof(Guest, cr2) == __builtin_offsetof(Guest, regs) + sizeof(arch::Gprs));
 static_assert(__builtin_offsetof(Guest, host_rsp) == __builtin_offsetof(Guest, cr2) + 8);
 
-// [gpa, gpa + n) lies in one of the guest's two RAM ranges.
+// [gpa, gpa + n) lies in one of the guest's two RAM ranges, and the host
+// address of guest RAM at gpa (only where ram_contains): guest_boot/layout.hpp.
 inline bool ram_contains(const Guest& g, uint64_t gpa, uint64_t n) {
-  constexpr uint64_t k4G = 1ull << 32;
-  if (gpa < g.low_ram) return n <= g.low_ram - gpa;
-  return gpa >= k4G && gpa - k4G < g.high_ram && n <= g.high_ram - (gpa - k4G);
+  uint64_t off;
+  return vmm::guest_boot::ram_offset(g.ram_bytes, gpa, n, off);
 }
-// Host-physical address of guest RAM at gpa (only where ram_contains).
 inline uint64_t ram_host(const Guest& g, uint64_t gpa) {
-  constexpr uint64_t k4G = 1ull << 32;
-  return gpa < g.low_ram ? g.ram_phys + gpa : g.ram_phys + g.low_ram + (gpa - k4G);
+  uint64_t off = 0;
+  vmm::guest_boot::ram_offset(g.ram_bytes, gpa, 1, off);
+  return g.ram_phys + off;
 }
 
 // The guest whose console the shell is attached to (-1: none). While
