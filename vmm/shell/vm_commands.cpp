@@ -44,7 +44,8 @@ void info(const Guest& g) {
   if (g.high_ram) console::printf(" and [0x100000000, 0x%lx)", (uint64_t{1} << 32) + g.high_ram);
   console::printf(" at host 0x%lx; EPT %lu table pages\n", g.ram_phys, g.ept_table_pages);
   uint64_t hz = drivers::tsc::hz() ? drivers::tsc::hz() : 1;
-  console::printf("  ran %lu slices, %lu ms in the guest, %lu exits\n", g.slices, g.run_tsc * 1000 / hz, g.exits);
+  console::printf("  ran %lu slices, %lu ms in the guest, %lu exits, %lu resets%s\n", g.slices, g.run_tsc * 1000 / hz,
+                  g.exits, g.resets, g.halted ? "; sleeping in HLT" : "");
   if (g.stop_reason[0]) console::printf("  stopped: %s\n", g.stop_reason);
   console::printf("  TPM: %s, engine %s\n", !g.tpm ? "none" : g.tpm_crb ? "CRB at 0xfed40000" : "TIS at 0xfed40000",
                   vm::vtpm_engine_status(g));
