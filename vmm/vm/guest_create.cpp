@@ -1,6 +1,7 @@
 #include "guest_create.hpp"
 #include <new>
 #include "ept/ept.hpp"
+#include "devices/acpi/guest_tables.hpp"
 #include "vmm/arch/fpu.hpp"
 #include "vmm/core/config.hpp"
 #include "vmm/guest_boot/entry_state.hpp"
@@ -98,7 +99,11 @@ bool load_image(Guest& g) {
   req.vm_name = g.name;
   req.cmdline = g.cmdline;
   req.ram_bytes = g.ram_bytes;
-  req.acpi_rsdp = 0;  // no guest ACPI tables yet (issue 14 item 3)
+  // Its RSDP, where its virtual platform builds the ACPI tables (at
+  // creation and at every reset, virtual_platform.cpp write_acpi_tables):
+  // boot_params.acpi_rsdp_addr / hvm_start_info.rsdp_paddr.
+  static_assert(devices::acpi::kDefaultTablesGpa == gb::kAcpiBase);
+  req.acpi_rsdp = devices::acpi::kDefaultTablesGpa;
   const boot::LoadedFile* k = find_or_report(g, "image", g.image);
   if (!k) return false;
   req.kernel = boot_file(*k, nullptr);

@@ -114,7 +114,7 @@ struct VirtualPlatform {
     apic_mmio.apic = &apic;
     apic_mmio.dirty = &dirty;
     ioapic_mmio.io = &ioapic;
-    rtc.set_memory_size(g.ram_bytes, 0);
+    rtc.set_memory_size(g.low_ram, g.high_ram);  // the two RAM ranges around the MMIO hole (guest_boot/layout.hpp)
   }
 
   // The LAPIC first: its register page must be page-aligned.
