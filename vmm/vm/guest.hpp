@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "vmm/vm/guest_regs.hpp"
 #include "vmm/vm/mmio.hpp"
+#include "vmm/vm/vcpu_msrs.hpp"
 
 namespace mamori::vm {
 
@@ -55,6 +56,7 @@ struct Guest {
   uint64_t host_rsp = 0;  // the stub's own stack while the guest runs
   uint64_t xcr0 = 1;             // x87 only until the guest's XSETBV
   uint8_t tpr = 0;               // its CR8 (emulated: CR8 exits, vm/exits.cpp)
+  VcpuMsrs msrs = {};            // its MSR values (vm/vcpu_msrs.hpp, vcpu/msr_table.hpp)
 
   // Accounting.
   uint64_t exits = 0;

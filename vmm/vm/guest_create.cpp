@@ -197,6 +197,7 @@ bool reload_guest(Guest& g) {
   g.slices = 0;
   g.xcr0 = 1;
   g.tpr = 0;
+  g.msrs = VcpuMsrs{};  // its MSRs as at reset (loaded again at its next entry)
   g.exit_status = -1;
   g.stop_reason[0] = 0;
   g.line_len = 0;
