@@ -201,6 +201,23 @@ void msr_checks() {
               [] { wrmsr(kMsrLstar, 0x0000800000000000ull); });
 }
 
+// INVD/WBINVD complete without a fault (the VMM does not flush for them);
+// MONITOR/MWAIT are #UD (CPUID hides them); RDPMC is #GP (no PMU).
+void instruction_checks() {
+  constexpr uint8_t kWbinvdLength = 2, kInvdLength = 2, kMonitorLength = 3, kMwaitLength = 3, kRdpmcLength = 2;
+  if (check_no_gp("wbinvd-completes", kWbinvdLength, [] { asm volatile("wbinvd" ::: "memory"); }))
+    report_pass("wbinvd-completes");
+  if (check_no_gp("invd-completes", kInvdLength, [] { asm volatile(".byte 0x0F, 0x08  # invd" ::: "memory"); }))
+    report_pass("invd-completes");
+  check_fault("monitor-ud", kVecInvalidOpcode, kMonitorLength,
+              [] { asm volatile("monitor" ::"a"(&g_cpuid_guest_id), "c"(0), "d"(0) : "memory"); });
+  check_fault("mwait-ud", kVecInvalidOpcode, kMwaitLength, [] { asm volatile("mwait" ::"a"(0), "c"(0) : "memory"); });
+  check_fault("rdpmc-gp", kVecGeneralProtection, kRdpmcLength, [] {
+    uint32_t lo, hi;
+    asm volatile("rdpmc" : "=a"(lo), "=d"(hi) : "c"(0));
+  });
+}
+
 void cr_checks() {
   const uint32_t cr0 = read_cr0();
   // NE is owned by the VMM's mask: the write exits and the read shadow answers.
@@ -406,6 +423,7 @@ void main() {
     vmcall_checks();
     io_checks();
     msr_checks();
+    instruction_checks();
   } else {
     // Without mamori (QEMU smoke test) only the checks whose answers the
     // SDM fixes run: they prove the checking code itself on a real CPU model.

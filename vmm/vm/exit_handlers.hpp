@@ -13,5 +13,9 @@ inline constexpr uint32_t kAbiVersion = 1;
 ExitAction on_cpuid(Guest& g, const vmx::ExitInfo& e);   // vmm/vm/cpuid.cpp
 ExitAction on_rdmsr(Guest& g, const vmx::ExitInfo& e);   // vmm/vm/msrs.cpp
 ExitAction on_wrmsr(Guest& g, const vmx::ExitInfo& e);   // vmm/vm/msrs.cpp
+ExitAction on_invd_wbinvd(Guest& g, const vmx::ExitInfo& e);    // vmm/vm/instructions.cpp
+ExitAction on_rdpmc(Guest& g, const vmx::ExitInfo& e);          // vmm/vm/instructions.cpp
+ExitAction on_monitor_mwait(Guest& g, const vmx::ExitInfo& e);  // vmm/vm/instructions.cpp
+ExitAction on_pause(Guest& g, const vmx::ExitInfo& e);          // vmm/vm/instructions.cpp
 
 }  // namespace mamori::vm

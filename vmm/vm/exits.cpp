@@ -386,6 +386,12 @@ ExitAction dispatch(Guest& g, const ExitInfo& e) {
     case ExitReason::invvpid:
     case ExitReason::vmfunc:
       return on_vmx_instruction(g, e);
+    case ExitReason::invd:
+    case ExitReason::wbinvd: return on_invd_wbinvd(g, e);
+    case ExitReason::rdpmc: return on_rdpmc(g, e);
+    case ExitReason::monitor:
+    case ExitReason::mwait: return on_monitor_mwait(g, e);
+    case ExitReason::pause: return on_pause(g, e);
     default:
       return stop_guest(g, GuestState::Faulted, "unhandled exit reason %u (%s)", reason, vmx::exit_reason_name(reason));
   }
