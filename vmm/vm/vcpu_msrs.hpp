@@ -2,28 +2,26 @@
 // switching of the physical MSRs whose guest value must be in the CPU
 // while the guest runs: IA32_STAR, IA32_LSTAR, IA32_FMASK,
 // IA32_KERNEL_GS_BASE, IA32_TSC_AUX, IA32_SPEC_CTRL (docs/guest-abi.md,
-// "MSRs"; docs/security.md, "Syscall MSRs").
+// "MSRs"; docs/security.md, "Guest -> host: syscall MSRs"). The rules are
+// vmm/vcpu/msr_switch's (pure, host-tested); this CPU's instance lives in
+// vmm/vm/msrs.cpp.
 //
-// Lazily, per CPU: load_guest_msrs (before every VM entry) writes the
-// guest's values where the CPU holds other ones and makes the guest this
-// CPU's owner; they stay in the CPU across exits (the VMM itself never
-// executes SYSCALL, SWAPGS or RDTSCP in ring 0). release_guest_msrs puts
-// the host's values back before anything else that depends on them runs
-// on this CPU: the service partition (its SYSCALL uses the host's STAR,
-// LSTAR, FMASK) and another guest. The guest's SWAPGS changes the physical
-// IA32_KERNEL_GS_BASE without an exit, so that one is read back from the
-// CPU whenever the owner gives it up or reads it.
+// load_guest_msrs before every VM entry (vm/scheduler.cpp) puts the
+// guest's values into the CPU where it holds others, and they stay there
+// across exits; release_guest_msrs before the service partition runs on
+// this CPU (partition/vtpm_engine.cpp, next to release_fpu) puts the
+// host's back. Loading another guest reads the previous owner's
+// KERNEL_GS_BASE back first (its SWAPGS changes it without an exit).
 #pragma once
-#include "vmm/vcpu/msr_table.hpp"
+#include "vmm/vcpu/msr_switch.hpp"
 
 namespace mamori::vm {
 
 struct Guest;
 
-struct VcpuMsrs {
-  vcpu::MsrState state = {};
-  bool fresh = true;  // its values are not in any CPU (a new or reloaded guest)
-};
+// Guest::msrs: its values (`state`) and `fresh` (none of them in any CPU:
+// a new or reloaded guest).
+using VcpuMsrs = vcpu::SwitchedGuest;
 
 void load_guest_msrs(Guest& g);
 void release_guest_msrs();
