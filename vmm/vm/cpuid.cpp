@@ -22,26 +22,51 @@ class HostCpuid final : public vcpu::CpuidSource {
     return {r.eax, r.ebx, r.ecx, r.edx};
   }
 };
+
+// What is the same for every guest and every CPUID (read once): the
+// CPUID exit is on the fast path (docs/benchmarks.md).
+const vcpu::CpuidConfig& vmm_config() {
+  static vcpu::CpuidConfig cfg;
+  static bool done;
+  if (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) {  // any CPU may be first: the same values
+    const vmx::VmxCapabilities& caps = *cpu_vmx::capabilities();
+    cfg.tsc_hz = drivers::tsc::hz();  // the guest's TSC is the host's (no TSC scaling)
+    cfg.apic_timer_hz = kApicTimerHz;
+    cfg.vcpu_count = 1;               // one vCPU per guest today
+    cfg.apic_id = 0;
+    cfg.xsave_mask = arch::fpu::mask();
+    cfg.xsave_bytes_all = arch::fpu::has_xsave() ? arch::fpu::area_bytes() : 0;
+    // The secondary controls the VMCS sets when the CPU allows them (vmx/control_compute.cpp).
+    cfg.rdtscp = caps.can(vmx::Proc2Ctl::enable_rdtscp);
+    cfg.invpcid = caps.can(vmx::Proc2Ctl::enable_invpcid);
+    __atomic_store_n(&done, true, __ATOMIC_RELEASE);
+  }
+  return cfg;
+}
+
+// Per guest (its id), made on its first CPUID on its own CPU: no copy per
+// exit.
+const vcpu::CpuidConfig& guest_config(const Guest& g) {
+  static vcpu::CpuidConfig cfg[kMaxGuests];
+  static bool ready[kMaxGuests];
+  const unsigned i = g.id % kMaxGuests;
+  if (!ready[i]) {
+    cfg[i] = vmm_config();
+    cfg[i].guest_id = g.id;
+    ready[i] = true;
+  }
+  return cfg[i];
+}
 }  // namespace
 
 [[gnu::noinline]] ExitAction on_cpuid(Guest& g, const vmx::ExitInfo& e) {
   const uint32_t leaf = lo32(g.regs.rax), sub = lo32(g.regs.rcx);
-  const vmx::VmxCapabilities& caps = *cpu_vmx::capabilities();
-  vcpu::CpuidConfig cfg;
-  cfg.tsc_hz = drivers::tsc::hz();  // the guest's TSC is the host's (no TSC scaling)
-  cfg.apic_timer_hz = kApicTimerHz;
-  cfg.vcpu_count = 1;               // one vCPU per guest today
-  cfg.apic_id = 0;
-  cfg.guest_id = g.id;
-  cfg.xsave_mask = arch::fpu::mask();
-  cfg.xsave_bytes_all = arch::fpu::has_xsave() ? arch::fpu::area_bytes() : 0;
-  // The secondary controls the VMCS sets when the CPU allows them (vmx/control_compute.cpp).
-  cfg.rdtscp = caps.can(vmx::Proc2Ctl::enable_rdtscp);
-  cfg.invpcid = caps.can(vmx::Proc2Ctl::enable_invpcid);
+  // The guest's own state only for the leaves that read it (1: OSXSAVE,
+  // 7: OSPKE, 0DH: the area for its XCR0).
   vcpu::CpuidGuestState st;
-  st.cr4 = guest_visible_cr4();
-  st.xsave_bytes_current = arch::fpu::area_bytes_for(g.xcr0);
-  const vcpu::CpuidRegs r = vcpu::guest_cpuid(HostCpuid{}, cfg, st, leaf, sub);
+  if (leaf == 1 || leaf == 7 || leaf == 0xD) st.cr4 = guest_visible_cr4();
+  if (leaf == 0xD) st.xsave_bytes_current = arch::fpu::area_bytes_for(g.xcr0);
+  const vcpu::CpuidRegs r = vcpu::guest_cpuid(HostCpuid{}, guest_config(g), st, leaf, sub);
   g.regs.rax = r.eax;
   g.regs.rbx = r.ebx;
   g.regs.rcx = r.ecx;

@@ -17,7 +17,7 @@ namespace m = vcpu::msr;
 const vcpu::MsrFeatures& features() {
   static vcpu::MsrFeatures f;
   static bool done;
-  if (!done) {
+  if (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) {  // any CPU may be first: the same values
     const uint32_t edx7 = cpu::cpuid(0).eax >= 7 ? cpu::cpuid(7, 0).edx : 0;
     f.ibrs_ibpb = edx7 & (1u << 26);
     f.stibp = edx7 & (1u << 27);
@@ -34,7 +34,7 @@ const vcpu::MsrFeatures& features() {
       f.phys_bits = a & 0xFF;
       f.virt_bits = (a >> 8) & 0xFF;
     }
-    done = true;
+    __atomic_store_n(&done, true, __ATOMIC_RELEASE);
   }
   return f;
 }
