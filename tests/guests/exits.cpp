@@ -36,11 +36,15 @@ constexpr uint8_t kMovToCrLength = 3, kXsetbvLength = 3;
 constexpr uint32_t kXcr0X87 = 1u << 0, kXcr0Sse = 1u << 1;
 
 // Ports: an unassigned one (0x300, the ISA "prototype card" range that
-// mamori does not emulate) and the UART registers besides THR/LSR.
+// mamori does not emulate) and the 16550's other registers.
 constexpr uint16_t kUnassignedPort = 0x300;
 constexpr uint16_t kUartIer = kUartBase + 1, kUartIir = kUartBase + 2, kUartLcr = kUartBase + 3,
                    kUartMcr = kUartBase + 4, kUartMsr = kUartBase + 6, kUartScr = kUartBase + 7;
 constexpr uint8_t kLcrDlab = 0x80 | 0x03;  // DLAB + 8 data bits: what a driver writes first
+constexpr uint8_t kLcr8n1 = 0x03;          // 8 data bits, no parity, 1 stop bit (PC16550D §8.5)
+constexpr uint8_t kIirNone = 0x01, kIirThre = 0x02;  // IIR: no interrupt pending; THR empty (FIFOs off)
+constexpr uint8_t kIerThre = 0x02;         // IER: ETBEI
+constexpr uint8_t kDivisor9600 = 12, kDivisor115200 = 1;  // 1.8432 MHz / 16 / divisor
 
 // vTPM TIS locality 0 (TCG PC Client Platform TPM Profile, TIS register map).
 constexpr uint32_t kTisBase = 0xFED40000;
@@ -120,7 +124,10 @@ void cpuid_checks() {
   check("cpuid15-tsc-ratio", tsc.eax != 0 && tsc.ebx != 0 && tsc.ecx != 0);
   const CpuidResult timing = cpuid(kCpuidHvTiming);
   check("cpuid-hv-timing-tsc-khz", timing.eax != 0);
-  check_eq("cpuid-hv-timing-apic-khz", timing.ebx, 25000);
+  // The APIC timer clock is 15H's crystal (the same clock in kHz), never
+  // faster than the TSC (Bochs's TSC runs at 10 MHz).
+  check_eq("cpuid-hv-timing-apic-khz", timing.ebx, tsc.ecx / 1000);
+  check("cpuid-hv-timing-apic-le-tsc", timing.ebx != 0 && timing.ebx <= timing.eax);
 }
 
 void vmcall_checks() {
@@ -151,27 +158,138 @@ void vmcall_checks() {
 }
 
 void io_checks() {
+  // COM1 is a 16550A (docs/devices.md) in the state firmware leaves it:
+  // 115200 baud, 8N1, no interrupts enabled, FIFO off.
   check_eq("uart-lsr", inb(kUartLsr), kLsrIdle);
-  const uint16_t zero_regs[] = {kUartIer, kUartIir, kUartLcr, kUartMcr, kUartMsr, kUartScr};
-  bool all_zero = true;
-  for (uint16_t port : zero_regs) {
-    const uint8_t v = inb(port);
-    if (v != 0) {
-      report_fail("uart-other-registers-zero", "port 0x%x reads 0x%x", port, v);
-      all_zero = false;
-      break;
-    }
-  }
-  if (all_zero) report_pass("uart-other-registers-zero");
+  check_eq("uart-lcr-8n1", inb(kUartLcr), kLcr8n1);
+  check_eq("uart-ier-off", inb(kUartIer), 0);
+  check_eq("uart-iir-none-pending", inb(kUartIir), kIirNone);
+  outb(kUartScr, 0x5A);
+  check_eq("uart-scratch", inb(kUartScr), 0x5A);
+  // The divisor latch (DLAB = 1): the writes set the baud rate and no
+  // byte reaches the console (a stray one would break the next line).
+  // Nothing is printed while DLAB is set: THR writes would go to DLL.
   outb(kUartLcr, kLcrDlab);
-  check_eq("uart-writes-ignored", inb(kUartLcr), 0);
-  check_eq("uart-lsr-after-writes", inb(kUartLsr), kLsrIdle);
+  const uint8_t lcr_dlab = inb(kUartLcr);
+  outb(kUartBase, kDivisor9600);
+  outb(kUartIer, 0);
+  const uint8_t dll = inb(kUartBase), dlm = inb(kUartIer);
+  outb(kUartBase, kDivisor115200);
+  outb(kUartLcr, kLcr8n1);
+  check_eq("uart-dlab-set", lcr_dlab, kLcrDlab);
+  check_eq("uart-divisor-low", dll, kDivisor9600);
+  check_eq("uart-divisor-high", dlm, 0);
+  check_eq("uart-lsr-after-dlab", inb(kUartLsr), kLsrIdle);
+  // THRE interrupt: enabling it with THR empty raises it at once (Linux's
+  // serial8250 THRE test relies on this); reading IIR clears it (until the
+  // next THR write: report only after both reads).
+  outb(kUartIer, kIerThre);
+  const uint8_t iir1 = inb(kUartIir), iir2 = inb(kUartIir);
+  outb(kUartIer, 0);
+  check_eq("uart-iir-thre", iir1, kIirThre);
+  check_eq("uart-iir-thre-cleared-by-read", iir2, kIirNone);
 
   check_eq("io-unassigned-inb", inb(kUnassignedPort), 0xFF);
   check_eq("io-unassigned-inw", inw(kUnassignedPort), 0xFFFF);
   check_eq("io-unassigned-inl", inl(kUnassignedPort), 0xFFFFFFFF);
   outb(kUnassignedPort, 0);
   check_eq("io-unassigned-write-ignored", inb(kUnassignedPort), 0xFF);
+}
+
+// ---- virtual interrupt controllers and timers (docs/devices.md) ----------
+// Each check arms one interrupt source, executes STI; HLT and expects the
+// interrupt to end the HLT (mamori: the vCPU sleeps until its device
+// raises the interrupt, then it is injected). A broken path hangs the
+// guest in HLT: the system test's time limit fails it.
+constexpr uint32_t kLapic = 0xFEE00000;
+constexpr uint32_t kLapicId = kLapic + 0x20, kLapicVersion = kLapic + 0x30, kLapicTpr = kLapic + 0x80,
+                   kLapicEoi = kLapic + 0xB0, kLapicSvr = kLapic + 0xF0, kLapicLvtTimer = kLapic + 0x320,
+                   kLapicTimerInitial = kLapic + 0x380, kLapicTimerCurrent = kLapic + 0x390,
+                   kLapicTimerDivide = kLapic + 0x3E0;
+constexpr uint32_t kMsrApicBase = 0x1B;
+constexpr uint64_t kApicBaseEnable = 1u << 11, kApicBaseBsp = 1u << 8;
+constexpr uint32_t kSvrEnable = 0x100, kDivideBy1 = 0xB;
+constexpr uint8_t kTimerVector = 0x40, kPicBase = 0x20, kIoapicVector = 0x41;
+constexpr uint32_t kIoapic = 0xFEC00000, kIoapicSelect = kIoapic, kIoapicWindow = kIoapic + 0x10;
+constexpr uint16_t kPic1Cmd = 0x20, kPic1Data = 0x21, kPic2Cmd = 0xA0, kPic2Data = 0xA1;
+constexpr uint16_t kPitCh0 = 0x40, kPitCtl = 0x43;
+constexpr uint8_t kPitCh0Mode2 = 0x34;  // channel 0, lobyte/hibyte, mode 2 (rate generator), binary
+constexpr uint16_t kPit1kHz = 1193;     // 1.193182 MHz / 1193
+
+void lapic_eoi(uint8_t) { poke32(kLapicEoi, 0); }
+void pic_eoi(uint8_t) { outb(kPic1Cmd, 0x20); }  // non-specific EOI (OCW2)
+
+// STI; HLT until `vector` has been taken `n` times (at most `max_halts` HLTs).
+bool wait_for(uint8_t vector, uint32_t before, uint32_t max_halts) {
+  for (uint32_t i = 0; i < max_halts && interrupt_count(vector) == before; ++i) asm volatile("sti; hlt; cli" ::: "memory");
+  return interrupt_count(vector) > before;
+}
+
+void interrupt_checks() {
+  const uint64_t base = rdmsr(kMsrApicBase);
+  check_eq("lapic-apic-base-msr", static_cast<uint32_t>(base & ~0xFFFull), kLapic);
+  if ((base & (kApicBaseEnable | kApicBaseBsp)) == (kApicBaseEnable | kApicBaseBsp)) report_pass("lapic-enabled-bsp");
+  else report_fail("lapic-enabled-bsp", "IA32_APIC_BASE 0x%llx", base);
+  check_eq("lapic-id", peek32(kLapicId) >> 24, 0);
+  const uint32_t ver = peek32(kLapicVersion);
+  if ((ver & 0xFF) >= 0x10 && ((ver >> 16) & 0xFF) >= 5) report_pass("lapic-version");
+  else report_fail("lapic-version", "0x%x (want an integrated APIC, >= 6 LVT entries)", ver);
+  poke32(kLapicTpr, 0x20);
+  check_eq("lapic-tpr-roundtrip", peek32(kLapicTpr) & 0xFF, 0x20);
+  poke32(kLapicTpr, 0);
+
+  // One-shot LAPIC timer -> vector 0x40.
+  set_interrupt_hook(lapic_eoi);
+  poke32(kLapicSvr, kSvrEnable | 0xFF);
+  poke32(kLapicTimerDivide, kDivideBy1);
+  poke32(kLapicLvtTimer, kTimerVector);  // one-shot, unmasked
+  poke32(kLapicTimerInitial, 100000);
+  if (peek32(kLapicTimerCurrent) <= 100000) report_pass("lapic-timer-counts");
+  else report_fail("lapic-timer-counts", "current count 0x%x", peek32(kLapicTimerCurrent));
+  if (wait_for(kTimerVector, 0, 1000)) report_pass("lapic-timer-oneshot-wakes-hlt");
+  else report_fail("lapic-timer-oneshot-wakes-hlt", "no interrupt after 1000 HLTs");
+  // Periodic: several interrupts, each acknowledged by the EOI hook.
+  poke32(kLapicLvtTimer, kTimerVector | (1u << 17));
+  poke32(kLapicTimerInitial, 200000);
+  const uint32_t before = interrupt_count(kTimerVector);
+  bool periodic = true;
+  for (uint32_t k = 0; k < 3 && periodic; ++k) periodic = wait_for(kTimerVector, before + k, 1000);
+  poke32(kLapicLvtTimer, kTimerVector | (1u << 16));  // masked
+  poke32(kLapicTimerInitial, 0);
+  if (periodic) report_pass("lapic-timer-periodic");
+  else report_fail("lapic-timer-periodic", "%u interrupts", interrupt_count(kTimerVector) - before);
+
+  // 8259A + 8254: PIT channel 0 at 1 kHz on IRQ 0, through the PIC and the
+  // LAPIC's LINT0 (ExtINT, virtual wire as firmware leaves it).
+  set_interrupt_hook(pic_eoi);
+  outb(kPic1Cmd, 0x11); outb(kPic1Data, kPicBase); outb(kPic1Data, 0x04); outb(kPic1Data, 0x01);  // ICW1-4
+  outb(kPic2Cmd, 0x11); outb(kPic2Data, kPicBase + 8); outb(kPic2Data, 0x02); outb(kPic2Data, 0x01);
+  outb(kPic2Data, 0xFF);
+  outb(kPic1Data, 0xFE);  // IRQ 0 only
+  check_eq("pic-imr-readback", inb(kPic1Data), 0xFE);
+  outb(kPitCtl, kPitCh0Mode2);
+  outb(kPitCh0, kPit1kHz & 0xFF);
+  outb(kPitCh0, kPit1kHz >> 8);
+  if (wait_for(kPicBase, 0, 1000)) report_pass("pit-irq0-through-pic-wakes-hlt");
+  else report_fail("pit-irq0-through-pic-wakes-hlt", "no IRQ 0 after 1000 HLTs");
+  outb(kPic1Data, 0xFF);  // mask everything again
+
+  // IOAPIC: version, then the PIT's IRQ 0 on pin 2 (the MADT's override)
+  // routed to vector 0x41 on LAPIC 0, edge, active high.
+  poke32(kIoapicSelect, 1);
+  const uint32_t iover = peek32(kIoapicWindow);
+  if ((iover & 0xFF) == 0x11 && ((iover >> 16) & 0xFF) == 23) report_pass("ioapic-version-24-pins");
+  else report_fail("ioapic-version-24-pins", "0x%x", iover);
+  set_interrupt_hook(lapic_eoi);
+  poke32(kIoapicSelect, 0x10 + 2 * 2 + 1);
+  poke32(kIoapicWindow, 0);            // destination APIC 0
+  poke32(kIoapicSelect, 0x10 + 2 * 2);
+  poke32(kIoapicWindow, kIoapicVector); // fixed, physical, edge, high, unmasked
+  if (wait_for(kIoapicVector, 0, 1000)) report_pass("pit-irq0-through-ioapic-pin2");
+  else report_fail("pit-irq0-through-ioapic-pin2", "no vector 0x41 after 1000 HLTs");
+  poke32(kIoapicWindow, kIoapicVector | (1u << 16));  // masked
+  outb(kPitCtl, 0x30);  // channel 0, mode 0, no reload: stops the rate generator
+  set_interrupt_hook(nullptr);
 }
 
 void msr_checks() {
@@ -269,6 +387,48 @@ void xsetbv_checks() {
   // XCR0 without x87 is invalid (SDM Vol. 2C XSETBV: #GP if XCR0[0] = 0).
   check_fault("xsetbv-invalid-gp", kVecGeneralProtection, kXsetbvLength, [] { xsetbv(0, kXcr0Sse); });
   check_eq("xsetbv-invalid-unchanged", xgetbv(0), kXcr0X87 | kXcr0Sse);
+}
+
+// ---- ACPI tables (docs/guest-abi.md "ACPI") -------------------------------
+// The RSDP is found as an OS finds it without firmware help: on a 16-byte
+// boundary in 0xE0000-0xFFFFF (ACPI 6.4 §5.2.5.1), then the XSDT, MADT
+// and TPM2 through it, each with a valid checksum.
+bool acpi_checksum_ok(uint32_t addr, uint32_t len) {
+  uint8_t sum = 0;
+  for (uint32_t i = 0; i < len; ++i) sum = static_cast<uint8_t>(sum + *reinterpret_cast<volatile uint8_t*>(addr + i));
+  return sum == 0;
+}
+bool sig_is(uint32_t addr, const char* sig, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i)
+    if (*reinterpret_cast<volatile char*>(addr + i) != sig[i]) return false;
+  return true;
+}
+uint32_t acpi_find_table(uint32_t xsdt, const char* sig) {
+  const uint32_t len = peek32(xsdt + 4);
+  for (uint32_t off = 36; off + 8 <= len; off += 8) {
+    const uint32_t t = peek32(xsdt + off);  // below 4 GiB (the upper half is checked by the host tests)
+    if (sig_is(t, sig, 4)) return t;
+  }
+  return 0;
+}
+
+void acpi_checks() {
+  uint32_t rsdp = 0;
+  for (uint32_t a = 0xE0000; a < 0x100000; a += 16)
+    if (sig_is(a, "RSD PTR ", 8)) { rsdp = a; break; }
+  if (!rsdp) { report_fail("acpi-rsdp-found", "no RSD PTR in 0xE0000-0xFFFFF"); return; }
+  report_pass("acpi-rsdp-found");
+  check_eq("acpi-rsdp-checksums", acpi_checksum_ok(rsdp, 20) && acpi_checksum_ok(rsdp, 36), 1);
+  const uint32_t xsdt = peek32(rsdp + 24);
+  check_eq("acpi-xsdt", sig_is(xsdt, "XSDT", 4) && acpi_checksum_ok(xsdt, peek32(xsdt + 4)), 1);
+  const uint32_t madt = acpi_find_table(xsdt, "APIC");
+  check_eq("acpi-madt", madt != 0 && acpi_checksum_ok(madt, peek32(madt + 4)) && peek32(madt + 36) == kLapic, 1);
+  const uint32_t tpm2 = acpi_find_table(xsdt, "TPM2");
+  // TPM2 start method (TCG ACPI Specification §8.3): 6 = TIS (memory
+  // mapped), 7 = CRB; no table without a TPM.
+  const uint32_t want = option("tpm", 0) ? 6 : option("crb", 0) ? 7 : 0;
+  if (want == 0) check_eq("acpi-no-tpm2-without-tpm", tpm2, 0);
+  else check_eq("acpi-tpm2-start-method", tpm2 && acpi_checksum_ok(tpm2, peek32(tpm2 + 4)) ? peek32(tpm2 + 48) : 0, want);
 }
 
 void tis_checks() {
@@ -424,6 +584,8 @@ void main() {
     io_checks();
     msr_checks();
     instruction_checks();
+    interrupt_checks();
+    acpi_checks();
   } else {
     // Without mamori (QEMU smoke test) only the checks whose answers the
     // SDM fixes run: they prove the checking code itself on a real CPU model.

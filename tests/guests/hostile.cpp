@@ -91,13 +91,42 @@ void pci_config() {
   if (v == 0xFFFFFFFF) print("hostile: survived PCI config read: all ones (port policy)\n");
   else not_contained("PCI config read of 00:00.0 returned data", v);
 }
+// A reset restarts the guest from its image (docs/guest-abi.md "Reset and
+// power-off"): RAM is reloaded, so the attempt leaves a note in CMOS NVRAM
+// (byte 0x40, unused by any PC firmware convention mamori follows), which
+// a platform reset keeps as battery-backed CMOS does. The note counts the
+// resets done; on the boot after one, that attempt reports it.
+constexpr uint16_t kCmosIndex = 0x70, kCmosData = 0x71;
+constexpr uint8_t kCmosNote = 0x40;
+constexpr uint8_t kNoteKbcDone = 0xA1, kNoteCf9Done = 0xA2;
+uint8_t cmos_read(uint8_t reg) {
+  outb(kCmosIndex, reg);
+  return inb(kCmosData);
+}
+void cmos_write(uint8_t reg, uint8_t v) {
+  outb(kCmosIndex, reg);
+  outb(kCmosData, v);
+}
+void reset_attempt(uint8_t done_note, uint8_t prior_note, uint16_t port, uint8_t value, const char* what) {
+  const uint8_t note = cmos_read(kCmosNote);
+  if (note == done_note) {
+    print("hostile: survived %s: the guest was restarted, CMOS NVRAM kept\n", what);
+    return;
+  }
+  if (note != prior_note) {  // a later attempt's note: this reset is already done
+    return;
+  }
+  cmos_write(kCmosNote, done_note);
+  outb(port, value);
+  cmos_write(kCmosNote, prior_note);
+  not_contained(what, 0);  // a reset that returns: the VMM ignored it
+}
 void kbc_reset() {
-  outb(kKbcCommand, kKbcPulseReset);
-  print("hostile: survived 8042 reset command (write ignored)\n");
+  reset_attempt(kNoteKbcDone, 0, kKbcCommand, kKbcPulseReset, "8042 reset command");
 }
 void cf9_reset() {
-  outb(kResetControl, kResetFull);
-  print("hostile: survived reset control register write (write ignored)\n");
+  reset_attempt(kNoteCf9Done, kNoteKbcDone, kResetControl, kResetFull, "reset control register write");
+  cmos_write(kCmosNote, 0);  // both done: a later boot starts afresh
 }
 void port92_reset() {
   outb(kSysCtlPortA, kFastReset);
@@ -308,7 +337,7 @@ void triple_fault() {
   not_contained("triple fault", 0);
 }
 
-enum class Outcome { Stops, Continues, StopsUnlessVtpm, StopsOrUd };
+enum class Outcome { Stops, Continues, StopsUnlessVtpm, StopsOrUd, Resets };
 // Harmless on a bare machine or plain emulator too (the QEMU smoke test runs these).
 enum class Bare : bool { Unsafe = false, Safe = true };
 struct Attempt {
@@ -325,8 +354,8 @@ const Attempt kAttempts[] = {
     {"write past RAM (one page after it)", Outcome::Stops, write_past_ram},
     {"read the physical TPM window 0xFED40F00", Outcome::StopsUnlessVtpm, read_tpm},
     {"PCI config space through 0xCF8/0xCFC", Outcome::Continues, pci_config},
-    {"reset through the keyboard controller (0x64 <- 0xFE)", Outcome::Continues, kbc_reset},
-    {"reset through 0xCF9 <- 0x06", Outcome::Continues, cf9_reset},
+    {"reset through the keyboard controller (0x64 <- 0xFE)", Outcome::Resets, kbc_reset},
+    {"reset through 0xCF9 <- 0x06", Outcome::Resets, cf9_reset},
     {"reset through port 0x92 <- 0x01", Outcome::Continues, port92_reset},
     {"WRMSR IA32_FEATURE_CONTROL (0x3A)", Outcome::Continues, feature_control},
     {"WRMSR IA32_BIOS_UPDT_TRIG (0x79, microcode load)", Outcome::Continues, microcode},
@@ -347,6 +376,7 @@ const char* outcome_text(Outcome o) {
     case Outcome::Continues: return "contained, guest continues";
     case Outcome::StopsUnlessVtpm: return "stops the guest unless it has a vTPM";
     case Outcome::StopsOrUd: return "must stop the guest (or inject #UD)";
+    case Outcome::Resets: return "restarts the guest (platform reset)";
   }
   return "";
 }

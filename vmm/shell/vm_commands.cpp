@@ -3,6 +3,7 @@
 #include "vmm/shell/commands.hpp"
 #include "vmm/shell/shell.hpp"
 #include "vmm/vm/guest.hpp"
+#include "vmm/vm/virtual_platform.hpp"
 #include "vmm/vm/scheduler.hpp"
 #include "vmm/vm/vtpm_attach.hpp"
 #include "vmx/exit_reason.hpp"
@@ -43,10 +44,12 @@ void info(const Guest& g) {
   console::printf("  memory: %lu MiB guest-physical [0, 0x%lx) at host 0x%lx; EPT %lu table pages\n", g.ram_bytes >> 20,
                   g.ram_bytes, g.ram_phys, g.ept_table_pages);
   uint64_t hz = drivers::tsc::hz() ? drivers::tsc::hz() : 1;
-  console::printf("  ran %lu slices, %lu ms in the guest, %lu exits\n", g.slices, g.run_tsc * 1000 / hz, g.exits);
+  console::printf("  ran %lu slices, %lu ms in the guest, %lu exits, %lu resets%s\n", g.slices, g.run_tsc * 1000 / hz,
+                  g.exits, g.resets, g.halted ? "; sleeping in HLT" : "");
   if (g.stop_reason[0]) console::printf("  stopped: %s\n", g.stop_reason);
   console::printf("  TPM: %s, engine %s\n", !g.tpm ? "none" : g.tpm_crb ? "CRB at 0xfed40000" : "TIS at 0xfed40000",
                   vm::vtpm_engine_status(g));
+  vm::platform_info(const_cast<Guest&>(g));
   for (unsigned i = 0; i < g.mmio_count; ++i)
     console::printf("  mmio %s [0x%lx, 0x%lx): %lu accesses\n", g.mmio[i].name, g.mmio[i].gpa,
                     g.mmio[i].gpa + g.mmio[i].size, g.mmio[i].accesses);

@@ -1,19 +1,15 @@
 // CPUID exits: the guest's answer is vmm/vcpu/cpuid_policy's, over this
 // CPU's CPUID (docs/guest-abi.md, "CPUID").
-#include "drivers/timer/tsc.hpp"
 #include "vmm/arch/cpu.hpp"
 #include "vmm/arch/fpu.hpp"
 #include "vmm/cpu/vmx_root.hpp"
 #include "vmm/vcpu/cpuid_policy.hpp"
 #include "vmm/vm/exit_handlers.hpp"
+#include "vmm/vm/virtual_platform.hpp"
 
 namespace mamori::vm {
 namespace {
 static_assert(vcpu::kHvAbiVersion == kAbiVersion);
-
-// The virtual local APIC's timer clock (devices/lapic Config::timer_hz),
-// stated as the core crystal in CPUID 15H and the bus in 16H/40000010H.
-constexpr uint64_t kApicTimerHz = 25'000'000;
 
 class HostCpuid final : public vcpu::CpuidSource {
  public:
@@ -30,10 +26,11 @@ const vcpu::CpuidConfig& vmm_config() {
   static bool done;
   if (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) {  // any CPU may be first: the same values
     const vmx::VmxCapabilities& caps = *cpu_vmx::capabilities();
-    cfg.tsc_hz = drivers::tsc::hz();  // the guest's TSC is the host's (no TSC scaling)
-    cfg.apic_timer_hz = kApicTimerHz;
-    cfg.vcpu_count = 1;               // one vCPU per guest today
-    cfg.apic_id = 0;
+    // The rates the virtual platform runs the guest's TSC and APIC timer
+    // at (vm/virtual_platform.hpp): CPUID 15H, 16H and 40000010H state them.
+    cfg.tsc_hz = guest_tsc_hz();
+    cfg.apic_timer_hz = guest_apic_timer_hz();
+    cfg.vcpu_count = 1;  // one vCPU per guest today
     cfg.xsave_mask = arch::fpu::mask();
     cfg.xsave_bytes_all = arch::fpu::has_xsave() ? arch::fpu::area_bytes() : 0;
     // The secondary controls the VMCS sets when the CPU allows them (vmx/control_compute.cpp).
@@ -53,6 +50,7 @@ const vcpu::CpuidConfig& guest_config(const Guest& g) {
   if (!ready[i]) {
     cfg[i] = vmm_config();
     cfg[i].guest_id = g.id;
+    cfg[i].apic_id = guest_apic_id(g);
     ready[i] = true;
   }
   return cfg[i];

@@ -13,6 +13,9 @@
 #include "vmm/log.hpp"
 #include "vmm/mem/frames.hpp"
 #include "vmm/panic_internal.hpp"
+#include "vmm/vm/event_delivery.hpp"
+#include "vmm/vm/guest_create.hpp"
+#include "vmm/vm/virtual_platform.hpp"
 #include "vmm/vm/vmx_insn.hpp"
 #include "vmm/vm/vtpm_attach.hpp"
 #include "vmx/cr_shadow.hpp"
@@ -31,9 +34,6 @@ constexpr uint32_t kAbiError = 0xFFFFFFFF;
 constexpr uint32_t kConsoleWriteMax = 4096;
 constexpr unsigned kConsoleLinesPerCall = 32;  // docs/guest-abi.md: a console write may be short
 enum Hypercall : uint32_t { kHcVersion = 0, kHcConsoleWrite = 1, kHcGuestId = 2, kHcExit = 3 };
-constexpr uint16_t kUartBase = 0x3F8, kUartLast = 0x3FF, kUartLsr = kUartBase + 5;
-constexpr uint8_t kLsrTransmitterEmpty = 0x60;  // THRE | TEMT (PC16550D §8.4)
-constexpr uint8_t kLsrDataReady = 0x01;
 
 constexpr uint64_t kRflagsIf = 1ull << 9;
 
@@ -77,33 +77,65 @@ bool first_access(Guest& g, uint16_t port) {
   return first;
 }
 
+// A platform reset asked by the guest (0xCF9, the 8042, ACPI reset
+// register, vm/virtual_platform.cpp): the guest starts again from its
+// image, its devices and its TPM as after a power cycle (a platform reset
+// resets the TPM too, TCG PC Client PTP §3.2), its CMOS NVRAM kept.
+ExitAction platform_reset(Guest& g, const char* what) {
+  ++g.resets;
+  LOG_INFO("vm %s: reset (%s): restarting", g.name, what);
+  if (g.line_len) guest_console_put(g, '\n');
+  if (!reload_guest(g))
+    return stop_guest(g, GuestState::Faulted, "reset (%s): its image could not be loaded again", what);
+  return ExitAction::Yield;  // its VMCS is set up afresh on its next slice
+}
+
 [[gnu::noinline]] ExitAction on_io(Guest& g, const ExitInfo& e) {
   vmx::IoQualification q = e.io();
   uint16_t port = q.port();
   unsigned size = q.size_bytes();
   if (q.string())
     return stop_guest(g, GuestState::Faulted, "string I/O (INS/OUTS) on port 0x%x is not emulated", port);
-  uint32_t value = 0xFFFFFFFFu;
-  if (port >= kUartBase && port <= kUartLast) {
-    bool have_input = g.input_head != g.input_tail;
-    if (!q.in() && port == kUartBase) guest_console_put(g, static_cast<char>(g.regs.rax));
-    if (q.in() && port == kUartBase && have_input) {  // RBR: a byte typed at `vm console`
-      value = static_cast<uint8_t>(g.input[g.input_head % Guest::kInputSize]);
-      g.input_head = g.input_head + 1;
-    } else {
-      value = port == kUartLsr ? (kLsrTransmitterEmpty | (have_input ? kLsrDataReady : 0)) : 0;
-    }
-  } else if (first_access(g, port)) {
+  uint32_t value = q.in() ? 0xFFFFFFFFu : static_cast<uint32_t>(g.regs.rax);
+  PortResult r = platform_io(g, port, size, q.in(), value);
+  if (!r.claimed && first_access(g, port)) {
     GUEST_LOG(g, "vm %s: %s port 0x%x (%u bytes): no device there, %s (I/O policy)", g.name,
               q.in() ? "IN from" : "OUT to", port, size, q.in() ? "reads all ones" : "write ignored");
   }
   if (q.in()) {
+    if (!r.claimed) value = 0xFFFFFFFFu;
     uint64_t mask = size == 4 ? 0xFFFFFFFFull : size == 2 ? 0xFFFFull : 0xFFull;
     // A 32-bit destination zero-extends to 64 bits (SDM 1 §3.4.1.1).
     g.regs.rax = size == 4 ? value : (g.regs.rax & ~mask) | (value & mask);
   }
   next_rip(e);
+  switch (r.action) {
+    case PlatformAction::None: break;
+    case PlatformAction::Reset: return platform_reset(g, r.what);
+    case PlatformAction::PowerOff: return stop_guest(g, GuestState::PoweredOff, "powered off (%s)", r.what);
+  }
   return ExitAction::Resume;
+}
+
+// The LAPIC's MSRs go to the virtual LAPIC (vm/virtual_platform.hpp);
+// false if `msr` is not one of them.
+bool lapic_msr(Guest& g, const ExitInfo& e, bool write, ExitAction& a) {
+  uint32_t msr = lo32(g.regs.rcx);
+  uint64_t v = (g.regs.rdx << 32) | lo32(g.regs.rax);
+  devices::lapic::MsrStatus s = write ? platform_write_msr(g, msr, v) : platform_read_msr(g, msr, v);
+  if (s == devices::lapic::MsrStatus::NotMine) return false;
+  a = ExitAction::Resume;
+  if (s == devices::lapic::MsrStatus::Gp) {
+    GUEST_LOG(g, "vm %s: %s 0x%x refused by its local APIC: #GP injected", g.name, write ? "WRMSR" : "RDMSR", msr);
+    inject_hw_exception(kVectorGp, true);
+    return true;
+  }
+  if (!write) {
+    g.regs.rax = lo32(v);
+    g.regs.rdx = v >> 32;
+  }
+  next_rip(e);
+  return true;
 }
 
 [[gnu::noinline]] ExitAction on_cr_access(Guest& g, const ExitInfo& e) {
@@ -116,9 +148,9 @@ bool first_access(Guest& g, uint16_t port) {
   if (cr == 8) {
     // CR8 exits (vmx/control_compute.cpp): without them MOV to CR8 writes
     // the physical local APIC's TPR (SDM 3C §26.3 / §29.3), masking the
-    // host's interrupts on this CPU. The guest's TPR is emulated: bits
-    // 63:4 set is #GP (SDM 2 MOV to/from CR8); there are no virtual
-    // interrupts yet, so it only reads back.
+    // host's interrupts on this CPU. The guest's CR8 is its virtual
+    // LAPIC's TPR[7:4] (vm/virtual_platform.hpp); bits 63:4 set is #GP
+    // (SDM 2 MOV to/from CR8).
     uint64_t& reg = q.gpr() == static_cast<unsigned>(arch::Gpr::Rsp) ? rsp : g.regs.gpr[q.gpr()];
     if (q.access() == vmx::CrAccessQualification::Access::mov_to_cr) {
       uint64_t v = reg;
@@ -126,9 +158,9 @@ bool first_access(Guest& g, uint16_t port) {
         inject_hw_exception(kVectorGp, true);
         return ExitAction::Resume;
       }
-      g.tpr = static_cast<uint8_t>(v);
+      platform_write_cr8(g, static_cast<uint8_t>(v));
     } else if (q.access() == vmx::CrAccessQualification::Access::mov_from_cr) {
-      reg = g.tpr;
+      reg = platform_read_cr8(g);
       vmwrite(VmcsField::guest_rsp, rsp);
     }
     next_rip(e);
@@ -299,6 +331,18 @@ ExitAction emulate_mmio(Guest& g, const ExitInfo& e, MmioRegion& r) {
   if (r.has_instruction_length) vmwrite<VmcsField::entry_instruction_length>(r.instruction_length);
 }
 
+// HLT sleeps until an interrupt is waiting (vm/scheduler.cpp skips the
+// guest until then); with RFLAGS.IF clear only an NMI could wake it, and
+// nothing sends it one, so it is stopped as "halted".
+[[gnu::noinline]] ExitAction on_hlt(Guest& g, const ExitInfo& e) {
+  if (!(vmread<VmcsField::guest_rflags>() & kRflagsIf))
+    return stop_guest(g, GuestState::Halted, "HLT with interrupts disabled: nothing can wake it");
+  next_rip(e);
+  if (platform_interrupt_waiting(g)) return ExitAction::Resume;
+  g.halted = true;
+  return ExitAction::Yield;
+}
+
 ExitAction dispatch(Guest& g, const ExitInfo& e);
 }  // namespace
 
@@ -350,12 +394,23 @@ ExitAction dispatch(Guest& g, const ExitInfo& e) {
     case ExitReason::cpuid: return on_cpuid(g, e);
     case ExitReason::vmcall: return on_vmcall(g, e);
     case ExitReason::io_instruction: return on_io(g, e);
-    case ExitReason::rdmsr: return on_rdmsr(g, e);
-    case ExitReason::wrmsr: return on_wrmsr(g, e);
+    case ExitReason::rdmsr: {
+      ExitAction a;
+      return lapic_msr(g, e, false, a) ? a : on_rdmsr(g, e);
+    }
+    case ExitReason::wrmsr: {
+      ExitAction a;
+      return lapic_msr(g, e, true, a) ? a : on_wrmsr(g, e);
+    }
     case ExitReason::cr_access: return on_cr_access(g, e);
     case ExitReason::xsetbv: return on_xsetbv(g, e);
     case ExitReason::ept_violation: return on_ept_violation(g, e);
-    case ExitReason::preemption_timer: return ExitAction::Yield;
+    // The timer ends the guest-time part of a slice or marks a device
+    // deadline (vm/scheduler.cpp decides which); the windows were asked
+    // for by vm/event_delivery.cpp, which injects on the next entry.
+    case ExitReason::preemption_timer: return ExitAction::Resume;
+    case ExitReason::interrupt_window: window_opened(g, false); return ExitAction::Resume;
+    case ExitReason::nmi_window: window_opened(g, true); return ExitAction::Resume;
     case ExitReason::external_interrupt:
       drivers::lapic::eoi();  // acknowledged on exit; the VMM has no interrupt sources of its own yet
       return ExitAction::Resume;
@@ -365,9 +420,7 @@ ExitAction dispatch(Guest& g, const ExitInfo& e) {
         return ExitAction::Resume;
       }
       return stop_guest(g, GuestState::Faulted, "unexpected exception %u in the guest", e.interruption.vector());
-    case ExitReason::hlt:
-      return stop_guest(g, GuestState::Halted, "HLT with %s: nothing can wake it (no virtual interrupts yet)",
-                        (vmread<VmcsField::guest_rflags>() & kRflagsIf) ? "interrupts enabled" : "interrupts disabled");
+    case ExitReason::hlt: return on_hlt(g, e);
     case ExitReason::triple_fault:
       return stop_guest(g, GuestState::Faulted, "triple fault (rip 0x%lx)", vmread<VmcsField::guest_rip>());
     case ExitReason::init_signal: return stop_guest(g, GuestState::Faulted, "INIT signal");

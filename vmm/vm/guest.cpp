@@ -18,6 +18,7 @@ const char* state_name(GuestState s) {
     case GuestState::Stopped: return "stopped";
     case GuestState::Halted: return "halted";
     case GuestState::Faulted: return "faulted";
+    case GuestState::PoweredOff: return "powered off";
   }
   return "?";
 }

@@ -20,7 +20,8 @@ enum class GuestState : uint8_t {
   Created,    // loaded, never launched
   Runnable,
   Stopped,    // by the shell (`vm stop`) or by the guest's exit hypercall
-  Halted,     // HLT with nothing to wake it
+  Halted,     // HLT with interrupts disabled: nothing can wake it
+  PoweredOff, // ACPI soft-off (PM1a control)
   Faulted,    // contained: a violation or a failure stopped it
 };
 const char* state_name(GuestState s);
@@ -55,7 +56,16 @@ struct Guest {
   uint64_t cr2 = 0;       // not in the VMCS either (SDM 3C §27.3.1.1): saved by the stub
   uint64_t host_rsp = 0;  // the stub's own stack while the guest runs
   uint64_t xcr0 = 1;             // x87 only until the guest's XSETBV
-  uint8_t tpr = 0;               // its CR8 (emulated: CR8 exits, vm/exits.cpp)
+  // Its virtual platform (vmm/vm/virtual_platform.hpp): interrupt
+  // controllers, timers, UART, PM block; null only before creation.
+  void* platform = nullptr;
+  bool irq_waiting = false;      // its platform has an interrupt for it (kept current by the platform)
+  uint64_t device_deadline = 0;  // guest TSC of its devices' next deadline (kept current by the platform)
+  bool halted = false;           // in HLT with interrupts enabled: sleeps until an interrupt is waiting
+  uint32_t proc_controls = 0;    // primary processor-based controls as in its VMCS (window exiting toggles)
+  bool virtual_nmis = false;     // pin-based "virtual NMIs" is set (NMI blocking is tracked, SDM 3C §25.3)
+  uint64_t resets = 0;           // platform resets (reboots) since creation
+  uint64_t acpi_rsdp = 0;        // guest-physical address of its ACPI RSDP (in the 0xE0000 search range)
   VcpuMsrs msrs = {};            // its MSR values (vm/vcpu_msrs.hpp, vcpu/msr_table.hpp)
 
   // Accounting.

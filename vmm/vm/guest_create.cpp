@@ -11,6 +11,7 @@
 #include "vmm/percpu.hpp"
 #include "vmm/platform/config.hpp"
 #include "vmm/vm/guest.hpp"
+#include "vmm/vm/virtual_platform.hpp"
 #include "vmm/vm/vtpm_attach.hpp"
 #include "vmx/bitmaps.hpp"
 #include "vmm/lib/text.hpp"
@@ -181,6 +182,7 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
   g.tpm = vc.tpm;
   g.tpm_crb = vc.tpm_interface == core::ConfigTpmInterface::Crb;
   if (g.tpm && !(g.tpm_crb ? attach_crb(g) : attach_tis(g))) return fail(g, "its TPM window could not be registered");
+  if (!create_platform(g)) return fail(g, "its virtual platform could not be built");
   g.state = GuestState::Runnable;  // guests start at boot
   LOG_INFO("vm %s: created: %lu MiB at host 0x%lx, image %s entry 0x%lx, cpu%u, EPT %lu table pages", g.name,
            g.ram_bytes >> 20, g.ram_phys, g.image, g.entry, g.cpu, g.ept_table_pages);
@@ -196,7 +198,8 @@ bool reload_guest(Guest& g) {
   g.vmcs_ready = false;
   g.slices = 0;
   g.xcr0 = 1;
-  g.tpr = 0;
+  g.halted = false;
+  if (g.platform) reset_platform(g);
   g.msrs = VcpuMsrs{};  // its MSRs as at reset (loaded again at its next entry)
   g.exit_status = -1;
   g.stop_reason[0] = 0;

@@ -11,7 +11,10 @@
 #include "vmm/percpu.hpp"
 #include "vmm/shell/shell.hpp"
 #include "vmm/partition/process.hpp"
+#include "vmm/vm/event_delivery.hpp"
 #include "vmm/vm/exits.hpp"
+#include "devices/legacy_clock.hpp"
+#include "vmm/vm/virtual_platform.hpp"
 #include "vmm/vm/guest.hpp"
 #include "vmm/vm/vcpu_msrs.hpp"
 #include "vmm/vm/vmx_insn.hpp"
@@ -122,6 +125,9 @@ bool init_vmcs(Guest& g, unsigned cpu) {
     stop_guest(g, GuestState::Faulted, "VMWRITE of its VMCS failed");
     return false;
   }
+  // Event delivery toggles the window-exiting controls (vm/event_delivery.cpp).
+  g.proc_controls = static_cast<uint32_t>(vmread(VmcsField::proc_based_controls));
+  g.virtual_nmis = vmread(VmcsField::pin_based_controls) & vmx::bit_of(vmx::PinCtl::virtual_nmis);
   return true;
 }
 
@@ -161,6 +167,9 @@ vmx::ExitInfo read_exit_fast() {
     case vmx::ExitReason::cr_access:
     case vmx::ExitReason::xsetbv:
     case vmx::ExitReason::preemption_timer:
+    case vmx::ExitReason::hlt:
+    case vmx::ExitReason::interrupt_window:
+    case vmx::ExitReason::nmi_window:
       return e;  // instruction exits and the timer: never during event delivery
     default:
       if (e.reason.entry_failure()) return vmx::read_exit_info([](VmcsField f) { return vmread(f); });
@@ -203,23 +212,38 @@ void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
   // the preemption timer counts guest time only, so a guest making exits
   // that cost the VMM much (a logged RDMSR at serial speed) would
   // otherwise keep its CPU for as long as it likes (issue 9, finding 4).
-  // After every exit the TSC decides; the timer, re-armed with what is
-  // left where it is not saved across exits, ends the guest-time part.
-  bool timer_saved = g_ctl.exit() & vmx::bit_of(vmx::ExitCtl::save_preemption_timer);
+  // After every exit the TSC decides. The preemption timer is re-armed before every entry with what is left
+  // of the slice or, if sooner, the next deadline of the guest's devices
+  // (its LAPIC timer, PIT, RTC, UART): the exit then lets
+  // platform_update() fire it and deliver_events() inject what it raised.
   auto timer_for = [&](uint64_t left) {
     uint64_t t = left >> shift;
     return t ? t : 1;
   };
-  vmwrite(VmcsField::guest_preemption_timer, timer_for(ticks));
+  // Where the CPU saves the timer on exit it goes on counting from there,
+  // so it is only written again when it ran out or a sooner deadline came
+  // up (a VMWRITE less on most exits; the fire time drifts by the VMM's
+  // own time, which the TSC check after every exit makes up for).
+  bool timer_saved = g_ctl.exit() & vmx::bit_of(vmx::ExitCtl::save_preemption_timer);
+  uint64_t armed_until = 0;  // TSC at which the armed timer fires (ignoring drift)
+  bool rearm = true;
   uint64_t slice_start = cpu::rdtsc();  // time in the guest is counted per slice, VMM time included
   for (bool first = true;; first = false) {
-    if (!first) {
-      uint64_t used = cpu::rdtsc() - slice_start;
-      if (used >= ticks) {
-        g.run_tsc += used;
-        return;  // its turn is over; the exit is handled, the guest resumes next slice
-      }
-      if (!timer_saved) vmwrite(VmcsField::guest_preemption_timer, timer_for(ticks - used));
+    uint64_t now = cpu::rdtsc();
+    uint64_t used = now - slice_start;
+    if (!first && used >= ticks) {
+      g.run_tsc += used;
+      return;  // its turn is over; the exit is handled, the guest resumes next slice
+    }
+    uint64_t left = ticks - used;
+    if (platform_update_due(g, now)) platform_update(g, now);
+    if (uint64_t next = g.device_deadline; next != devices::kNever)
+      left = next > now ? (next - now < left ? next - now : left) : 0;
+    if (events_to_deliver(g)) deliver_events(g);
+    if (rearm || !timer_saved || now + left < armed_until) {
+      vmwrite(VmcsField::guest_preemption_timer, timer_for(left));
+      armed_until = now + left;
+      rearm = false;
     }
     if (s.fpu_owner != &g) load_fpu(g, s, false);  // the service partition ran here during the last exit
     arch::fpu::set_xcr0(g.xcr0);
@@ -239,6 +263,7 @@ void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
       report_entry_failure(g, r, &e);
       return;
     }
+    rearm = e.basic() == vmx::ExitReason::preemption_timer;
     ExitAction a = handle_exit(g, e);
     if (a == ExitAction::Resume) continue;
     g.run_tsc += cpu::rdtsc() - slice_start;
@@ -296,6 +321,13 @@ void cpu_loop(bool bsp) {
         unsigned i = (s.next + n) % kMaxGuests;
         Guest& g = guest_table()[i];
         if (g.cpu != cpu || g.state != GuestState::Runnable) continue;
+        // A guest in HLT sleeps until one of its devices raises an
+        // interrupt it can take (or the shell stops it).
+        if (g.halted && !g_stop_request[g.id]) {
+          platform_update(g, cpu::rdtsc());
+          if (!platform_interrupt_waiting(g)) continue;
+        }
+        g.halted = false;
         s.next = i + 1;
         run_slice(g, s, cpu);
         // The VM-exit loads the host's PAT (required control, vmx/

@@ -3,7 +3,7 @@
 
 #include <stdarg.h>
 
-extern "C" const uint32_t guest_isr_table[];  // entry.S: the 32 exception stubs
+extern "C" const uint32_t guest_isr_table[];  // entry.S: the 256 stubs (exceptions, then interrupts)
 
 namespace guest {
 namespace {
@@ -31,7 +31,8 @@ struct __attribute__((packed)) DescriptorPointer {
   uint16_t limit;
   uint32_t base;
 };
-IdtGate g_idt[kExceptionVectors];
+IdtGate g_idt[kIdtVectors];
+InterruptHook g_interrupt_hook = nullptr;
 
 // One-shot fault expectation (expect_fault / take_fault).
 volatile bool g_armed = false;
@@ -143,7 +144,7 @@ bool starts_with(const char* p, const char* end, const char* key, size_t keylen)
 }
 
 void install_idt() {
-  for (uint32_t v = 0; v < kExceptionVectors; ++v) {
+  for (uint32_t v = 0; v < kIdtVectors; ++v) {
     const uint32_t handler = guest_isr_table[v];
     g_idt[v] = IdtGate{static_cast<uint16_t>(handler), kKernelCs, 0, kGateInterrupt32,
                        static_cast<uint16_t>(handler >> 16)};
@@ -337,7 +338,17 @@ void load_empty_idt() {
   asm volatile("lidt %0" ::"m"(idtr) : "memory");
 }
 
+volatile uint32_t g_interrupts[kIdtVectors];
+
+uint32_t interrupt_count(uint8_t vector) { return g_interrupts[vector]; }
+void set_interrupt_hook(InterruptHook h) { g_interrupt_hook = h; }
+
 extern "C" void guest_trap(TrapFrame* f) {
+  if (f->vector >= kExceptionVectors) {  // an interrupt: counted, then the test's EOI hook
+    g_interrupts[f->vector & 0xFF] = g_interrupts[f->vector & 0xFF] + 1;
+    if (g_interrupt_hook) g_interrupt_hook(static_cast<uint8_t>(f->vector));
+    return;
+  }
   if (g_armed && f->vector == g_expected_vector) {
     g_fault.hit = true;
     g_fault.vector = f->vector;

@@ -52,6 +52,7 @@ inline constexpr uint16_t kQemuDebugExitPort = 0xF4;
 inline constexpr uint8_t kVecDivide = 0, kVecBreakpoint = 3, kVecInvalidOpcode = 6,
                          kVecDoubleFault = 8, kVecGeneralProtection = 13;
 inline constexpr uint32_t kExceptionVectors = 32;
+inline constexpr uint32_t kIdtVectors = 256;         // 32..255: interrupts (counted, see interrupt_count)
 
 // ---- instructions -------------------------------------------------------
 inline void outb(uint16_t port, uint8_t v) { asm volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
@@ -111,6 +112,12 @@ uint64_t udiv64(uint64_t n, uint32_t d);
 // ---- runtime --------------------------------------------------------------
 // True unless the command line has bare=1 (decided at start).
 bool mamori_present();
+
+// Interrupts (vectors 32..255) taken so far, and a hook called for each
+// (the test's EOI to its interrupt controller).
+using InterruptHook = void (*)(uint8_t vector);
+uint32_t interrupt_count(uint8_t vector);
+void set_interrupt_hook(InterruptHook h);
 
 void putc(char c);                 // UART, LSR-polled
 void puts(const char* s);          // UART

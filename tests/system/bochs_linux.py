@@ -1,0 +1,88 @@
+"""An unmodified Debian Linux guest under mamori in Bochs (issue 14):
+argv[1] = CPU model. Two Linux guests boot at once, one with `tpm = tis`,
+one with `tpm = crb`, from the Debian cloud kernel and the busybox +
+tpm2-tools initramfs of tests/linux (built in the build tree from Debian
+packages). Each must bind its TPM driver from ACPI alone (no tpm_tis.force),
+run the TPM script of tests/linux/init (getrandom, pcrread, pcrextend
+checked against SHA-256, createprimary/create/load/sign/verifysignature,
+nvdefine/nvwrite/nvread, an endorsement primary) with every step ok, see a
+different TPM from the other guest (different endorsement primary key),
+and power off through ACPI. The same judge as the QEMU baseline
+(tests/linux/qemu_baseline.py)."""
+import os
+import re
+import sys
+
+from systest import build_dir, check, emu, run, seen
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "linux"))
+import qemu_baseline  # noqa: E402  (judge(): the same checks as the QEMU baseline)
+
+model = sys.argv[1] if len(sys.argv) > 1 else "corei7_skylake_x"
+KERNEL = sys.argv[2] if len(sys.argv) > 2 else "vmlinuz"   # vmlinuz (bzImage) or vmlinux (PVH)
+GUESTS = [("linux-tis", "tis", 0), ("linux-crb", "crb", 1)]
+CMDLINE = "console=ttyS0 panic=-1 mamori.test=tpm mitigations=off cryptomgr.notests=1"
+
+
+def linux_dir():
+    return os.environ.get("MAMORI_LINUX_GUEST") or os.path.join(build_dir(), "tests", "linux")
+
+
+def config():
+    text = "console = com1\nlog = info\n"
+    for name, tpm, cpu in GUESTS:
+        text += ("\n[vm %s]\nmemory = 256M\ncpus = %d\nkernel = %s\ninitrd = initramfs.cpio.gz\n"
+                 "cmdline = %s\ntpm = %s\n" % (name, cpu, KERNEL, CMDLINE, tpm))
+    return text
+
+
+def files():
+    from mamori_tools import image
+    f = image.default_files()
+    for n in (KERNEL, "initramfs.cpio.gz"):
+        p = os.path.join(linux_dir(), n)
+        if not os.path.exists(p):
+            print("FAIL: %s missing: build target linux_guest (tests/linux/build_guest.py)" % p)
+            sys.exit(1)
+        f[n] = p
+    return f
+
+
+class GuestLog:
+    """One guest's lines of the serial log (prefix "[NAME] "), for judge()."""
+    def __init__(self, e, name):
+        self.e, self.prefix = e, "[%s] " % name
+
+    def text(self):
+        out = []
+        for line in self.e.log().splitlines():
+            if line.startswith(self.prefix):
+                out.append(line[len(self.prefix):])
+        return "\n".join(out)
+
+
+def body(e):
+    e.expect(r"mamori: 2 CPUs online", 300)
+    for name, _, cpu in GUESTS:
+        e.expect(r"vm %s: created: 256 MiB .* cpu%d" % (re.escape(name), cpu), 60)
+    ek = {}
+    for name, tpm, _ in GUESTS:
+        drv = {"tis": "tpm_tis", "crb": "tpm_crb"}[tpm]
+        seen(e, r"\[%s\] .*Linux version 6\." % re.escape(name), 600)
+        seen(e, r"\[%s\] .*%s MSFT0101:00: " % (re.escape(name), drv), 900)
+        done = r"\[%s\] mamori-tpm: done (\d+) ok (\d+) failed" % re.escape(name)
+        seen(e, done, 1200)
+        m = re.search(done, e.log())
+        g = GuestLog(e, name)
+        r = {}
+        for x in re.finditer(r"mamori-tpm: (\S+) (ok|FAIL) ?([^\r\n]*)", g.text()):
+            r.setdefault(x.group(1), (x.group(2), x.group(3)))
+        qemu_baseline.judge(r, tpm, "MSFT0101:00")
+        ek[name] = r["ekpub"][1]
+        seen(e, r"vm %s: stopped: powered off" % re.escape(name), 120)
+        print("%s: %s ok, %s failed; %s" % (name, m.group(1), m.group(2), ek[name]))
+    check(ek["linux-tis"] != ek["linux-crb"], "both guests report the same endorsement key: %s" % ek)
+
+
+run("bochs_linux_" + model, body, lambda img: emu.Bochs(img, cpus=2, model=model, megs=1024, timeout=3000),
+    files=files(), config_text=config())
