@@ -29,6 +29,7 @@ int index_of(uint32_t m) {
 
 void CpuMsrSwitch::read_back(MsrCpu& cpu) {
   if (!owner_) return;
+  owner_->loaded = false;  // whoever calls this gives the CPU away from the owner
   loaded_[kKgs] = cpu.rdmsr(msr::kKernelGsBase);
   owner_->state.kernel_gs_base = loaded_[kKgs];
 }
@@ -51,6 +52,7 @@ void CpuMsrSwitch::load(MsrCpu& cpu, const MsrFeatures& f, SwitchedGuest& g) {
   for (unsigned i = 0; i < kSwitchedMsrs; ++i) write_if_different(cpu, f, i, g.state.*(kSwitched[i].field));
   owner_ = &g;
   g.fresh = false;
+  g.loaded = true;
 }
 
 void CpuMsrSwitch::release(MsrCpu& cpu, const MsrFeatures& f) {
@@ -61,7 +63,9 @@ void CpuMsrSwitch::release(MsrCpu& cpu, const MsrFeatures& f) {
 }
 
 void CpuMsrSwitch::before_read(MsrCpu& cpu, const SwitchedGuest& g, uint32_t m) {
-  if (m == msr::kKernelGsBase && owner_ == &g) read_back(cpu);
+  if (m != msr::kKernelGsBase || owner_ != &g) return;
+  loaded_[kKgs] = cpu.rdmsr(msr::kKernelGsBase);  // it keeps the CPU: only the value is read back
+  owner_->state.kernel_gs_base = loaded_[kKgs];
 }
 
 void CpuMsrSwitch::after_write(MsrCpu& cpu, const MsrFeatures& f, const SwitchedGuest& g, uint32_t m) {

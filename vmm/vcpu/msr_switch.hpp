@@ -32,11 +32,14 @@ class MsrCpu {
   ~MsrCpu() = default;
 };
 
-// A guest's side: its values, and whether they are new to every CPU (a
-// new or reloaded guest: set `fresh` when resetting `state`).
+// A guest's side: its values, whether they are new to every CPU (a new or
+// reloaded guest: reset the whole struct), and whether they are in its CPU.
 struct SwitchedGuest {
   MsrState state = {};
   bool fresh = true;
+  // Its values are in the CPU it runs on (a guest is pinned to one CPU):
+  // the entry path skips load() then. Kept by CpuMsrSwitch.
+  bool loaded = false;
 };
 
 inline constexpr unsigned kSwitchedMsrs = 6;

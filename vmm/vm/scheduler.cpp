@@ -247,7 +247,7 @@ void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
     }
     if (s.fpu_owner != &g) load_fpu(g, s, false);  // the service partition ran here during the last exit
     arch::fpu::set_xcr0(g.xcr0);
-    load_guest_msrs(g);  // its STAR/LSTAR/... unless still in this CPU (vm/vcpu_msrs.hpp)
+    if (!g.msrs.loaded) load_guest_msrs(g);  // its STAR/LSTAR/... (vm/vcpu_msrs.hpp)
     EnterResult r = vmx_enter(&g.regs, g.launched);
     if (r != EnterResult::Exited) {
       g.run_tsc += cpu::rdtsc() - slice_start;

@@ -6,9 +6,9 @@
 // vmm/vcpu/msr_switch's (pure, host-tested); this CPU's instance lives in
 // vmm/vm/msrs.cpp.
 //
-// load_guest_msrs before every VM entry (vm/scheduler.cpp) puts the
-// guest's values into the CPU where it holds others, and they stay there
-// across exits; release_guest_msrs before the service partition runs on
+// load_guest_msrs before a VM entry whose guest's values are not in the
+// CPU (vm/scheduler.cpp tests VcpuMsrs::loaded) puts them in where the
+// CPU holds others, and they stay there across exits; release_guest_msrs before the service partition runs on
 // this CPU (partition/vtpm_engine.cpp, next to release_fpu) puts the
 // host's back. Loading another guest reads the previous owner's
 // KERNEL_GS_BASE back first (its SWAPGS changes it without an exit).
@@ -23,6 +23,8 @@ struct Guest;
 // a new or reloaded guest).
 using VcpuMsrs = vcpu::SwitchedGuest;
 
+// Call only when !g.msrs.loaded (the entry path's inline check: values
+// still in the CPU cost nothing).
 void load_guest_msrs(Guest& g);
 void release_guest_msrs();
 

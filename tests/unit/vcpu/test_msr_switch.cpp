@@ -72,7 +72,9 @@ TEST_CASE("load puts the guest's values in; release puts the host's back") {
   CHECK(cpu.regs[msr::kTscAux] == 1);
   CHECK(cpu.regs[msr::kSpecCtrl] == 1);
   CHECK_FALSE(g.fresh);
+  CHECK(g.loaded);
   sw.release(cpu, f);
+  CHECK_FALSE(g.loaded);  // the next entry must load it again
   CHECK(sw.owner() == nullptr);
   CHECK(cpu.regs[msr::kStar] == kHostStar);
   CHECK(cpu.regs[msr::kLstar] == kHostLstar);
@@ -117,7 +119,10 @@ TEST_CASE("the guest's SWAPGS is kept: read back on release, on RDMSR, and when 
   sw.before_read(cpu, a, msr::kKernelGsBase);
   CHECK(a.state.kernel_gs_base == 0xA0A0);
   cpu.swapgs_sets_kgs(0xA1A1);
+  CHECK(a.loaded);  // an RDMSR does not give the CPU away
   sw.load(cpu, f, b);  // another guest on this CPU
+  CHECK_FALSE(a.loaded);
+  CHECK(b.loaded);
   CHECK(a.state.kernel_gs_base == 0xA1A1);
   CHECK(cpu.regs[msr::kKernelGsBase] == 0x2000);
   CHECK(cpu.regs[msr::kLstar] == 0xFFFFFFFF82000000ull);
@@ -160,7 +165,9 @@ TEST_CASE("a reloaded guest starts from its reset values even while it owns the 
   sw.load(cpu, f, g);
   cpu.swapgs_sets_kgs(0x1000);
   g = SwitchedGuest{};  // reload_guest
+  CHECK_FALSE(g.loaded);
   sw.load(cpu, f, g);
+  CHECK(g.loaded);
   CHECK(cpu.regs[msr::kLstar] == 0);
   CHECK(cpu.regs[msr::kStar] == 0);
   CHECK(cpu.regs[msr::kKernelGsBase] == 0);
