@@ -305,6 +305,97 @@ void cr8_write() {
   else not_contained("MOV CR8 did not read back", g_cr8_read);
 }
 
+// ---- issue 9: MMIO through the guest's own page tables -----------------------
+// The VMM emulates the instruction that touched the TPM window; for a
+// REP MOVS the other operand is guest RAM, which the emulator must reach
+// through the guest's page tables with the guest's rights (SDM 3A §4.6):
+// a read-only or absent page is a #PF in the guest with the right error
+// code and CR2, iterations done so far kept (ECX, ESI, EDI), nothing
+// written behind the guest's back. Needs a vTPM (option tpm=1): without
+// one the window is no device and the access would stop the guest.
+//
+// 32-bit paging with 4-MiB pages (CR4.PSE): the first 16 MiB identity
+// mapped read/write; virtual 0x3FC00000 -> physical 4 MiB read/write;
+// virtual 0x40000000 -> physical 8 MiB read-only (CR0.WP makes it so for
+// ring 0); the TPM window's 4 MiB page (0xFEC00000) read/write, uncached.
+constexpr uint8_t kVecPageFault = 14;
+constexpr uint32_t kPdePresent = 1u << 0, kPdeWrite = 1u << 1, kPdePwt = 1u << 3, kPdePcd = 1u << 4,
+                   kPdeLarge = 1u << 7;
+constexpr uint32_t kCr0Pg = 1u << 31, kCr0Wp = 1u << 16, kCr4Pse = 1u << 4;
+constexpr uint32_t kRwVirt = 0x3FC00000, kRwPhys = 0x00400000, kRoVirt = 0x40000000, kRoPhys = 0x00800000;
+constexpr uint8_t kRepMovsdLength = 2;  // F3 A5
+alignas(kPage) uint32_t g_pd32[1024];
+uint32_t read_cr2() { uint32_t v; asm volatile("mov %%cr2, %0" : "=r"(v)); return v; }
+void paging(bool on) {
+  if (on) {
+    for (uint32_t i = 0; i < 4; ++i) g_pd32[i] = (i << 22) | kPdePresent | kPdeWrite | kPdeLarge;
+    g_pd32[kRwVirt >> 22] = kRwPhys | kPdePresent | kPdeWrite | kPdeLarge;
+    g_pd32[kRoVirt >> 22] = kRoPhys | kPdePresent | kPdeLarge;  // read-only
+    g_pd32[kTisBase >> 22] = (kTisBase & ~0x3FFFFFu) | kPdePresent | kPdeWrite | kPdeLarge | kPdePcd | kPdePwt;
+    asm volatile("mov %0, %%cr3" ::"r"(reinterpret_cast<uint32_t>(g_pd32)) : "memory");
+    write_cr4(read_cr4() | kCr4Pse);
+    write_cr0(read_cr0() | kCr0Pg | kCr0Wp);
+  } else {
+    write_cr0(read_cr0() & ~(kCr0Pg | kCr0Wp));
+    write_cr4(read_cr4() & ~kCr4Pse);
+  }
+}
+void mmio_movs_readonly_page() {
+  if (!option("tpm", 0)) {
+    print("hostile: survived MMIO through page tables: skipped (no tpm=1 option: no device in the window)\n");
+    return;
+  }
+  constexpr uint32_t kCanary = 0x5A5AA5A5;
+  poke32(kRoPhys, kCanary);                  // the read-only page's first dword
+  poke32(kRwPhys + 0x3FFFFC, 0);             // the last dword of the writable page before it
+  const uint32_t did_vid = peek32(kTisDidVid);
+  paging(true);
+  // Two DIDs from the TPM window: the first lands in the writable page,
+  // the second would land in the read-only one.
+  uint32_t src = kTisDidVid, dst = kRoVirt - 4, count = 2;
+  expect_fault(kVecPageFault, kRepMovsdLength);
+  asm volatile("rep movsl" : "+S"(src), "+D"(dst), "+c"(count) : : "memory");
+  const FaultRecord r = take_fault();
+  const uint32_t cr2 = read_cr2();
+  paging(false);
+  const uint32_t first = peek32(kRwPhys + 0x3FFFFC), ro = peek32(kRoPhys);
+  constexpr uint32_t kPfPresentWrite = 0x3;  // P = 1 (protection), W/R = 1 (SDM 3A §4.7)
+  if (r.hit && (r.error & 0x7) == kPfPresentWrite && cr2 == kRoVirt && count == 1 && dst == kRoVirt &&
+      src == kTisDidVid + 4 && first == did_vid && ro == kCanary)
+    print("hostile: survived REP MOVSD from the TPM window into a read-only page: #PF (error 0x%x, CR2 0x%x), "
+          "1 of 2 done, the read-only page unchanged\n", r.error, cr2);
+  else
+    print("hostile: NOT CONTAINED REP MOVSD into a read-only page: fault %u vector %u error 0x%x cr2 0x%x, "
+          "ecx %u edi 0x%x esi 0x%x, first 0x%x (DID 0x%x), read-only page 0x%x\n",
+          r.hit, r.vector, r.error, cr2, count, dst, src, first, did_vid, ro);
+  if (!(r.hit && ro == kCanary)) ++g_not_contained;
+
+  // The same with a count of 2^32 - 1 (the emulator works element by
+  // element and must stop at the fault, not run through the count), and
+  // backwards (DF = 1: both pointers go down, SDM 2 MOVS).
+  paging(true);
+  src = kTisDidVid;
+  dst = kRoVirt - 8;
+  count = 0xFFFFFFFF;
+  expect_fault(kVecPageFault, kRepMovsdLength);
+  asm volatile("rep movsl" : "+S"(src), "+D"(dst), "+c"(count) : : "memory");
+  const FaultRecord huge = take_fault();
+  const uint32_t huge_cr2 = read_cr2();
+  uint32_t bsrc = kTisDidVid + 4, bdst = kRoVirt - 4, bcount = 2;
+  asm volatile("std; rep movsl; cld" : "+S"(bsrc), "+D"(bdst), "+c"(bcount) : : "memory", "cc");
+  paging(false);
+  const uint32_t ro_after = peek32(kRoPhys);
+  if (huge.hit && huge_cr2 == kRoVirt && count == 0xFFFFFFFD && dst == kRoVirt && ro_after == kCanary)
+    print("hostile: survived REP MOVSD with ECX = 0xFFFFFFFF into a read-only page: #PF after 2 elements, "
+          "ECX 0x%x\n", count);
+  else
+    not_contained("REP MOVSD with a huge count", count);
+  if (bcount == 0 && bdst == kRoVirt - 12 && bsrc == kTisDidVid - 4 && peek32(kRwPhys + 0x3FFFF8) == did_vid)
+    print("hostile: survived REP MOVSD with DF = 1 from the TPM window: both pointers went down, 2 elements\n");
+  else
+    not_contained("REP MOVSD with DF = 1", bdst);
+}
+
 // An exit storm: refused (and, before rate limiting, logged) RDMSRs for
 // `storm` TSC ticks. The VMM must end its slices on time all the same: the
 // guest beside it on this CPU keeps its share and the shell answers
@@ -365,6 +456,7 @@ const Attempt kAttempts[] = {
     {"XSETBV with values the SDM or mamori refuse", Outcome::Continues, bad_xcr0},
     {"WRMSR IA32_PAT (passed through: must not reach the host)", Outcome::Continues, pat_write},
     {"MOV CR8 = 15 in 64-bit mode (must not reach the physical TPR)", Outcome::Continues, cr8_write},
+    {"REP MOVSD from the TPM window into a read-only page (paging on)", Outcome::Continues, mmio_movs_readonly_page},
     {"RDMSR storm (option storm=TICKS)", Outcome::Continues, rdmsr_storm},
     {"triple fault (empty IDT, INT3)", Outcome::Stops, triple_fault, Bare::Safe},
 };

@@ -24,7 +24,7 @@ GUESTS = [  # (VM name, image, CPU)
     ("hostile-step4", "hostile", 0),
     ("hostile-step5", "hostile", 0),
     ("hostile-step6", "hostile", 1),
-    ("hostile-step7", "hostile", 1),     # 7..20: ports, MSRs, VMX, XSETBV, PAT, CR8 (storm skipped), triple fault
+    ("hostile-step7", "hostile", 1),     # 7..21: ports, resets, MSRs, VMX, XSETBV, PAT, CR8, (MMIO and storm skipped), triple fault
     # Issue 9: SIMD state between guests on one CPU (writer first: its slice
     # comes before the reader's first), and across a vTPM engine's run.
     ("simd-write", "simd", 0),
@@ -33,7 +33,9 @@ GUESTS = [  # (VM name, image, CPU)
     # An exit storm on the BSP (where the shell runs) beside a spinning guest.
     ("spin0", "spin", 0),
     ("hostile-flood", "hostile", 0),
-    ("hostile-step14", "hostile", 0),  # 14 bad hypercalls, 15 VMREAD (#UD), 16-19 XSETBV/PAT/CR8 (storm skipped), 20 triple fault
+    # 14 bad hypercalls, 15 VMREAD (#UD), 16-18 XSETBV/PAT/CR8, 19 with its vTPM: REP MOVS from the
+    # TPM window into a read-only page, (20 storm skipped), 21 triple fault
+    ("hostile-step14", "hostile", 0),
 ]
 CMDLINE = {
     "exits-crb": "crb=1 engine=1",
@@ -42,10 +44,11 @@ CMDLINE = {
     "simd-read": "role=2",
     "simd-tpm": "role=3",
     "spin0": "spin=2000000",
-    # Attempt 19 (RDMSR storm) for 3e8 TSC ticks (30 s at Bochs's 10 MHz TSC), then the triple fault.
-    "hostile-flood": "step=19 storm=300000000",
+    # Attempt 20 (RDMSR storm) for 3e8 TSC ticks (30 s at Bochs's 10 MHz TSC), then the triple fault.
+    "hostile-flood": "step=20 storm=300000000",
+    "hostile-step14": "tpm=1",
 }
-TPM = {"exits-tpm1": "on", "exits-crb": "crb", "simd-tpm": "on"}
+TPM = {"exits-tpm1": "on", "exits-crb": "crb", "simd-tpm": "on", "hostile-step14": "on"}
 STORM_MIN_BEATS = 5  # spin0 beats while the storm runs (a fair share gives about 20)
 
 # exits-tpm1 touches the TPM window only with single MOVs (no string
@@ -88,7 +91,7 @@ def body(e):
     # while it runs (its answer comes between the storm's two lines: each
     # expect searches only after the previous match), and spin0 beside it
     # keeps beating.
-    start = e.expect(r"\[hostile-flood\] hostile: attempting 19 RDMSR storm", 180)
+    start = e.expect(r"\[hostile-flood\] hostile: attempting 20 RDMSR storm", 180)
     e.send("vm list\r")
     e.expect(r"hostile-flood\s+running\s+cpu0", 120)
     end = e.expect(r"\[hostile-flood\] hostile: survived RDMSR storm: (\d+) RDMSRs refused", 300)
@@ -176,6 +179,10 @@ def body(e):
         r"vm hostile-flood: contained and stopped: triple fault",
         r"\[hostile-step14\] hostile: attempting 14 ",
         r"vm hostile-step14: contained and stopped: triple fault",
+        # MMIO emulation honours the guest's page tables (a read-only destination).
+        r"\[hostile-step14\] hostile: survived REP MOVSD from the TPM window into a read-only page: #PF \(error 0x3, CR2 0x40000000\), 1 of 2 done",
+        r"\[hostile-step14\] hostile: survived REP MOVSD with ECX = 0xFFFFFFFF into a read-only page: #PF after 2 elements",
+        r"\[hostile-step14\] hostile: survived REP MOVSD with DF = 1 from the TPM window: both pointers went down",
     ]
     while True:
         text = log()
