@@ -11,7 +11,7 @@
 namespace mamori::boot {
 
 inline constexpr uint64_t kBootInfoMagic = 0x4f464e49544f4f42ull;  // "BOOTINFO"
-inline constexpr uint32_t kBootInfoVersion = 1;
+inline constexpr uint32_t kBootInfoVersion = 2;  // 2: kMaxFiles 16 -> 48
 
 // Memory types as the VMM sees them; the loader translates the UEFI types
 // (UEFI 2.9 §7.2, EFI_MEMORY_TYPE) into these.
@@ -36,7 +36,9 @@ struct MemoryRegion {
 };
 static_assert(sizeof(MemoryRegion) == 32);
 
-inline constexpr uint32_t kMaxFiles = 16;
+// Files below \mamori\: the VMM, its engines, test guests, and per Linux guest a
+// kernel, an initrd and Multiboot modules (docs/boot.md).
+inline constexpr uint32_t kMaxFiles = 48;
 inline constexpr uint32_t kFileNameLen = 64;
 
 // A file the loader read from the boot volume (\mamori\<name>).

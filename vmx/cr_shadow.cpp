@@ -19,4 +19,17 @@ CrUpdate cr4_write(const VmxCapabilities& c, uint64_t value) {
   return {false, value | c.cr4_fixed0, value};
 }
 
+LongModeUpdate long_mode_on_cr0_write(uint64_t cr0, uint64_t cr4, uint64_t efer, bool cs_l) {
+  constexpr uint64_t kPae = 1ull << 5, kLme = 1ull << 8, kLma = 1ull << 10;
+  const bool lma = (efer & kLma) != 0;
+  if (cr0 & kPg) {
+    if ((efer & kLme) && !(cr4 & kPae)) return {true, efer, lma};
+    if (efer & kLme) efer |= kLma;
+  } else {
+    if (lma && cs_l) return {true, efer, lma};
+    efer &= ~kLma;
+  }
+  return {false, efer, (efer & kLma) != 0};
+}
+
 }  // namespace mamori::vmx

@@ -144,8 +144,11 @@ void setup_guest_real_mode(VmcsImage& v, const VmxCapabilities& caps, const Gues
 }
 
 void setup_guest_flat_protected(VmcsImage& v, const VmxCapabilities& caps, const GuestStart& g) {
-  set_common(v, caps, kCr0Et | kCr0Pe, 0, {0x08, 0, 0xFFFFFFFF, kArCode32},
-             {0x10, 0, 0xFFFFFFFF, kArData32}, g);
+  set_common(v, caps, kCr0Et | kCr0Pe, 0, {g.code_selector, 0, 0xFFFFFFFF, kArCode32},
+             {g.data_selector, 0, 0xFFFFFFFF, kArData32}, g);
+  v.set(F::guest_tr_selector, g.tr_selector);
+  v.set(F::guest_gdtr_base, g.gdtr_base);
+  v.set(F::guest_gdtr_limit, g.gdtr_limit);
   v.set(F::guest_cr0, v.get(F::guest_cr0) & ~kCr0Pg);  // paging off: needs unrestricted guest
   v.set(F::guest_ia32_efer, 0);
 }

@@ -53,10 +53,18 @@ struct GuestStart {
   uint64_t rsp = 0;
   uint64_t cr3 = 0;           // long mode only
   uint16_t cs_selector = 0;   // real mode: CS base = selector << 4
+  // Flat protected mode: the selectors and GDTR the guest starts with. The
+  // defaults are the Multiboot test guests' (CS 0x08, data 0x10, GDTR 0/0xFFFF,
+  // TR 0); the Linux and PVH entries use the boot GDT the VMM writes into
+  // guest memory (vmm/guest_boot/entry_state.hpp: CS 0x10, data 0x18, TR 0x20).
+  uint16_t code_selector = 0x08, data_selector = 0x10, tr_selector = 0;
+  uint64_t gdtr_base = 0;
+  uint16_t gdtr_limit = 0xFFFF;
 };
 // Real mode at cs_selector:rip (16-bit segments, limit 0xFFFF).
 void setup_guest_real_mode(VmcsImage& v, const VmxCapabilities& caps, const GuestStart& g);
-// Flat 32-bit protected mode, paging off (Multiboot1 entry: CS 0x08, data 0x10).
+// Flat 32-bit protected mode, paging off (Multiboot1 entry: CS 0x08, data 0x10;
+// or g's selectors and GDTR).
 void setup_guest_flat_protected(VmcsImage& v, const VmxCapabilities& caps, const GuestStart& g);
 // 64-bit mode with CR3 = g.cr3 (4-level paging), CS 0x08, data 0x10.
 void setup_guest_long_mode(VmcsImage& v, const VmxCapabilities& caps, const GuestStart& g);

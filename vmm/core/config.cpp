@@ -180,6 +180,8 @@ enum Key : uint32_t {
   kKeyVtpmMemory = 1u << 9,
   kKeyEngine = 1u << 10,
   kKeyVtpmBudget = 1u << 11,
+  kKeyInitrd = 1u << 12,
+  kKeyModule = 1u << 13,  // repeatable: never marked as seen
 };
 
 // `tpm = on | off | tis | crb`: on means the TIS interface.
@@ -191,12 +193,27 @@ ConfigError parse_tpm(Str s, VmConfig& vm) {
 }
 
 // Printable ASCII only: it reaches the guest as a C string.
-ConfigError parse_cmdline(Str s, char* dst) {
-  if (s.n >= kConfigCmdlineCap) return ConfigError::BadCmdline;
+ConfigError parse_cmdline(Str s, char* dst, size_t cap = kConfigCmdlineCap) {
+  if (s.n >= cap) return ConfigError::BadCmdline;
   for (size_t i = 0; i < s.n; ++i)
     if (s.p[i] < 0x20 || s.p[i] > 0x7E) return ConfigError::BadCmdline;
   for (size_t i = 0; i < s.n; ++i) dst[i] = s.p[i];
   dst[s.n] = '\0';
+  return ConfigError::None;
+}
+
+// `module = FILE [command line]`: the file name up to the first blank,
+// the rest (trimmed) the module's string.
+ConfigError parse_module(Str s, VmConfig& vm) {
+  if (vm.module_count == kConfigMaxModules) return ConfigError::TooManyModules;
+  size_t sp = 0;
+  while (sp < s.n && !is_space(s.p[sp])) ++sp;
+  ConfigModule& m = vm.modules[vm.module_count];
+  m = ConfigModule{};
+  if (parse_image(Str{s.p, sp}, m.file) != ConfigError::None) return ConfigError::BadModule;
+  if (parse_cmdline(trim(Str{s.p + sp, s.n - sp}), m.cmdline, kConfigModuleCmdlineCap) != ConfigError::None)
+    return ConfigError::BadModule;
+  ++vm.module_count;
   return ConfigError::None;
 }
 
@@ -242,7 +259,9 @@ ConfigError set_vm(VmConfig& vm, Str key, Str v, uint32_t* seen) {
   uint32_t k;
   if (key.eq("memory")) k = kKeyMemory;
   else if (key.eq("cpus")) k = kKeyCpus;
-  else if (key.eq("image")) k = kKeyImage;
+  else if (key.eq("image") || key.eq("kernel")) k = kKeyImage;  // two names, one key
+  else if (key.eq("initrd")) k = kKeyInitrd;
+  else if (key.eq("module")) return parse_module(v, vm);
   else if (key.eq("console")) k = kKeyConsole;
   else if (key.eq("tpm")) k = kKeyTpm;
   else if (key.eq("cmdline")) k = kKeyCmdline;
@@ -258,6 +277,7 @@ ConfigError set_vm(VmConfig& vm, Str key, Str v, uint32_t* seen) {
     case kKeyTpm: return parse_tpm(v, vm);
     case kKeyCmdline: return parse_cmdline(v, vm.cmdline);
     case kKeyEngine: return parse_image(v, vm.engine);
+    case kKeyInitrd: return parse_image(v, vm.initrd);
   }
   return ConfigError::UnknownKey;
 }
@@ -360,7 +380,7 @@ const char* describe(ConfigError e) {
     case ConfigError::NullInput: return "no configuration text";
     case ConfigError::NulByte: return "NUL character in the text";
     case ConfigError::BadCharacter: return "control character in the text";
-    case ConfigError::LineTooLong: return "line longer than 255 characters";
+    case ConfigError::LineTooLong: return "line longer than 4095 characters";
     case ConfigError::MissingEquals: return "expected \"key = value\" or \"[vm NAME]\"";
     case ConfigError::EmptyKey: return "missing key before '='";
     case ConfigError::EmptyValue: return "missing value after '='";
@@ -372,7 +392,7 @@ const char* describe(ConfigError e) {
     case ConfigError::DuplicateVmName: return "VM name used twice";
     case ConfigError::TooManyVms: return "too many [vm] sections (at most 16)";
     case ConfigError::BadTpm: return "tpm must be on, off, tis or crb";
-    case ConfigError::BadCmdline: return "cmdline must be printable ASCII, at most 127 characters";
+    case ConfigError::BadCmdline: return "cmdline must be printable ASCII, at most 2047 characters";
     case ConfigError::BadNumber: return "not a number (decimal, or hexadecimal with 0x)";
     case ConfigError::NumberOverflow: return "number too large";
     case ConfigError::BadConsole: return "console must be com1..com4 or an I/O port 1..0xfff8";
@@ -389,7 +409,10 @@ const char* describe(ConfigError e) {
     case ConfigError::DuplicateCpu: return "cpu listed twice";
     case ConfigError::BadImageName: return "image must be a file name (A-Z a-z 0-9 . _ -, not starting with '.', at most 63)";
     case ConfigError::MissingMemory: return "[vm] section has no memory = line";
-    case ConfigError::MissingImage: return "[vm] section has no image = line";
+    case ConfigError::MissingImage: return "[vm] section has no image = (or kernel =) line";
+    case ConfigError::TooManyModules: return "more than 8 module = lines in this section";
+    case ConfigError::BadModule:
+      return "module must be a file name (as for image), optionally followed by printable text of at most 255 characters";
   }
   return "unknown configuration error";
 }

@@ -14,8 +14,13 @@ namespace mamori::core {
 inline constexpr size_t kConfigMaxVms = 16;
 inline constexpr size_t kConfigNameCap = 32;    // VM name incl. NUL: 31 characters
 inline constexpr size_t kConfigImageCap = 64;   // = boot::kFileNameLen: 63 characters
-inline constexpr size_t kConfigCmdlineCap = 128; // guest command line incl. NUL: 127 characters
-inline constexpr size_t kConfigMaxLine = 255;   // characters, without the line end
+// Guest command line incl. NUL: 2047 characters, Linux's x86 COMMAND_LINE_SIZE
+// (arch/x86/include/asm/setup.h) less its NUL; a kernel with a smaller
+// cmdline_size refuses a longer one at guest creation.
+inline constexpr size_t kConfigCmdlineCap = 2048;
+inline constexpr size_t kConfigMaxModules = 8;  // `module =` lines per VM
+inline constexpr size_t kConfigModuleCmdlineCap = 256;  // a module's command line incl. NUL
+inline constexpr size_t kConfigMaxLine = 4095;  // characters, without the line end
 inline constexpr uint32_t kConfigMaxCpus = 64;  // cpu indices 0..63 (a 64-bit mask)
 inline constexpr uint64_t kConfigMemoryUnit = 2ull << 20;  // guest RAM is 2 MiB pages
 inline constexpr uint64_t kConfigMaxMemory = 64ull << 30;
@@ -28,15 +33,24 @@ enum class ConfigLogLevel : uint8_t { Error, Warn, Info, Debug };
 enum class ConfigPlatformTpm : uint8_t { Hardware, Emulated, None };
 enum class ConfigTpmInterface : uint8_t { Tis, Crb };
 
+// A Multiboot module (`module = FILE [command line]`, docs/config.md).
+struct ConfigModule {
+  char file[kConfigImageCap];           // below \mamori\ on the boot volume
+  char cmdline[kConfigModuleCmdlineCap];// the module's string (may be empty)
+};
+
 struct VmConfig {
   char name[kConfigNameCap];
   uint64_t memory_bytes;
   uint64_t cpu_mask;          // bit n: the VM runs on the VMM's CPU n (0 = bootstrap CPU)
-  char image[kConfigImageCap];// file name below \mamori\ on the boot volume
+  char image[kConfigImageCap];// file name below \mamori\ on the boot volume (`image =` or `kernel =`)
+  char initrd[kConfigImageCap];// initrd / initramfs file (empty: none)
+  ConfigModule modules[kConfigMaxModules];  // Multiboot modules, in file order
+  size_t module_count;
   bool console;               // guest serial output to the console
   bool tpm;                   // the VM gets its own vTPM
   ConfigTpmInterface tpm_interface;  // how its TPM appears (when tpm)
-  char cmdline[kConfigCmdlineCap];   // appended to the Multiboot command line after the VM name
+  char cmdline[kConfigCmdlineCap];   // the kernel command line (Multiboot: after the VM name)
   char engine[kConfigImageCap];      // its vTPM engine's file below \mamori\ (empty: vtpm-service)
   uint32_t line;              // line of its [vm NAME] header
 };
@@ -80,7 +94,7 @@ enum class ConfigError : uint32_t {
   BadPlatformTpm,     // not hardware|emulated|none
   BadOnOff,           // not on|off
   BadTpm,             // not on|off|tis|crb
-  BadCmdline,         // longer than 127 characters, or a non-printable character
+  BadCmdline,         // longer than 2047 characters, or a non-printable character
   BadMemorySuffix,    // suffix other than K, M, G
   MemoryNotAligned,   // not a multiple of 2 MiB
   MemoryOutOfRange,   // below 2 MiB or above 64 GiB
@@ -91,6 +105,8 @@ enum class ConfigError : uint32_t {
   MissingMemory,      // [vm] section without memory = (line: its header)
   MissingImage,       // [vm] section without image = (line: its header)
   BadVtpmBudget,      // vtpm_budget_ms outside 100..3600000
+  TooManyModules,     // more than kConfigMaxModules `module =` lines in a section
+  BadModule,          // `module =` without a valid file name first, or a bad command line after it
 };
 
 const char* describe(ConfigError e);

@@ -23,6 +23,18 @@ const char* describe(PlanError e) {
 uint64_t low_ram_bytes(uint64_t ram) { return ram < kMmioHoleStart ? ram : kMmioHoleStart; }
 uint64_t high_ram_bytes(uint64_t ram) { return ram > kMmioHoleStart ? ram - kMmioHoleStart : 0; }
 
+bool ram_offset(uint64_t ram, uint64_t gpa, uint64_t n, uint64_t& offset) {
+  const uint64_t low = low_ram_bytes(ram), high = high_ram_bytes(ram);
+  if (gpa < low) {
+    if (n > low - gpa) return false;
+    offset = gpa;
+    return true;
+  }
+  if (gpa < k4G || gpa - k4G >= high || n > high - (gpa - k4G)) return false;
+  offset = low + (gpa - k4G);
+  return true;
+}
+
 namespace {
 
 struct Span {

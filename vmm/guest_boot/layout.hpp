@@ -106,6 +106,13 @@ struct Plan {
 uint64_t low_ram_bytes(uint64_t ram_bytes);
 uint64_t high_ram_bytes(uint64_t ram_bytes);
 
+// Where guest-physical [gpa, gpa + n) lies in the host's one contiguous
+// run of `ram_bytes` of guest RAM: [0, low) at offset 0, [4 GiB, 4 GiB +
+// high) at offset low (the EPT maps these two ranges; vm/guest.hpp). False
+// when the span is not all inside one of them (the hole, beyond the end,
+// across the 3 GiB boundary) or n == 0 would be outside.
+bool ram_offset(uint64_t ram_bytes, uint64_t gpa, uint64_t n, uint64_t& offset);
+
 // Places modules top-down (page-aligned, as high as allowed: away from the
 // kernel, which decompresses upward from its load address), module command
 // lines and the kernel command line in their fixed areas, and writes the

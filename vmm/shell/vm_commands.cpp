@@ -39,10 +39,11 @@ void list() {
 }
 
 void info(const Guest& g) {
-  console::printf("%s: id %u, %s on cpu%u, image %s, entry 0x%lx\n", g.name, g.id, vm::state_name(g.state), g.cpu,
-                  g.image, g.entry);
-  console::printf("  memory: %lu MiB guest-physical [0, 0x%lx) at host 0x%lx; EPT %lu table pages\n", g.ram_bytes >> 20,
-                  g.ram_bytes, g.ram_phys, g.ept_table_pages);
+  console::printf("%s: id %u, %s on cpu%u, image %s (%s), entry 0x%lx\n", g.name, g.id, vm::state_name(g.state), g.cpu,
+                  g.image, g.boot_format, g.entry);
+  console::printf("  memory: %lu MiB guest-physical [0, 0x%lx)", g.ram_bytes >> 20, g.low_ram);
+  if (g.high_ram) console::printf(" and [0x100000000, 0x%lx)", (uint64_t{1} << 32) + g.high_ram);
+  console::printf(" at host 0x%lx; EPT %lu table pages\n", g.ram_phys, g.ept_table_pages);
   uint64_t hz = drivers::tsc::hz() ? drivers::tsc::hz() : 1;
   console::printf("  ran %lu slices, %lu ms in the guest, %lu exits, %lu resets%s\n", g.slices, g.run_tsc * 1000 / hz,
                   g.exits, g.resets, g.halted ? "; sleeping in HLT" : "");

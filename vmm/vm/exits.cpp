@@ -45,11 +45,11 @@ constexpr uint64_t kRflagsIf = 1ull << 9;
     case kHcGuestId: result = g.id; break;
     case kHcConsoleWrite: {
       uint64_t addr = lo32(g.regs.rbx), len = lo32(g.regs.rcx);
-      if (len <= kConsoleWriteMax && addr < g.ram_bytes && len <= g.ram_bytes - addr) {
+      if (len <= kConsoleWriteMax && ram_contains(g, addr, len)) {
         // At most kConsoleLinesPerCall lines a call (each costs a line at
         // serial speed inside this one exit): the rest is left to the
         // guest's next call, and the slice can end in between.
-        const auto* p = mem::phys_to_virt<const char>(g.ram_phys + addr);
+        const auto* p = mem::phys_to_virt<const char>(ram_host(g, addr));
         uint64_t i = 0;
         for (unsigned lines = 0; i < len && lines < kConsoleLinesPerCall; ++i) {
           guest_console_put(g, p[i]);
@@ -179,6 +179,16 @@ bool lapic_msr(Guest& g, const ExitInfo& e, bool write, ExitAction& a) {
   if (cr == 0) u = vmx::cr0_write(caps, true, value);
   else if (cr == 4) u = vmx::cr4_write(caps, value);
   else return stop_guest(g, GuestState::Faulted, "unexpected MOV to CR%u exit", cr);
+  if (cr == 0 && !u.inject_gp) {  // IA-32e mode on/off follows CR0.PG (vmx/cr_shadow.hpp; issue 14: Linux/PVH entry)
+    vmx::LongModeUpdate lm = vmx::long_mode_on_cr0_write(value, vmread(VmcsField::guest_cr4),
+        vmread(VmcsField::guest_ia32_efer), (vmread(VmcsField::guest_cs_access_rights) >> 13) & 1);
+    u.inject_gp = lm.inject_gp;
+    const uint64_t ec = vmread(VmcsField::entry_controls), bit = vmx::bit_of(vmx::EntryCtl::ia32e_mode_guest);
+    if (!lm.inject_gp) {
+      vmwrite(VmcsField::guest_ia32_efer, lm.efer);
+      vmwrite(VmcsField::entry_controls, lm.ia32e_mode_guest ? ec | bit : ec & ~bit);
+    }
+  }
   if (u.inject_gp) {
     inject_hw_exception(kVectorGp, true);
     return ExitAction::Resume;
@@ -210,19 +220,19 @@ bool lapic_msr(Guest& g, const ExitInfo& e, bool write, ExitAction& a) {
 
 // ---- MMIO: the VMCS values in, emulate::emulate_mmio, the result out ----
 
-// The guest's RAM for the emulator: guest-physical [0, ram_bytes).
+// The guest's RAM for the emulator: its two ranges around the MMIO hole (guest.hpp).
 class GuestRamView final : public emulate::GuestRam {
  public:
   explicit GuestRamView(const Guest& g) : g_(g) {}
-  bool contains(uint64_t gpa, size_t n) const override { return gpa < g_.ram_bytes && n <= g_.ram_bytes - gpa; }
+  bool contains(uint64_t gpa, size_t n) const override { return ram_contains(g_, gpa, n); }
   bool read(uint64_t gpa, uint8_t* dst, size_t n) override {
     if (!contains(gpa, n)) return false;
-    __builtin_memcpy(dst, mem::phys_to_virt<const uint8_t>(g_.ram_phys + gpa), n);
+    __builtin_memcpy(dst, mem::phys_to_virt<const uint8_t>(ram_host(g_, gpa)), n);
     return true;
   }
   bool write(uint64_t gpa, const uint8_t* src, size_t n) override {
     if (!contains(gpa, n)) return false;
-    __builtin_memcpy(mem::phys_to_virt<uint8_t>(g_.ram_phys + gpa), src, n);
+    __builtin_memcpy(mem::phys_to_virt<uint8_t>(ram_host(g_, gpa)), src, n);
     return true;
   }
 
@@ -299,7 +309,7 @@ ExitAction emulate_mmio(Guest& g, const ExitInfo& e, MmioRegion& r) {
   if (MmioRegion* r = find_mmio_region(g, gpa)) return emulate_mmio(g, e, *r);
   const char* what = q.fetch() ? "instruction fetch" : q.write() ? "write" : "read";
   const char* where = gpa >= kTpmWindowGpa && gpa < kTpmWindowGpa + kTpmWindowSize ? "the TPM window (this guest has tpm = off)"
-                      : gpa < g.ram_bytes                        ? "its RAM (EPT rights)"
+                      : ram_contains(g, gpa, 1)                  ? "its RAM (EPT rights)"
                                                                  : "outside its RAM";
   return stop_guest(g, GuestState::Faulted, "EPT violation: %s at guest-physical 0x%lx, %s (rip 0x%lx)", what, gpa,
                     where, vmread<VmcsField::guest_rip>());

@@ -6,8 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "vmm/vm/guest_regs.hpp"
+#include "vmm/guest_boot/layout.hpp"
 #include "vmm/vm/mmio.hpp"
 #include "vmm/vm/vcpu_msrs.hpp"
+#include "vmx/vmcs_setup.hpp"
+
+namespace mamori::core { struct VmConfig; }
 
 namespace mamori::vm {
 
@@ -31,14 +35,22 @@ struct Guest {
   unsigned id = 0;
   char name[32] = {};
   char image[64] = {};
-  char cmdline[128] = {};        // from mamori.cfg, after the name on the Multiboot command line
+  // Its [vm] section in the parsed mamori.cfg (platform::parsed_config(),
+  // alive for the VMM's lifetime): files, command lines, modules.
+  const core::VmConfig* config = nullptr;
+  const char* cmdline = "";      // = config->cmdline: the kernel command line (Multiboot: after the name)
   unsigned cpu = 0;              // the CPU it runs on
   bool console = true;
 
-  // Memory: guest-physical [0, ram_bytes) -> host-physical ram_phys.
+  // Memory: ram_bytes contiguous at host-physical ram_phys, seen by the
+  // guest as [0, low_ram) and, beyond 3 GiB, [4 GiB, 4 GiB + high_ram)
+  // after the MMIO hole (vmm/guest_boot/layout.hpp, docs/guest-abi.md).
   uint64_t ram_phys = 0;
   uint64_t ram_bytes = 0;
+  uint64_t low_ram = 0, high_ram = 0;
   uint64_t entry = 0;
+  const char* boot_format = "";  // what identify() found its image to be
+  vmx::GuestStart start = {};    // its entry: rip = entry, and the boot protocol's selectors and GDTR
 
   // VMX structures (physical addresses of their frames).
   uint64_t vmcs = 0, msr_bitmap = 0, io_bitmap_a = 0, io_bitmap_b = 0, xsave_area = 0;
@@ -90,6 +102,18 @@ struct Guest {
 // vmm/vm/entry.S addresses cr2 and host_rsp from the register file.
 static_assert(__builtin_offsetof(Guest, cr2) == __builtin_offsetof(Guest, regs) + sizeof(arch::Gprs));
 static_assert(__builtin_offsetof(Guest, host_rsp) == __builtin_offsetof(Guest, cr2) + 8);
+
+// [gpa, gpa + n) lies in one of the guest's two RAM ranges, and the host
+// address of guest RAM at gpa (only where ram_contains): guest_boot/layout.hpp.
+inline bool ram_contains(const Guest& g, uint64_t gpa, uint64_t n) {
+  uint64_t off;
+  return vmm::guest_boot::ram_offset(g.ram_bytes, gpa, n, off);
+}
+inline uint64_t ram_host(const Guest& g, uint64_t gpa) {
+  uint64_t off = 0;
+  vmm::guest_boot::ram_offset(g.ram_bytes, gpa, 1, off);
+  return g.ram_phys + off;
+}
 
 // The guest whose console the shell is attached to (-1: none). While
 // attached, only that guest's output is shown and typed bytes go to it.

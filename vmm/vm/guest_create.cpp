@@ -1,9 +1,12 @@
 #include "guest_create.hpp"
 #include <new>
 #include "ept/ept.hpp"
+#include "devices/acpi/guest_tables.hpp"
 #include "vmm/arch/fpu.hpp"
 #include "vmm/core/config.hpp"
-#include "vmm/core/elf64.hpp"
+#include "vmm/guest_boot/entry_state.hpp"
+#include "vmm/guest_boot/layout.hpp"
+#include "vmm/guest_boot/load.hpp"
 #include "vmm/cpu/vmx_root.hpp"
 #include "vmm/log.hpp"
 #include "vmm/mem/engine_frames.hpp"
@@ -18,26 +21,11 @@
 
 namespace mamori::vm {
 namespace {
+namespace gb = ::mamori::vmm::guest_boot;
 using lib::copy_str;
 using lib::str_eq;
 constexpr uint64_t k2M = 2ull << 20;
 constexpr uint64_t kFramesPer2M = k2M / mem::kFrameSize;
-constexpr uint32_t kMultibootBootloaderMagic = 0x2BADB002;  // Multiboot 0.6.96 §3.2
-
-// Multiboot 0.6.96 §3.3: the information structure (the fields we fill).
-struct [[gnu::packed]] MultibootInfo {
-  uint32_t flags, mem_lower, mem_upper, boot_device, cmdline, mods_count, mods_addr;
-  uint32_t syms[4];
-  uint32_t mmap_length, mmap_addr;
-};
-struct [[gnu::packed]] MultibootMmapEntry {
-  uint32_t size;  // of the rest of the entry (20)
-  uint64_t base, length;
-  uint32_t type;  // 1 = available RAM
-};
-constexpr uint32_t kMbiMem = 1u << 0, kMbiCmdline = 1u << 2, kMbiMmap = 1u << 6;
-constexpr uint64_t kLowMemEnd = 0xA0000;  // conventional memory ends at 640 KiB
-
 // MSRs a guest may access directly: their state lives in the VMCS (guest
 // FS/GS base, SYSENTER, EFER and PAT with the load/save controls), so no
 // guest sees another's or the VMM's values (SDM 3C §25.4, §27.3.1).
@@ -54,63 +42,98 @@ const boot::LoadedFile* find_file(const boot::BootInfo& bi, const char* name) {
   return nullptr;
 }
 
-template <typename T>
-T* gpa(Guest& g, uint64_t a) { return mem::phys_to_virt<T>(g.ram_phys + a); }
+const uint8_t* file_bytes(const boot::LoadedFile& f) { return mem::phys_to_virt<const uint8_t>(f.phys); }
 
-void write_multiboot(Guest& g) {
-  auto* mbi = gpa<MultibootInfo>(g, kMultibootInfoGpa);
-  *mbi = MultibootInfo{};
-  mbi->flags = kMbiMem | kMbiCmdline | kMbiMmap;
-  mbi->mem_lower = kLowMemEnd / 1024;
-  mbi->mem_upper = static_cast<uint32_t>((g.ram_bytes - kGuestImageMinGpa) / 1024);
-  // "NAME options...": guests read their options after the first word.
-  char* cl = gpa<char>(g, kMultibootCmdlineGpa);
-  size_t n = 0;
-  for (const char* p = g.name; *p; ++p) cl[n++] = *p;
-  if (g.cmdline[0]) {
-    cl[n++] = ' ';
-    for (const char* p = g.cmdline; *p; ++p) cl[n++] = *p;
+// Guest RAM for the boot loader code: its two ranges (guest.hpp ram_host).
+class RamWriter final : public gb::GuestRamWriter {
+ public:
+  explicit RamWriter(Guest& g) : g_(g) {}
+  uint8_t* bytes(uint64_t gpa, uint64_t n) override {
+    return ram_contains(g_, gpa, n) ? mem::phys_to_virt<uint8_t>(ram_host(g_, gpa)) : nullptr;
   }
-  cl[n] = 0;
-  mbi->cmdline = kMultibootCmdlineGpa;
-  auto* mm = gpa<MultibootMmapEntry>(g, kMultibootMmapGpa);
-  mm[0] = MultibootMmapEntry{20, 0, kLowMemEnd, 1};
-  mm[1] = MultibootMmapEntry{20, kGuestImageMinGpa, g.ram_bytes - kGuestImageMinGpa, 1};
-  mbi->mmap_addr = kMultibootMmapGpa;
-  mbi->mmap_length = 2 * sizeof(MultibootMmapEntry);
+
+ private:
+  Guest& g_;
+};
+
+// The entry state's registers, and for Linux/PVH the boot GDT's
+// selectors and GDTR; Multiboot kernels keep the selectors they always had
+// (CS 0x08, data 0x10, GDTR 0/0xFFFF: Multiboot 0.6.96 §3.2 leaves them
+// open and asks only for flat segments). vmx::setup_guest_flat_protected
+// (scheduler.cpp) gives CR0 = PE|ET with paging and interrupts off.
+void set_entry(Guest& g, const gb::EntryState& s, bool boot_gdt) {
+  g.entry = s.eip;
+  g.start = vmx::GuestStart{};
+  g.start.rip = s.eip;
+  if (boot_gdt) {
+    g.start.code_selector = s.cs.selector;
+    g.start.data_selector = s.ds.selector;
+    g.start.tr_selector = s.tr.selector;
+    g.start.gdtr_base = s.gdt_base;
+    g.start.gdtr_limit = s.gdt_limit;
+  }
+  g.regs.rax = s.eax;
+  g.regs.rbx = s.ebx;
+  g.regs.rcx = s.ecx;
+  g.regs.rdx = s.edx;
+  g.regs.rsi = s.esi;
+  g.regs.rdi = s.edi;
+  g.regs.rbp = s.ebp;
 }
 
-// Copies the image's segments into the guest's (zeroed) RAM and writes
-// the Multiboot structures and the entry registers.
+const boot::LoadedFile* find_or_report(Guest& g, const char* what, const char* name) {
+  const boot::LoadedFile* f = find_file(*g_bi, name);
+  if (!f) LOG_ERROR("vm %s: not created: its %s %s is not in \\mamori\\ on the boot volume", g.name, what, name);
+  return f;
+}
+
+gb::BootFile boot_file(const boot::LoadedFile& f, const char* args) { return {file_bytes(f), f.size, f.name, args}; }
+
+// Copies the kernel, its initrd/modules, command lines and boot
+// information into the guest's (zeroed) RAM and sets the entry state, for
+// the format identify() finds (vmm/guest_boot/load.hpp, docs/guest-abi.md).
 bool load_image(Guest& g) {
-  const boot::LoadedFile* f = find_file(*g_bi, g.image);
-  if (!f) {
-    LOG_ERROR("vm %s: not created: its image %s is not in \\mamori\\ on the boot volume", g.name, g.image);
+  const core::VmConfig& vc = *g.config;
+  static gb::BootRequest req;  // large; creation and restarts run on the BSP only
+  req = gb::BootRequest{};
+  req.vm_name = g.name;
+  req.cmdline = g.cmdline;
+  req.ram_bytes = g.ram_bytes;
+  // Its RSDP, where its virtual platform builds the ACPI tables (at
+  // creation and at every reset, virtual_platform.cpp write_acpi_tables):
+  // boot_params.acpi_rsdp_addr / hvm_start_info.rsdp_paddr.
+  static_assert(devices::acpi::kDefaultTablesGpa == gb::kAcpiBase);
+  req.acpi_rsdp = devices::acpi::kDefaultTablesGpa;
+  const boot::LoadedFile* k = find_or_report(g, "image", g.image);
+  if (!k) return false;
+  req.kernel = boot_file(*k, nullptr);
+  if (vc.initrd[0]) {
+    const boot::LoadedFile* f = find_or_report(g, "initrd", vc.initrd);
+    if (!f) return false;
+    req.initrd = boot_file(*f, nullptr);
+  }
+  static_assert(core::kConfigMaxModules + 1 <= gb::kMaxModules);
+  for (size_t i = 0; i < vc.module_count; ++i) {
+    const boot::LoadedFile* f = find_or_report(g, "module", vc.modules[i].file);
+    if (!f) return false;
+    req.modules[req.module_count++] = boot_file(*f, vc.modules[i].cmdline);
+  }
+  RamWriter ram(g);
+  const gb::BootResult r = gb::load_boot_image(req, ram);
+  if (r.error == gb::LoadError::Refused) {
+    LOG_ERROR("vm %s: not created: its image %s is %s%s%s; %s", g.name, g.image, r.message, r.detail ? ": " : "",
+              r.detail ? r.detail : "", gb::kAcceptedFormats);
     return false;
   }
-  core::ElfPolicy policy;
-  policy.entry_space = core::ElfEntrySpace::Physical;
-  policy.min_paddr = kGuestImageMinGpa;
-  policy.max_paddr = g.ram_bytes;
-  policy.max_total_memsz = g.ram_bytes;
-  static core::ElfImage img;  // large; creation runs on the BSP only
-  core::ElfError e = core::elf64_validate(mem::phys_to_virt<uint8_t>(f->phys), f->size, policy, img);
-  if (e != core::ElfError::None) {
-    LOG_ERROR("vm %s: image %s refused: %s", g.name, g.image, core::describe(e));
+  if (r.error != gb::LoadError::None) {
+    LOG_ERROR("vm %s: not created: its image %s (%s): %s%s%s", g.name, g.image, r.format, r.message,
+              r.detail ? ": " : "", r.detail ? r.detail : "");
     return false;
   }
-  g.entry = img.entry;
-
-  for (size_t i = 0; i < img.segment_count; ++i) {
-    const core::ElfSegment& s = img.segments[i];
-    auto* dst = gpa<uint8_t>(g, s.paddr);
-    const auto* src = mem::phys_to_virt<uint8_t>(f->phys + s.offset);
-    __builtin_memcpy(dst, src, s.filesz);  // the rest is zero already
-  }
-  write_multiboot(g);
-  g.regs.rax = kMultibootBootloaderMagic;
-  g.regs.rbx = kMultibootInfoGpa;
-
+  set_entry(g, r.entry, r.boot_gdt);
+  g.boot_format = r.format;
+  for (size_t i = 0; i < r.module_count; ++i)
+    LOG_DEBUG("vm %s: module %zu at 0x%lx", g.name, i, r.module_gpa[i]);
   return true;
 }
 
@@ -126,12 +149,13 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
   g.id = id;
   copy_str(g.name, vc.name, sizeof g.name);
   copy_str(g.image, vc.image, sizeof g.image);
-  copy_str(g.cmdline, vc.cmdline, sizeof g.cmdline);
-  static_assert(sizeof(Guest::cmdline) >= core::kConfigCmdlineCap);
+  g.config = &vc;  // the parsed configuration lives as long as the VMM
+  g.cmdline = vc.cmdline;
   static_assert(kMaxGuests >= core::kConfigMaxVms);
-  static_assert(kMultibootMmapGpa - kMultibootInfoGpa >= sizeof(MultibootInfo));
   g.console = vc.console;
   g.ram_bytes = vc.memory_bytes;
+  g.low_ram = gb::low_ram_bytes(g.ram_bytes);
+  g.high_ram = gb::high_ram_bytes(g.ram_bytes);
 
   // Placement: the lowest CPU of the list that can run guests.
   g.cpu = kMaxCpus;
@@ -143,7 +167,13 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
 
   if (!find_file(bi, vc.image)) return fail(g, "its image is not in \\mamori\\ on the boot volume");
   g.ram_phys = mem::alloc_frames(g.ram_bytes / mem::kFrameSize, kFramesPer2M);
-  if (!g.ram_phys) return fail(g, "not enough contiguous memory for its RAM");
+  if (!g.ram_phys) {
+    const mem::Stats st = mem::stats();
+    LOG_ERROR("vm %s: not created: its memory = %lu MiB is not available as one contiguous run (%lu MiB free in all)",
+              g.name, g.ram_bytes >> 20, (st.free_frames * mem::kFrameSize) >> 20);
+    g.state = GuestState::Empty;
+    return false;
+  }
   if (!load_image(g)) {
     g.state = GuestState::Empty;
     return false;
@@ -157,8 +187,10 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
   opt.exec_only = caps.ept.execute_only;
   auto* ept = new (g_ept_storage[id]) ept::Ept(g_guest_frames, opt);
   if (ept->init() != ept::Status::ok) return fail(g, "out of memory for its EPT");
-  ept::Result r = ept->map(0, g.ram_phys, g.ram_bytes,
-                           {ept::Perm::read | ept::Perm::write | ept::Perm::exec, ept::MemType::wb});
+  // Its RAM below the MMIO hole, and the rest from 4 GiB (guest_boot/layout.hpp).
+  const ept::Attr rwx_wb{ept::Perm::read | ept::Perm::write | ept::Perm::exec, ept::MemType::wb};
+  ept::Result r = ept->map(0, g.ram_phys, g.low_ram, rwx_wb);
+  if (r.ok() && g.high_ram) r = ept->map(gb::k4G, g.ram_phys + g.low_ram, g.high_ram, rwx_wb);
   if (!r.ok()) return fail(g, "its EPT could not be built");
   g.eptp = ept::eptp_of(*ept);
   g.ept_table_pages = ept->table_pages();
@@ -184,8 +216,8 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
   if (g.tpm && !(g.tpm_crb ? attach_crb(g) : attach_tis(g))) return fail(g, "its TPM window could not be registered");
   if (!create_platform(g)) return fail(g, "its virtual platform could not be built");
   g.state = GuestState::Runnable;  // guests start at boot
-  LOG_INFO("vm %s: created: %lu MiB at host 0x%lx, image %s entry 0x%lx, cpu%u, EPT %lu table pages", g.name,
-           g.ram_bytes >> 20, g.ram_phys, g.image, g.entry, g.cpu, g.ept_table_pages);
+  LOG_INFO("vm %s: created: %lu MiB at host 0x%lx, image %s (%s) entry 0x%lx, cpu%u, EPT %lu table pages", g.name,
+           g.ram_bytes >> 20, g.ram_phys, g.image, g.boot_format, g.entry, g.cpu, g.ept_table_pages);
   return true;
 }
 }  // namespace

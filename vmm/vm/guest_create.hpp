@@ -1,6 +1,7 @@
-// Building guests from mamori.cfg's [vm NAME] sections: RAM, the image
-// (a Multiboot1 ELF at its physical addresses), Multiboot information and
-// memory map, EPT, MSR and I/O bitmaps. The VMCS is set up later, on the
+// Building guests from mamori.cfg's [vm NAME] sections: RAM, the kernel
+// with its initrd/modules and boot information in the format it is
+// (vmm/guest_boot/load.hpp: Linux bzImage, PVH, Multiboot1), EPT, MSR and
+// I/O bitmaps. The VMCS is set up later, on the
 // guest's own CPU (vm/scheduler.cpp), because its host state is per CPU.
 #pragma once
 #include "boot/bootinfo.hpp"
@@ -16,11 +17,6 @@ struct Guest;
 // VMCS state, for a restart after `vm stop`. False with a reason logged.
 bool reload_guest(Guest& g);
 
-// Guest-physical addresses of the Multiboot structures (below the 1 MiB
-// where images start).
-inline constexpr uint64_t kMultibootInfoGpa = 0x7000;
-inline constexpr uint64_t kMultibootMmapGpa = 0x7100;
-inline constexpr uint64_t kMultibootCmdlineGpa = 0x7200;
-inline constexpr uint64_t kGuestImageMinGpa = 0x100000;
+// The guest-physical addresses of the boot structures: vmm/guest_boot/layout.hpp.
 
 }  // namespace mamori::vm

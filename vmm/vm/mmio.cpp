@@ -9,7 +9,9 @@ bool add_mmio_region(Guest& g, uint64_t gpa, uint64_t size, MmioDevice& dev, con
     const MmioRegion& r = g.mmio[i];
     if (gpa < r.gpa + r.size && r.gpa < gpa + size) return false;  // overlap
   }
-  if (gpa < g.ram_bytes) return false;  // RAM is mapped: accesses would never fault
+  // RAM is mapped: accesses would never fault.
+  constexpr uint64_t k4G = 1ull << 32;
+  if (gpa < g.low_ram || (gpa + size > k4G && gpa < k4G + g.high_ram)) return false;
   g.mmio[g.mmio_count++] = MmioRegion{gpa, size, &dev, name, 0};
   return true;
 }

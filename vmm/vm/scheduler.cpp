@@ -109,8 +109,7 @@ bool init_vmcs(Guest& g, unsigned cpu) {
   h.efer = cpu::rdmsr(cpu::msr::kEfer);
   h.pat = cpu::rdmsr(kPatMsr);
   vmx::setup_host(img, h);
-  vmx::GuestStart start;
-  start.rip = g.entry;
+  vmx::GuestStart start = g.start;  // its boot protocol's entry (vm/guest_create.cpp)
   vmx::setup_guest_flat_protected(img, caps, start);
   // The entry checker runs before the first launch: on real hardware a
   // VM-entry failure is otherwise just an error number.

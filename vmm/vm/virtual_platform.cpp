@@ -121,7 +121,7 @@ struct VirtualPlatform {
     }
     apic_mmio.p = this;
     ioapic_mmio.p = this;
-    rtc.set_memory_size(g.ram_bytes, 0);
+    rtc.set_memory_size(g.low_ram, g.high_ram);  // the two RAM ranges around the MMIO hole (guest_boot/layout.hpp)
   }
 
   // What the exit path asks on every entry is kept up to date after each
@@ -232,8 +232,8 @@ bool write_acpi_tables(Guest& g) {
   acpi::GuestPlatform gp;
   gp.vcpus = 1;
   gp.tpm = !g.tpm ? acpi::TpmInterface::None : g.tpm_crb ? acpi::TpmInterface::Crb : acpi::TpmInterface::Tis;
-  if (g.ram_bytes < acpi::kDefaultTablesGpa + acpi::kTablesMaxBytes) return false;
-  auto* buf = mem::phys_to_virt<uint8_t>(g.ram_phys + acpi::kDefaultTablesGpa);
+  if (!ram_contains(g, acpi::kDefaultTablesGpa, acpi::kTablesMaxBytes)) return false;
+  auto* buf = mem::phys_to_virt<uint8_t>(ram_host(g, acpi::kDefaultTablesGpa));
   acpi::TableLayout layout;
   acpi::BuildError e = acpi::build_tables(gp, acpi::kDefaultTablesGpa, buf, acpi::kTablesMaxBytes, layout);
   if (e != acpi::BuildError::None) {

@@ -14,6 +14,7 @@
 #include "vmm/guest_boot/elf32.hpp"
 #include "vmm/guest_boot/identify.hpp"
 #include "vmm/guest_boot/linux_boot.hpp"
+#include "vmm/guest_boot/load.hpp"
 #include "vmm/guest_boot/pvh.hpp"
 
 using namespace mamori::vmm::guest_boot;
@@ -24,7 +25,43 @@ void require(bool c) {
   if (!c) abort();
 }
 
+// Guest RAM of `ram` bytes backed by one scratch page run: every in-range
+// write lands in the scratch (its content does not matter here), so the
+// loader's bounds logic runs on any size without allocating guest RAM.
+struct ScratchRam final : GuestRamWriter {
+  uint64_t ram;
+  std::vector<uint8_t> buf = std::vector<uint8_t>(1u << 20);
+  explicit ScratchRam(uint64_t r) : ram(r) {}
+  uint8_t* bytes(uint64_t gpa, uint64_t n) override {
+    if (gpa >= ram || n > ram - gpa || n > buf.size()) return nullptr;
+    return buf.data();
+  }
+};
+
+void run_load(const uint8_t* d, size_t n) {
+  // The file is the kernel; its tail is the initrd and a module.
+  BootRequest req{};
+  req.vm_name = "fuzz";
+  req.cmdline = "console=ttyS0";
+  req.ram_bytes = (64ull << 20) + ((n & 3) << 30);  // also beyond the 3 GiB hole
+  req.kernel = BootFile{d, n, "kernel", nullptr};
+  if (n > 16) req.initrd = BootFile{d + n / 2, n - n / 2, "initrd", nullptr};
+  if (n & 4) {
+    req.modules[0] = BootFile{d, n / 3, "mod", "a b"};
+    req.module_count = 1;
+  }
+  ScratchRam ram(req.ram_bytes);
+  BootResult r = load_boot_image(req, ram);
+  require(r.format != nullptr || r.error == LoadError::Refused);
+  if (r.error == LoadError::None) {
+    require(r.kind != ImageKind::Refused);
+    require(r.entry.eip >= kHighRamStart && r.entry.eip < low_ram_bytes(req.ram_bytes));
+    for (size_t i = 0; i < r.module_count; ++i) require(r.module_gpa[i] % kPageSize == 0 && r.module_gpa[i] < k4G);
+  }
+}
+
 void run(const uint8_t* d, size_t n) {
+  run_load(d, n);
   Identified id = identify(d, n);
   require(id.message != nullptr);
 

@@ -82,8 +82,12 @@ TEST_CASE("the example in docs/config.md parses", "[config]") {
   ConfigResult r = parse(doc.substr(open + 4, close - open - 4), c);
   INFO(describe(r.error) << " at line " << r.line);
   REQUIRE(r.error == ConfigError::None);
-  CHECK(c.vm_count == 2);
+  REQUIRE(c.vm_count == 3);
   CHECK(c.vms[1].cpu_mask == 0xe);
+  CHECK(std::string(c.vms[1].image) == "vmlinuz-6.1.0-amd64");
+  CHECK(std::string(c.vms[1].initrd) == "initrd.img-6.1.0-amd64");
+  REQUIRE(c.vms[2].module_count == 2);
+  CHECK(std::string(c.vms[2].modules[0].cmdline) == "rootfs=ram");
 }
 
 TEST_CASE("empty text and comments only give the defaults", "[config]") {
@@ -257,16 +261,16 @@ TEST_CASE("bytes that do not belong in a text file", "[config]") {
   refused("log = info\x01\n", ConfigError::BadCharacter, 1);
   refused("log = info\rbaud = 9600\n", ConfigError::BadCharacter, 1);  // lone CR
   refused("# \x7f\n", ConfigError::BadCharacter, 1);
-  refused("log = info\n" + std::string(256, '#') + "\n", ConfigError::LineTooLong, 2);
+  refused("log = info\n" + std::string(4096, '#') + "\n", ConfigError::LineTooLong, 2);
   Config c;
-  CHECK(parse("log = info\n" + std::string(255, '#') + "\n", c).error == ConfigError::None);
+  CHECK(parse("log = info\n" + std::string(4095, '#') + "\n", c).error == ConfigError::None);
   // Bytes ≥ 0x80 in a comment are fine (UTF-8 notes), elsewhere they fail the value checks.
   CHECK(parse("# Grüße\nlog = info", c).error == ConfigError::None);
   refused("log = inf\xc3\xb6", ConfigError::BadLogLevel, 1);
 }
 
 TEST_CASE("every config error has a description", "[config]") {
-  for (uint32_t i = 0; i <= static_cast<uint32_t>(ConfigError::MissingImage); ++i)
+  for (uint32_t i = 0; i <= static_cast<uint32_t>(ConfigError::BadModule); ++i)
     CHECK(std::string(describe(static_cast<ConfigError>(i))) != "unknown configuration error");
   CHECK(std::string(config_log_level_name(ConfigLogLevel::Debug)) == "debug");
   CHECK(std::string(config_platform_tpm_name(ConfigPlatformTpm::Emulated)) == "emulated");
@@ -285,7 +289,7 @@ TEST_CASE("tpm interface and guest command line", "[config]") {
   REQUIRE(parse("[vm a]\nimage = a.elf\nmemory = 16M\ntpm = off\n", c).error == ConfigError::None);
   CHECK_FALSE(c.vms[0].tpm);
   refused("[vm a]\nimage=a\nmemory = 16M\ntpm = maybe", ConfigError::BadTpm, 4);
-  refused("[vm a]\nimage=a\nmemory = 16M\ncmdline = " + std::string(128, 'x'), ConfigError::BadCmdline, 4);
+  refused("[vm a]\nimage=a\nmemory = 16M\ncmdline = " + std::string(2048, 'x'), ConfigError::BadCmdline, 4);
   refused("[vm a]\nimage=a\nmemory = 16M\ncmdline = a\x01" "b", ConfigError::BadCharacter, 4);
   refused("[vm a]\nimage=a\nmemory = 16M\ncmdline = x\ncmdline = y", ConfigError::DuplicateKey, 5);
 }
@@ -310,4 +314,54 @@ TEST_CASE("vtpm_memory and engine", "[config]") {
   refused("vtpm_budget_ms = 99\n", ConfigError::BadVtpmBudget, 1);
   refused("vtpm_budget_ms = 3600001\n", ConfigError::BadVtpmBudget, 1);
   refused("vtpm_budget_ms = 5s\n", ConfigError::BadNumber, 1);
+}
+
+TEST_CASE("a Linux command line of 2047 characters (issue 14: at least 1 KiB)", "[config]") {
+  Config c;
+  const std::string cl = "console=ttyS0 earlyprintk=serial,ttyS0 " + std::string(2047 - 39, 'q');
+  REQUIRE(cl.size() == 2047);
+  REQUIRE(parse("[vm a]\nkernel = vmlinuz\nmemory = 1G\ncmdline = " + cl + "\n", c).error == ConfigError::None);
+  CHECK(std::string(c.vms[0].cmdline) == cl);
+  CHECK(std::string(c.vms[0].image) == "vmlinuz");
+}
+
+TEST_CASE("kernel = is image =, initrd =, module = lines", "[config]") {
+  Config c;
+  REQUIRE(parse("[vm l]\nmemory = 8G\nkernel = vmlinuz-6.1\ninitrd = initrd.img\ncmdline = console=ttyS0\n"
+                "[vm m]\nmemory = 16M\nimage = mb.elf\nmodule = mod1.bin\nmodule = mod2.bin  arg=1  two words \n",
+                c).error == ConfigError::None);
+  REQUIRE(c.vm_count == 2);
+  CHECK(c.vms[0].memory_bytes == (8ull << 30));
+  CHECK(std::string(c.vms[0].image) == "vmlinuz-6.1");
+  CHECK(std::string(c.vms[0].initrd) == "initrd.img");
+  CHECK(c.vms[0].module_count == 0);
+  CHECK(std::string(c.vms[1].initrd).empty());
+  REQUIRE(c.vms[1].module_count == 2);
+  CHECK(std::string(c.vms[1].modules[0].file) == "mod1.bin");
+  CHECK(std::string(c.vms[1].modules[0].cmdline).empty());
+  CHECK(std::string(c.vms[1].modules[1].file) == "mod2.bin");
+  CHECK(std::string(c.vms[1].modules[1].cmdline) == "arg=1  two words");
+  // kernel and image are one key; initrd once; a section needs one of them.
+  refused("[vm a]\nmemory=2M\nimage=a\nkernel=b\n", ConfigError::DuplicateKey, 4);
+  refused("[vm a]\nmemory=2M\nkernel=a\ninitrd=x\ninitrd=y\n", ConfigError::DuplicateKey, 5);
+  refused("[vm a]\nmemory=2M\ninitrd=x\n", ConfigError::MissingImage, 1);
+  refused("[vm a]\nmemory=2M\nkernel=a\ninitrd=../x\n", ConfigError::BadImageName, 4);
+  refused("[vm a]\nmemory=2M\nkernel=a\nmodule=dir/m\n", ConfigError::BadModule, 4);
+  refused("[vm a]\nmemory=2M\nkernel=a\nmodule=m " + std::string(256, 'x') + "\n", ConfigError::BadModule, 4);
+  CHECK(parse("[vm a]\nmemory=2M\nkernel=a\nmodule=m " + std::string(255, 'x') + "\n", c).error == ConfigError::None);
+  std::string text = "[vm a]\nmemory=2M\nkernel=a\n";
+  for (size_t i = 0; i < kConfigMaxModules; ++i) text += "module = m" + std::to_string(i) + "\n";
+  REQUIRE(parse(text, c).error == ConfigError::None);
+  CHECK(c.vms[0].module_count == kConfigMaxModules);
+  refused(text + "module = extra\n", ConfigError::TooManyModules, static_cast<uint32_t>(4 + kConfigMaxModules));
+  // Modules do not leak from one section into the next.
+  REQUIRE(parse("[vm a]\nmemory=2M\nkernel=a\nmodule=m\n[vm b]\nmemory=2M\nkernel=b\n", c).error == ConfigError::None);
+  CHECK(c.vms[1].module_count == 0);
+}
+
+TEST_CASE("memory up to 64G parses (tens of GiB for Linux guests)", "[config]") {
+  Config c;
+  REQUIRE(parse("[vm a]\nmemory=48G\nkernel=a\n", c).error == ConfigError::None);
+  CHECK(c.vms[0].memory_bytes == (48ull << 30));
+  refused("[vm a]\nmemory=65G\nkernel=a\n", ConfigError::MemoryOutOfRange, 2);
 }

@@ -147,3 +147,34 @@ TEST_CASE("a kernel that hides the whole window gets no module room; other limit
   CHECK(plan(r, p) == PlanError::NoRoomForModule);
   CHECK(std::string(describe(PlanError::KernelOutsideRam)).find("3 GiB") != std::string::npos);
 }
+
+TEST_CASE("ram_offset: the two RAM ranges in the host's contiguous run, nothing in the hole or beyond") {
+  uint64_t off = 0;
+  // 16 MiB: one range.
+  CHECK(ram_offset(16ull << 20, 0, 1, off));
+  CHECK(off == 0);
+  CHECK(ram_offset(16ull << 20, (16ull << 20) - 8, 8, off));
+  CHECK(off == (16ull << 20) - 8);
+  CHECK_FALSE(ram_offset(16ull << 20, (16ull << 20) - 8, 9, off));
+  CHECK_FALSE(ram_offset(16ull << 20, 16ull << 20, 1, off));
+  CHECK_FALSE(ram_offset(16ull << 20, k4G, 1, off));
+  CHECK_FALSE(ram_offset(16ull << 20, 0, UINT64_MAX, off));
+  CHECK_FALSE(ram_offset(16ull << 20, UINT64_MAX, 2, off));
+  // 8 GiB: [0, 3G) at 0, [4G, 9G) at 3G.
+  const uint64_t ram = 8ull << 30;
+  CHECK(ram_offset(ram, kMmioHoleStart - 4, 4, off));
+  CHECK(off == kMmioHoleStart - 4);
+  CHECK_FALSE(ram_offset(ram, kMmioHoleStart - 4, 8, off));  // across into the hole
+  CHECK_FALSE(ram_offset(ram, kTpmBase, 4, off));            // the hole is MMIO
+  CHECK_FALSE(ram_offset(ram, kLapicBase, 4, off));
+  CHECK(ram_offset(ram, k4G, 4096, off));
+  CHECK(off == kMmioHoleStart);
+  CHECK(ram_offset(ram, k4G + (5ull << 30) - 1, 1, off));
+  CHECK(off == ram - 1);
+  CHECK_FALSE(ram_offset(ram, k4G + (5ull << 30), 1, off));
+  CHECK_FALSE(ram_offset(ram, k4G + (5ull << 30) - 1, 2, off));
+  CHECK_FALSE(ram_offset(ram, k4G, UINT64_MAX, off));
+  // Exactly 3 GiB: nothing above 4 GiB.
+  CHECK_FALSE(ram_offset(3ull << 30, k4G, 1, off));
+  CHECK(ram_offset(3ull << 30, (3ull << 30) - 1, 1, off));
+}

@@ -59,7 +59,9 @@ inline ControlSetup control_setup(const Machine& m, bool long_mode) {
   return s;
 }
 
-enum class GuestKind { long_mode, real_mode, flat_protected };
+// flat_boot_gdt: the Linux/PVH entry, flat protected mode with the boot
+// GDT's selectors (vmm/guest_boot/entry_state.hpp: CS 0x10, data 0x18, TR 0x20).
+enum class GuestKind { long_mode, real_mode, flat_protected, flat_boot_gdt };
 
 inline VmcsImage good_image(const Machine& m, GuestKind kind) {
   VmcsImage v;
@@ -80,6 +82,15 @@ inline VmcsImage good_image(const Machine& m, GuestKind kind) {
       break;
     case GuestKind::flat_protected:
       g.rip = 0x100000;
+      setup_guest_flat_protected(v, m.caps, g);
+      break;
+    case GuestKind::flat_boot_gdt:
+      g.rip = 0x1000000;
+      g.code_selector = 0x10;
+      g.data_selector = 0x18;
+      g.tr_selector = 0x20;
+      g.gdtr_base = 0x500;
+      g.gdtr_limit = 0x27;
       setup_guest_flat_protected(v, m.caps, g);
       break;
   }

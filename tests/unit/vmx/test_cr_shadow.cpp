@@ -78,3 +78,59 @@ TEST_CASE("after CR writes handled this way the guest state still passes the che
     CHECK(r.ok());
   }
 }
+
+TEST_CASE("IA-32e mode: CR0.PG with EFER.LME sets LMA and the entry control, as Linux's startup_32 does") {
+  constexpr uint64_t kPg = 1ull << 31, kPe = 1, kPae = 1ull << 5, kLme = 1ull << 8, kLma = 1ull << 10;
+  // Paging on with LME and PAE: long mode.
+  LongModeUpdate u = long_mode_on_cr0_write(kPg | kPe, kPae, kLme, false);
+  CHECK_FALSE(u.inject_gp);
+  CHECK(u.efer == (kLme | kLma));
+  CHECK(u.ia32e_mode_guest);
+  // Without LME: 32-bit paging, nothing changes.
+  u = long_mode_on_cr0_write(kPg | kPe, kPae, 0, false);
+  CHECK_FALSE(u.inject_gp);
+  CHECK(u.efer == 0);
+  CHECK_FALSE(u.ia32e_mode_guest);
+  // LME without PAE: #GP, EFER unchanged.
+  u = long_mode_on_cr0_write(kPg | kPe, 0, kLme, false);
+  CHECK(u.inject_gp);
+  CHECK(u.efer == kLme);
+  // Paging off from compatibility mode (CS.L = 0): leaves IA-32e mode.
+  u = long_mode_on_cr0_write(kPe, kPae, kLme | kLma, false);
+  CHECK_FALSE(u.inject_gp);
+  CHECK(u.efer == kLme);
+  CHECK_FALSE(u.ia32e_mode_guest);
+  // ... but not from 64-bit code.
+  CHECK(long_mode_on_cr0_write(kPe, kPae, kLme | kLma, true).inject_gp);
+  // Other EFER bits (SCE, NXE) pass through.
+  CHECK(long_mode_on_cr0_write(kPg | kPe, kPae, kLme | 1 | (1ull << 11), false).efer == (kLme | kLma | 1 | (1ull << 11)));
+}
+
+TEST_CASE("after the IA-32e switch the guest state passes the checker (flat 32-bit code, compatibility mode)") {
+  for (const MsrSet* s : kAllSets) {
+    INFO(s->name);
+    const Machine m = machine(*s);
+    VmcsImage v = good_image(m, GuestKind::flat_boot_gdt);
+    const CrUpdate cr4 = cr4_write(m.caps, 0x20);
+    const CrUpdate cr0 = cr0_write(m.caps, true, 0x80000011);
+    REQUIRE_FALSE(cr0.inject_gp);
+    const LongModeUpdate lm = long_mode_on_cr0_write(cr0.read_shadow, cr4.read_shadow, 1ull << 8, false);
+    REQUIRE_FALSE(lm.inject_gp);
+    v.set(F::guest_cr0, cr0.guest_value);
+    v.set(F::cr0_read_shadow, cr0.read_shadow);
+    v.set(F::guest_cr4, cr4.guest_value);
+    v.set(F::cr4_read_shadow, cr4.read_shadow);
+    v.set(F::guest_cr3, 0x9000);
+    v.set(F::guest_ia32_efer, lm.efer);
+    const uint64_t bit = 1ull << 9;  // IA-32e mode guest
+    v.set(F::entry_controls, lm.ia32e_mode_guest ? v.get(F::entry_controls) | bit : v.get(F::entry_controls) & ~bit);
+    EntryCheckReport r;
+    check_vm_entry(v, m.ctx, r);
+    CHECK(r.ok());
+    // The failure seen in Bochs before: EFER.LMA/LME set, the control not.
+    v.set(F::entry_controls, v.get(F::entry_controls) & ~bit);
+    EntryCheckReport bad;
+    check_vm_entry(v, m.ctx, bad);
+    CHECK_FALSE(bad.ok());
+  }
+}

@@ -63,13 +63,30 @@ TEST_CASE("known-good guests pass on every CPU") {
   for (const MsrSet* s : kAllSets) {
     const Machine m = machine(*s);
     REQUIRE(m.ctl.ok());
-    for (GuestKind k : {GuestKind::long_mode, GuestKind::real_mode, GuestKind::flat_protected}) {
+    for (GuestKind k : {GuestKind::long_mode, GuestKind::real_mode, GuestKind::flat_protected, GuestKind::flat_boot_gdt}) {
       INFO(s->name << " guest kind " << static_cast<int>(k));
       const EntryCheckReport r = run(m, good_image(m, k));
       INFO(describe(r));
       CHECK(r.ok());
     }
   }
+}
+
+TEST_CASE("the Linux/PVH entry gets the boot GDT's selectors, the Multiboot entry keeps its own") {
+  const Machine m = machine(*kAllSets[0]);
+  const VmcsImage b = good_image(m, GuestKind::flat_boot_gdt);
+  CHECK(b.get(F::guest_cs_selector) == 0x10);
+  CHECK(b.get(F::guest_ss_selector) == 0x18);
+  CHECK(b.get(F::guest_ds_selector) == 0x18);
+  CHECK(b.get(F::guest_tr_selector) == 0x20);
+  CHECK(b.get(F::guest_gdtr_base) == 0x500);
+  CHECK(b.get(F::guest_gdtr_limit) == 0x27);
+  const VmcsImage mb = good_image(m, GuestKind::flat_protected);
+  CHECK(mb.get(F::guest_cs_selector) == 0x08);
+  CHECK(mb.get(F::guest_ds_selector) == 0x10);
+  CHECK(mb.get(F::guest_tr_selector) == 0);
+  CHECK(mb.get(F::guest_gdtr_base) == 0);
+  CHECK(mb.get(F::guest_gdtr_limit) == 0xFFFF);
 }
 
 TEST_CASE("the checker reads only writable fields the VMM can VMREAD") {

@@ -11,7 +11,7 @@ from . import paths, prereq
 SECTOR = 512
 # A multiple of Bochs' default flat-disk geometry (16 heads x 63 sectors).
 CYLINDER = 16 * 63 * SECTOR
-CYLINDERS = 160
+CYLINDERS = 160  # 80 MiB: the test guests; more when the files need it (cylinders_for)
 FIRST_LBA = 2048
 GPT_BACKUP_SECTORS = 34
 
@@ -41,14 +41,26 @@ TOOLS = ("mkfs.fat", "mmd", "mcopy", "sgdisk")
 
 
 def config_images(cfg):
-    """The files a mamori.cfg loads (`image = NAME` lines, docs/config.md)."""
+    """The files a mamori.cfg loads (`image =`/`kernel =`, `initrd =` and
+    the first word of `module =` lines, docs/config.md)."""
     names = []
     with open(cfg) as f:
         for line in f:
             key, _, value = line.split("#", 1)[0].partition("=")
-            if key.strip() == "image" and value.strip():
-                names.append(value.strip())
+            key, value = key.strip(), value.strip()
+            if key in ("image", "kernel", "initrd", "module") and value:
+                names.append(value.split()[0])
     return names
+
+
+def cylinders_for(paths_, extra_bytes=0):
+    """Cylinders for an image holding these files (and extra_bytes more):
+    CYLINDERS, or enough for their bytes plus a quarter and 16 MiB for
+    FAT32 and cluster slack (a Linux guest's vmlinux alone is ~50 MB, an
+    initramfs 5-25 MB)."""
+    need = sum(os.path.getsize(p) for p in paths_ if os.path.exists(p)) + extra_bytes
+    need += need // 4 + (16 << 20)
+    return max(CYLINDERS, -(-need // CYLINDER))
 
 
 def check_inputs(efi, files):
@@ -78,7 +90,8 @@ def write_image(out, efi=None, files=None, omit=(), raw_files=None, depfile=None
         files.pop(name, None)
     for tool in TOOLS:
         prereq.program(tool)
-    total = CYLINDERS * CYLINDER
+    raw_bytes = sum(len(d) for d in (raw_files or {}).values())
+    total = cylinders_for([efi] + list(files.values()), raw_bytes) * CYLINDER
     part_sectors = total // SECTOR - GPT_BACKUP_SECTORS - FIRST_LBA
     with tempfile.TemporaryDirectory() as tmp:
         fat = os.path.join(tmp, "esp.fat")
