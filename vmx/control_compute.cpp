@@ -16,8 +16,11 @@ ControlRequest mamori_control_request() {
       // the physical TPR (SDM 3C §26.3); mamori emulates the guest's CR8.
       .require(ProcCtl::cr8_load_exiting)
       .require(ProcCtl::cr8_store_exiting)
+      // MONITOR/MWAIT get #UD (CPUID hides them); RDPMC #GP (no PMU for
+      // guests: without the exit a guest in ring 0 reads the host's counters).
       .prefer(ProcCtl::mwait_exiting)
       .prefer(ProcCtl::monitor_exiting)
+      .prefer(ProcCtl::rdpmc_exiting)
       // With EPT the guest owns CR3: no exits for MOV to/from CR3 (default1).
       .avoid_bit(ProcCtl::cr3_load_exiting)
       .avoid_bit(ProcCtl::cr3_store_exiting);
@@ -26,7 +29,10 @@ ControlRequest mamori_control_request() {
       .prefer(Proc2Ctl::enable_vpid)
       .prefer(Proc2Ctl::enable_rdtscp)
       .prefer(Proc2Ctl::enable_invpcid)
-      .prefer(Proc2Ctl::enable_xsaves);
+      .prefer(Proc2Ctl::enable_xsaves)
+      // WBINVD completes without flushing (vm/instructions.cpp): a guest
+      // cannot flush the caches of the others on the package.
+      .prefer(Proc2Ctl::wbinvd_exiting);
   r.require(ExitCtl::host_address_space_size)
       .require(ExitCtl::ack_interrupt_on_exit)
       .require(ExitCtl::save_efer)

@@ -15,6 +15,11 @@ namespace {
 constexpr uint32_t kMsrTsc = 0x10;                 // IA32_TIME_STAMP_COUNTER: assumed allowlisted for reads
 constexpr uint32_t kMsrFeatureControl = 0x3A;      // IA32_FEATURE_CONTROL: writes must #GP
 constexpr uint32_t kMsrVmxBasic = 0x480;           // IA32_VMX_BASIC: VMX is hidden, reads must #GP
+constexpr uint32_t kMsrMtrrCap = 0xFE;             // IA32_MTRRCAP: WC, fixed ranges, 8 variable (0x508)
+constexpr uint32_t kMsrMtrrDefType = 0x2FF;        // IA32_MTRR_DEF_TYPE: enabled, WB default (0x806)
+constexpr uint32_t kMsrMtrrPhysBase0 = 0x200;      // a variable-range MTRR: stored, types checked
+constexpr uint32_t kMsrLstar = 0xC0000082;         // per guest, switched in the CPU
+constexpr uint32_t kMsrAperf = 0xE8;               // hidden (CPUID.06H:ECX[0] clear): #GP
 
 // Control-register bits (SDM Vol. 3A 2.5).
 constexpr uint32_t kCr0Ne = 1u << 5;    // owned by the VMM's CR0 mask (VMX fixed-1): a change exits
@@ -107,6 +112,22 @@ void cpuid_checks() {
   check_eq("cpuid1-vmx-clear", f.ecx & kCpuid1EcxVmx, 0);
   check_eq("cpuid1-hypervisor-set", f.ecx & kCpuid1EcxHypervisor, kCpuid1EcxHypervisor);
   check("cpuid0-max-leaf", cpuid(0).eax >= 1);
+  // docs/guest-abi.md: what the VMM virtualises is advertised, the rest not.
+  check_eq("cpuid1-x2apic-set", f.ecx & (1u << 21), 1u << 21);
+  check_eq("cpuid1-tsc-deadline-set", f.ecx & (1u << 24), 1u << 24);
+  check_eq("cpuid1-monitor-clear", f.ecx & (1u << 3), 0);
+  check_eq("cpuid1-pdcm-clear", f.ecx & (1u << 15), 0);
+  check_eq("cpuid1-mtrr-mce-mca-set", f.edx & 0x5080, 0x5080);
+  check_eq("cpuid-pmu-leaf-zero", cpuid(0xA).eax, 0);
+  check_eq("cpuid7-tsc-adjust-clear", cpuid(7).ebx & (1u << 1), 0);
+  const CpuidResult tsc = cpuid(0x15);
+  check("cpuid15-tsc-ratio", tsc.eax != 0 && tsc.ebx != 0 && tsc.ecx != 0);
+  const CpuidResult timing = cpuid(kCpuidHvTiming);
+  check("cpuid-hv-timing-tsc-khz", timing.eax != 0);
+  // The APIC timer clock is 15H's crystal (the same clock in kHz), never
+  // faster than the TSC (Bochs's TSC runs at 10 MHz).
+  check_eq("cpuid-hv-timing-apic-khz", timing.ebx, tsc.ecx / 1000);
+  check("cpuid-hv-timing-apic-le-tsc", timing.ebx != 0 && timing.ebx <= timing.eax);
 }
 
 void vmcall_checks() {
@@ -283,6 +304,36 @@ void msr_checks() {
               [] { wrmsr(kMsrFeatureControl, 0); });
   check_fault("msr-vmx-basic-read-gp", kVecGeneralProtection, kRdmsrLength,
               [] { (void)rdmsr(kMsrVmxBasic); });
+  check_fault("msr-aperf-read-gp", kVecGeneralProtection, kRdmsrLength, [] { (void)rdmsr(kMsrAperf); });
+  uint64_t v = 0;
+  if (check_no_gp("msr-mtrrcap", kRdmsrLength, [&] { v = rdmsr(kMsrMtrrCap); })) check_eq("msr-mtrrcap", v, 0x508);
+  if (check_no_gp("msr-mtrr-def-type", kRdmsrLength, [&] { v = rdmsr(kMsrMtrrDefType); }))
+    check_eq("msr-mtrr-def-type", v, 0x806);
+  if (check_no_gp("msr-mtrr-var-write", kWrmsrLength, [] { wrmsr(kMsrMtrrPhysBase0, 0x6); }))
+    check_eq("msr-mtrr-var-write", rdmsr(kMsrMtrrPhysBase0), 0x6);
+  check_fault("msr-mtrr-bad-type-gp", kVecGeneralProtection, kWrmsrLength, [] { wrmsr(kMsrMtrrPhysBase0, 0x2); });
+  constexpr uint64_t kLstar = 0xFFFFFFFF81234560ull;
+  if (check_no_gp("msr-lstar-write", kWrmsrLength, [] { wrmsr(kMsrLstar, kLstar); }))
+    check_eq("msr-lstar-reads-back", rdmsr(kMsrLstar), kLstar);
+  check_fault("msr-lstar-noncanonical-gp", kVecGeneralProtection, kWrmsrLength,
+              [] { wrmsr(kMsrLstar, 0x0000800000000000ull); });
+}
+
+// INVD/WBINVD complete without a fault (the VMM does not flush for them);
+// MONITOR/MWAIT are #UD (CPUID hides them); RDPMC is #GP (no PMU).
+void instruction_checks() {
+  constexpr uint8_t kWbinvdLength = 2, kInvdLength = 2, kMonitorLength = 3, kMwaitLength = 3, kRdpmcLength = 2;
+  if (check_no_gp("wbinvd-completes", kWbinvdLength, [] { asm volatile("wbinvd" ::: "memory"); }))
+    report_pass("wbinvd-completes");
+  if (check_no_gp("invd-completes", kInvdLength, [] { asm volatile(".byte 0x0F, 0x08  # invd" ::: "memory"); }))
+    report_pass("invd-completes");
+  check_fault("monitor-ud", kVecInvalidOpcode, kMonitorLength,
+              [] { asm volatile("monitor" ::"a"(&g_cpuid_guest_id), "c"(0), "d"(0) : "memory"); });
+  check_fault("mwait-ud", kVecInvalidOpcode, kMwaitLength, [] { asm volatile("mwait" ::"a"(0), "c"(0) : "memory"); });
+  check_fault("rdpmc-gp", kVecGeneralProtection, kRdpmcLength, [] {
+    uint32_t lo, hi;
+    asm volatile("rdpmc" : "=a"(lo), "=d"(hi) : "c"(0));
+  });
 }
 
 void cr_checks() {
@@ -532,6 +583,7 @@ void main() {
     vmcall_checks();
     io_checks();
     msr_checks();
+    instruction_checks();
     interrupt_checks();
     acpi_checks();
   } else {

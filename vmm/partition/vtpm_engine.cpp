@@ -7,6 +7,7 @@
 #include "vmm/mem/frames.hpp"
 #include "vmm/partition/process.hpp"
 #include "vmm/vm/scheduler.hpp"
+#include "vmm/vm/vcpu_msrs.hpp"
 #include "vtpm/protocol/tpm_header.hpp"
 #include "vtpm/protocol/frame_assembler.hpp"
 #include "vtpm/protocol/partition_frame.hpp"
@@ -62,6 +63,7 @@ bool VtpmEngine::exchange(const uint8_t* frame, size_t len, uint8_t* rsp, size_t
     }
     off += k;
     vm::release_fpu();  // the guest's FPU state is set aside; the process brings its own
+    vm::release_guest_msrs();  // its SYSCALL needs the host's STAR/LSTAR/FMASK (vm/vcpu_msrs.hpp)
     ProcessState st = run_process(*proc_);
     if (st == ProcessState::Exited || st == ProcessState::Faulted) {
       running_ = false;

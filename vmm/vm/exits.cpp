@@ -1,4 +1,5 @@
 #include "exits.hpp"
+#include "vmm/vm/exit_handlers.hpp"
 #include <stdarg.h>
 #include "drivers/lapic/lapic.hpp"
 #include "drivers/timer/tsc.hpp"
@@ -29,119 +30,12 @@ using vmx::InterruptionInfo;
 using vmx::VmcsField;
 
 // The guest ABI (docs/guest-abi.md).
-constexpr uint32_t kCpuidHvBase = 0x40000000, kCpuidHvInfo = 0x40000001, kCpuidHvLast = 0x4FFFFFFF;
-constexpr uint32_t kAbiVersion = 1;
-constexpr char kSignature[] = "mamoriVMMabi";  // EBX:ECX:EDX of leaf 0x40000000
-constexpr uint32_t signature_word(unsigned i) {
-  return static_cast<uint32_t>(static_cast<uint8_t>(kSignature[4 * i])) |
-         static_cast<uint32_t>(static_cast<uint8_t>(kSignature[4 * i + 1])) << 8 |
-         static_cast<uint32_t>(static_cast<uint8_t>(kSignature[4 * i + 2])) << 16 |
-         static_cast<uint32_t>(static_cast<uint8_t>(kSignature[4 * i + 3])) << 24;
-}
-static_assert(signature_word(0) == 0x6f6d616d);  // "mamo" as CPUID returns it in EBX
 constexpr uint32_t kAbiError = 0xFFFFFFFF;
 constexpr uint32_t kConsoleWriteMax = 4096;
 constexpr unsigned kConsoleLinesPerCall = 32;  // docs/guest-abi.md: a console write may be short
 enum Hypercall : uint32_t { kHcVersion = 0, kHcConsoleWrite = 1, kHcGuestId = 2, kHcExit = 3 };
 
-// Exception vectors (SDM 3A Table 6-1).
-constexpr uint8_t kVectorUd = 6, kVectorGp = 13;
 constexpr uint64_t kRflagsIf = 1ull << 9;
-constexpr uint32_t kCpuid1EcxVmx = 1u << 5, kCpuid1EcxOsxsave = 1u << 27, kCpuid1EcxHypervisor = 1u << 31;
-constexpr uint32_t kCpuid6EcxAperfMperf = 1u << 0;
-constexpr uint64_t kCr4Osxsave = 1ull << 18;
-constexpr uint32_t kCpuidXsave = 0xD;
-
-// Log lines a guest can cause (a refused MSR, a port with no device, a VMX
-// instruction) pass a token bucket per guest: a guest looping on a logged
-// exit must not keep the VMM printing at serial speed (docs/security.md,
-// "Guest -> host: exit storms"). What is refused is summed up in the next
-// line that passes, and when the guest stops.
-constexpr uint32_t kLogBurst = 20;
-constexpr uint32_t kLogLinesPerSecond = 2;
-lib::TokenBucket g_log_bucket[kMaxGuests];
-
-bool guest_may_log(Guest& g) {
-  lib::TokenBucket& b = g_log_bucket[g.id % kMaxGuests];
-  uint64_t hz = drivers::tsc::hz();
-  if (!b.take(cpu::rdtsc(), hz / kLogLinesPerSecond, kLogBurst)) return false;
-  if (uint64_t n = b.take_suppressed())
-    LOG_WARN("vm %s: %lu log lines suppressed (at most %u a second after a burst of %u)", g.name, n,
-             kLogLinesPerSecond, kLogBurst);
-  return true;
-}
-#define GUEST_LOG(g, ...)                      \
-  do {                                         \
-    if (guest_may_log(g)) LOG_INFO(__VA_ARGS__); \
-  } while (0)
-
-// The instruction that exited is done: RIP past it, and the interrupt
-// shadow it may have been in ends with it (STI and MOV-SS blocking last one
-// instruction, SDM 3C §25.4.2 Table 25-3), as Zircon's next_rip does; an
-// event injected on this entry then finds no stale blocking.
-void next_rip(uint64_t rip) {
-  vmwrite<VmcsField::guest_rip>(rip);
-  constexpr uint32_t kBlockingBySti = 1u << 0, kBlockingByMovSs = 1u << 1;
-  uint32_t s = vmread<VmcsField::guest_interruptibility_state>();
-  if (s & (kBlockingBySti | kBlockingByMovSs))
-    vmwrite<VmcsField::guest_interruptibility_state>(s & ~(kBlockingBySti | kBlockingByMovSs));
-}
-void next_rip(const ExitInfo& e) { next_rip(vmread<VmcsField::guest_rip>() + e.instruction_length); }
-
-// Event injection on the next entry (SDM 3C §27.6).
-void inject_hw_exception(uint8_t vector, bool error_code, uint32_t code = 0) {
-  vmwrite<VmcsField::entry_interruption_info>(
-      InterruptionInfo::make(vector, InterruptionInfo::Type::hardware_exception, error_code).raw);
-  if (error_code) vmwrite<VmcsField::entry_exception_error_code>(code);
-}
-
-uint32_t lo32(uint64_t v) { return static_cast<uint32_t>(v); }
-
-// CR4 as the guest reads it: host-owned bits (guest/host mask) from the
-// read shadow, the rest from the real guest CR4 (SDM 3C §25.6.6).
-uint64_t guest_visible_cr4() {
-  uint64_t mask = vmread<VmcsField::cr4_guest_host_mask>();
-  return (vmread<VmcsField::guest_cr4>() & ~mask) | (vmread<VmcsField::cr4_read_shadow>() & mask);
-}
-
-[[gnu::noinline]] ExitAction on_cpuid(Guest& g, const ExitInfo& e) {
-  uint32_t leaf = lo32(g.regs.rax), sub = lo32(g.regs.rcx);
-  cpu::CpuidResult r{};
-  if (leaf == kCpuidHvBase) {
-    r = {kCpuidHvInfo, signature_word(0), signature_word(1), signature_word(2)};
-  } else if (leaf == kCpuidHvInfo) {
-    r = {kAbiVersion, g.id, 0, 0};
-  } else if (leaf > kCpuidHvInfo && leaf <= kCpuidHvLast) {
-    r = {};
-  } else {
-    r = cpu::cpuid(leaf, sub);
-    if (leaf == 1) {
-      // No nested VT-x; say there is a hypervisor; OSXSAVE mirrors the guest's CR4.
-      r.ecx &= ~kCpuid1EcxVmx;
-      r.ecx |= kCpuid1EcxHypervisor;
-      r.ecx &= ~kCpuid1EcxOsxsave;
-      if (guest_visible_cr4() & kCr4Osxsave) r.ecx |= kCpuid1EcxOsxsave;
-    } else if (leaf == 6) {
-      r.ecx &= ~kCpuid6EcxAperfMperf;  // APERF/MPERF are not virtualised
-    } else if (leaf == kCpuidXsave) {
-      // Only the components the VMM switches (vmm/arch/fpu.hpp): EDX:EAX
-      // of sub-leaf 0 is what XSETBV accepts, EBX the area for the current
-      // XCR0, ECX for all of them (SDM 2 CPUID leaf 0DH).
-      uint64_t m = arch::fpu::mask();
-      if (sub == 0) {
-        r = {lo32(m), arch::fpu::area_bytes_for(g.xcr0), arch::fpu::area_bytes(), static_cast<uint32_t>(m >> 32)};
-      } else if (sub >= 2 && sub < 63 && !(m & (1ull << sub))) {
-        r = {};
-      }
-    }
-  }
-  g.regs.rax = r.eax;
-  g.regs.rbx = r.ebx;
-  g.regs.rcx = r.ecx;
-  g.regs.rdx = r.edx;
-  next_rip(e);
-  return ExitAction::Resume;
-}
 
 [[gnu::noinline]] ExitAction on_vmcall(Guest& g, const ExitInfo& e) {
   uint32_t fn = lo32(g.regs.rax);
@@ -242,32 +136,6 @@ bool lapic_msr(Guest& g, const ExitInfo& e, bool write, ExitAction& a) {
   }
   next_rip(e);
   return true;
-}
-
-[[gnu::noinline]] ExitAction on_rdmsr(Guest& g, const ExitInfo& e) {
-  uint32_t msr = lo32(g.regs.rcx);
-  uint64_t v = 0;
-  switch (msr) {
-    case 0x10: v = cpu::rdtsc(); break;           // IA32_TIME_STAMP_COUNTER
-    case 0x8B: v = 0; break;                      // IA32_BIOS_SIGN_ID: no microcode
-    case 0xFE: v = 0; break;                      // IA32_MTRRCAP: no MTRRs
-    case 0x2FF: v = 0; break;                     // IA32_MTRR_DEF_TYPE: MTRRs off (EPT decides)
-    case 0x1A0: v = 1; break;                     // IA32_MISC_ENABLE: fast strings only
-    default:
-      GUEST_LOG(g, "vm %s: RDMSR 0x%x is not on the allowlist: #GP injected", g.name, msr);
-      inject_hw_exception(kVectorGp, true);
-      return ExitAction::Resume;
-  }
-  g.regs.rax = lo32(v);
-  g.regs.rdx = v >> 32;
-  next_rip(e);
-  return ExitAction::Resume;
-}
-
-[[gnu::noinline]] ExitAction on_wrmsr(Guest& g, const ExitInfo&) {
-  GUEST_LOG(g, "vm %s: WRMSR 0x%x is not allowed: #GP injected", g.name, lo32(g.regs.rcx));
-  inject_hw_exception(kVectorGp, true);
-  return ExitAction::Resume;
 }
 
 [[gnu::noinline]] ExitAction on_cr_access(Guest& g, const ExitInfo& e) {
@@ -581,6 +449,12 @@ ExitAction dispatch(Guest& g, const ExitInfo& e) {
     case ExitReason::invvpid:
     case ExitReason::vmfunc:
       return on_vmx_instruction(g, e);
+    case ExitReason::invd:
+    case ExitReason::wbinvd: return on_invd_wbinvd(g, e);
+    case ExitReason::rdpmc: return on_rdpmc(g, e);
+    case ExitReason::monitor:
+    case ExitReason::mwait: return on_monitor_mwait(g, e);
+    case ExitReason::pause: return on_pause(g, e);
     default:
       return stop_guest(g, GuestState::Faulted, "unhandled exit reason %u (%s)", reason, vmx::exit_reason_name(reason));
   }

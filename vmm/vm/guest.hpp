@@ -8,6 +8,7 @@
 #include "vmm/vm/guest_regs.hpp"
 #include "vmm/guest_boot/layout.hpp"
 #include "vmm/vm/mmio.hpp"
+#include "vmm/vm/vcpu_msrs.hpp"
 #include "vmx/vmcs_setup.hpp"
 
 namespace mamori::core { struct VmConfig; }
@@ -77,6 +78,7 @@ struct Guest {
   bool virtual_nmis = false;     // pin-based "virtual NMIs" is set (NMI blocking is tracked, SDM 3C §25.3)
   uint64_t resets = 0;           // platform resets (reboots) since creation
   uint64_t acpi_rsdp = 0;        // guest-physical address of its ACPI RSDP (in the 0xE0000 search range)
+  VcpuMsrs msrs = {};            // its MSR values (vm/vcpu_msrs.hpp, vcpu/msr_table.hpp)
 
   // Accounting.
   uint64_t exits = 0;

@@ -232,6 +232,7 @@ bool reload_guest(Guest& g) {
   g.xcr0 = 1;
   g.halted = false;
   if (g.platform) reset_platform(g);
+  g.msrs = VcpuMsrs{};  // its MSRs as at reset (loaded again at its next entry)
   g.exit_status = -1;
   g.stop_reason[0] = 0;
   g.line_len = 0;

@@ -16,6 +16,7 @@
 #include "devices/legacy_clock.hpp"
 #include "vmm/vm/virtual_platform.hpp"
 #include "vmm/vm/guest.hpp"
+#include "vmm/vm/vcpu_msrs.hpp"
 #include "vmm/vm/vmx_insn.hpp"
 #include "vmx/control_compute.hpp"
 #include "vmx/entry_check.hpp"
@@ -245,6 +246,7 @@ void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
     }
     if (s.fpu_owner != &g) load_fpu(g, s, false);  // the service partition ran here during the last exit
     arch::fpu::set_xcr0(g.xcr0);
+    if (!g.msrs.loaded) load_guest_msrs(g);  // its STAR/LSTAR/... (vm/vcpu_msrs.hpp)
     EnterResult r = vmx_enter(&g.regs, g.launched);
     if (r != EnterResult::Exited) {
       g.run_tsc += cpu::rdtsc() - slice_start;

@@ -18,7 +18,8 @@ namespace guest {
 // ---- docs/guest-abi.md --------------------------------------------------
 inline constexpr uint32_t kCpuidHvBase = 0x40000000;   // highest leaf + signature
 inline constexpr uint32_t kCpuidHvInfo = 0x40000001;   // ABI version, guest id
-inline constexpr uint32_t kCpuidHvMaxLeaf = 0x40000001;
+inline constexpr uint32_t kCpuidHvTiming = 0x40000010; // TSC kHz, APIC bus kHz
+inline constexpr uint32_t kCpuidHvMaxLeaf = kCpuidHvTiming;
 inline constexpr uint32_t kAbiVersion = 1;
 inline constexpr char kSignature[13] = "mamoriVMMabi"; // EBX:ECX:EDX
 

@@ -118,7 +118,7 @@ TEST_CASE("control words in names") {
         "pin-based 0x7f: external_interrupt_exiting nmi_exiting virtual_nmis preemption_timer +3 reserved");
   format_control_word(ControlKind::proc2, m.ctl.proc2(), buf, sizeof buf);
   CHECK(std::string(buf) ==
-        "secondary processor-based 0x1010aa: enable_ept enable_rdtscp enable_vpid unrestricted_guest "
+        "secondary processor-based 0x1010ea: enable_ept enable_rdtscp enable_vpid wbinvd_exiting unrestricted_guest "
         "enable_invpcid enable_xsaves");
   format_control_word(ControlKind::entry, 0, buf, sizeof buf);
   CHECK(std::string(buf) == "VM-entry 0x0:");
