@@ -181,17 +181,33 @@ CpuidRegs leaf7(const CpuidSource& host, const CpuidConfig& cfg, const CpuidGues
   return r;
 }
 
+// The compacted-format size for `xcr0` (SDM Vol. 1 §13.4.3): the legacy
+// region and header, then each enabled component from 2 up, on a 64-byte
+// boundary where its sub-leaf's ECX[1] says so. Linux (6.1.y with XSAVEC
+// compaction) compares it with its own sum (xstate.c
+// paranoid_xstate_size_valid): it must be exact, not an upper bound.
+uint32_t compacted_bytes(const CpuidSource& host, uint64_t xcr0) {
+  uint32_t end = kFxsaveBytes + 64;
+  for (unsigned i = 2; i < 63; ++i) {
+    if (!(xcr0 & (1ull << i))) continue;
+    const CpuidRegs c = host.query(0xD, i);
+    if (c.ecx & 2) end = (end + 63) & ~63u;
+    end += c.eax;
+  }
+  return end;
+}
+
 // Leaf 0DH: only the components the VMM switches (vmm/arch/fpu.hpp):
 // EDX:EAX of sub-leaf 0 is what XSETBV accepts, EBX the area for the
 // current XCR0, ECX for all of them; sub-leaf 1 without XSAVES (no XSS
-// components, EBX the current standard size as an upper bound for the
-// compacted one); sub-leaves of other components zero.
+// components, so EBX is the compacted size for XCR0 alone); sub-leaves of
+// other components zero.
 CpuidRegs leaf_d(const CpuidSource& host, const CpuidConfig& cfg, const CpuidGuestState& st, uint32_t sub) {
   if (!(host.query(1, 0).ecx & k1EcxXsave) || cfg.xsave_bytes_all <= kFxsaveBytes) return {};
   const uint64_t m = cfg.xsave_mask;
   if (sub == 0)
     return {static_cast<uint32_t>(m), st.xsave_bytes_current, cfg.xsave_bytes_all, static_cast<uint32_t>(m >> 32)};
-  if (sub == 1) return {host.query(0xD, 1).eax & kDh1EaxKeep, st.xsave_bytes_current, 0, 0};
+  if (sub == 1) return {host.query(0xD, 1).eax & kDh1EaxKeep, compacted_bytes(host, st.xcr0 & m), 0, 0};
   if (sub < 63 && (m & (1ull << sub))) return host.query(0xD, sub);
   return {};
 }

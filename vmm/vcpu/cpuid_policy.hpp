@@ -55,6 +55,7 @@ struct CpuidConfig {
 struct CpuidGuestState {
   uint64_t cr4 = 0;                 // as the guest reads it (OSXSAVE, PKE)
   uint32_t xsave_bytes_current = 0; // standard-format area for its XCR0 (arch::fpu::area_bytes_for)
+  uint64_t xcr0 = 1;                // its XCR0 (0DH sub-leaf 1 EBX: the compacted size for it)
 };
 
 // The hypervisor ABI (docs/guest-abi.md).

@@ -63,7 +63,10 @@ const vcpu::CpuidConfig& guest_config(const Guest& g) {
   // 7: OSPKE, 0DH: the area for its XCR0).
   vcpu::CpuidGuestState st;
   if (leaf == 1 || leaf == 7 || leaf == 0xD) st.cr4 = guest_visible_cr4();
-  if (leaf == 0xD) st.xsave_bytes_current = arch::fpu::area_bytes_for(g.xcr0);
+  if (leaf == 0xD) {
+    st.xsave_bytes_current = arch::fpu::area_bytes_for(g.xcr0);
+    st.xcr0 = g.xcr0;
+  }
   const vcpu::CpuidRegs r = vcpu::guest_cpuid(HostCpuid{}, guest_config(g), st, leaf, sub);
   g.regs.rax = r.eax;
   g.regs.rbx = r.ebx;

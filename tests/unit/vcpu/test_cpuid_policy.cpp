@@ -31,6 +31,9 @@ class AllOnesHost final : public CpuidSource {
     leaves[{0xD, 0}] = {0x2FF, 0xA88, 0xA88, 0};
     leaves[{0xD, 1}] = {0x1F, 0xB00, 0x1900, 0};
     leaves[{0xD, 2}] = {256, 576, 0, 0};
+    leaves[{0xD, 5}] = {64, 1088, 2, 0};   // opmask, 64-byte aligned in compacted form
+    leaves[{0xD, 6}] = {512, 1152, 0, 0};
+    leaves[{0xD, 7}] = {1024, 1664, 0, 0};
     leaves[{0xD, 8}] = {128, 0, 1, 0};  // PT: a supervisor component
     leaves[{0x15, 0}] = {2, 200, 0, 0};
     leaves[{0x80000000, 0}] = {0x80000008, 0, 0, 0};
@@ -255,6 +258,11 @@ TEST_CASE("leaf 0DH: the switched components only; no XSAVES or XFD") {
   CHECK(s0.ecx == 0xA88);
   CpuidRegs s1 = q(0xD, 1, config(), st);
   CHECK(s1.eax == 0x7);  // XSAVEOPT, XSAVEC, XGETBV1
+  CHECK(s1.ebx == 576);  // compacted size for XCR0 = x87|SSE
+  st.xcr0 = 0x7;         // + AVX (256 bytes, no alignment)
+  CHECK(q(0xD, 1, config(), st).ebx == 576 + 256);
+  st.xcr0 = 0x7 | (1ull << 8);  // a component not switched counts nothing
+  CHECK(q(0xD, 1, config(), st).ebx == 576 + 256);
   CHECK(s1.ecx == 0);
   CHECK(s1.edx == 0);
   CHECK(q(0xD, 2) == CpuidRegs{256, 576, 0, 0});  // AVX: offered
@@ -264,6 +272,13 @@ TEST_CASE("leaf 0DH: the switched components only; no XSAVES or XFD") {
   fx.xsave_bytes_all = 512;  // FXSAVE only: no XSAVE at all
   CHECK(q(0xD, 0, fx) == CpuidRegs{});
   CHECK((q(1, 0, fx).ecx & (bit(26) | bit(28))) == 0);
+}
+
+TEST_CASE("leaf 0DH sub-leaf 1 EBX is the exact compacted size Linux 6.1 recomputes (x87..AVX-512)") {
+  CpuidGuestState st;
+  st.xcr0 = 0xE7;
+  // 576 + AVX 256 = 832, opmask aligned to 64 (832) + 64 = 896, + 512 + 1024.
+  CHECK(q(0xD, 1, config(), st).ebx == 2432);
 }
 
 TEST_CASE("hidden leaves are zero: PSN, DCA, RDT, SGX, PT, Key Locker, PCONFIG") {
