@@ -28,8 +28,13 @@ def linux_dir():
     return os.environ.get("MAMORI_LINUX_GUEST") or os.path.join(build_dir(), "tests", "linux")
 
 
+# Bochs corei7_skylake_x: libtpms's RSA self-test fails with OpenSSL's
+# BMI2/ADX code there (docs/config.md "vtpm_env"); masked for the engines.
+VTPM_ENV = "OPENSSL_ia32cap=~0x0:~0x80100"
+
+
 def config():
-    text = "console = com1\nlog = info\n"
+    text = "console = com1\nlog = info\nvtpm_env = %s\n" % VTPM_ENV
     for name, tpm, cpu in GUESTS:
         text += ("\n[vm %s]\nmemory = 256M\ncpus = %d\nkernel = %s\ninitrd = initramfs.cpio.gz\n"
                  "cmdline = %s\ntpm = %s\n" % (name, cpu, KERNEL, CMDLINE, tpm))
@@ -67,9 +72,9 @@ def body(e):
         e.expect(r"vm %s: created: 256 MiB .* cpu%d" % (re.escape(name), cpu), 60)
     ek = {}
     for name, tpm, _ in GUESTS:
-        drv = {"tis": "tpm_tis", "crb": "tpm_crb"}[tpm]
         seen(e, r"\[%s\] .*Linux version 6\." % re.escape(name), 600)
-        seen(e, r"\[%s\] .*%s MSFT0101:00: " % (re.escape(name), drv), 900)
+        # The binding itself is the script's "device" line (driver and ACPI
+        # device from sysfs); tpm_crb prints nothing of its own when all is well.
         done = r"\[%s\] mamori-tpm: done (\d+) ok (\d+) failed" % re.escape(name)
         seen(e, done, 1200)
         m = re.search(done, e.log())

@@ -182,6 +182,7 @@ enum Key : uint32_t {
   kKeyVtpmBudget = 1u << 11,
   kKeyInitrd = 1u << 12,
   kKeyModule = 1u << 13,  // repeatable: never marked as seen
+  kKeyVtpmEnv = 1u << 14,
 };
 
 // `tpm = on | off | tis | crb`: on means the TIS interface.
@@ -226,6 +227,7 @@ ConfigError set_global(Config& c, Str key, Str v, uint32_t* seen) {
   else if (key.eq("platform_tpm")) k = kKeyPlatformTpm;
   else if (key.eq("vtpm_memory")) k = kKeyVtpmMemory;
   else if (key.eq("vtpm_budget_ms")) k = kKeyVtpmBudget;
+  else if (key.eq("vtpm_env")) k = kKeyVtpmEnv;
   else return ConfigError::UnknownKey;
   if (*seen & k) return ConfigError::DuplicateKey;
   *seen |= k;
@@ -251,6 +253,18 @@ ConfigError set_global(Config& c, Str key, Str v, uint32_t* seen) {
       if (e == ConfigError::None && (c.vtpm_budget_ms < kConfigMinVtpmBudgetMs || c.vtpm_budget_ms > kConfigMaxVtpmBudgetMs))
         e = ConfigError::BadVtpmBudget;
       break;
+    case kKeyVtpmEnv: {
+      // NAME=VALUE, NAME of letters, digits (not first) and '_' (as
+      // OpenSSL's OPENSSL_ia32cap), VALUE printable.
+      size_t eq = 0;
+      while (eq < v.n && v.p[eq] != '=') ++eq;
+      bool name_ok = eq > 0 && eq < v.n;
+      for (size_t i = 0; name_ok && i < eq; ++i)
+        name_ok = (v.p[i] >= 'A' && v.p[i] <= 'Z') || (v.p[i] >= 'a' && v.p[i] <= 'z') ||
+                  (v.p[i] >= '0' && v.p[i] <= '9' && i > 0) || v.p[i] == '_';
+      if (!name_ok || parse_cmdline(v, c.vtpm_env, kConfigVtpmEnvCap) != ConfigError::None) e = ConfigError::BadVtpmEnv;
+      break;
+    }
   }
   return e;
 }
@@ -318,6 +332,7 @@ void config_defaults(Config& c) {
   c.platform_tpm = ConfigPlatformTpm::Hardware;
   c.vtpm_memory_bytes = kConfigDefaultVtpmMemory;
   c.vtpm_budget_ms = kConfigDefaultVtpmBudgetMs;
+  c.vtpm_env[0] = '\0';
 }
 
 ConfigResult parse_config(const char* text, size_t len, Config& c) {
@@ -404,6 +419,7 @@ const char* describe(ConfigError e) {
     case ConfigError::MemoryNotAligned: return "memory must be a multiple of 2M";
     case ConfigError::MemoryOutOfRange: return "memory must be between 2M and 64G";
     case ConfigError::BadVtpmBudget: return "vtpm_budget_ms must be between 100 and 3600000";
+    case ConfigError::BadVtpmEnv: return "vtpm_env must be NAME=VALUE (NAME of letters, digits, _), at most 127 characters";
     case ConfigError::BadCpuList: return "cpus must be a list like 0 or 0,1 or 0-3";
     case ConfigError::CpuOutOfRange: return "cpu index must be 0..63 (and a range low-high)";
     case ConfigError::DuplicateCpu: return "cpu listed twice";

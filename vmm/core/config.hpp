@@ -20,6 +20,7 @@ inline constexpr size_t kConfigImageCap = 64;   // = boot::kFileNameLen: 63 char
 inline constexpr size_t kConfigCmdlineCap = 2048;
 inline constexpr size_t kConfigMaxModules = 8;  // `module =` lines per VM
 inline constexpr size_t kConfigModuleCmdlineCap = 256;  // a module's command line incl. NUL
+inline constexpr size_t kConfigVtpmEnvCap = 128;        // vtpm_env incl. NUL
 inline constexpr size_t kConfigMaxLine = 4095;  // characters, without the line end
 inline constexpr uint32_t kConfigMaxCpus = 64;  // cpu indices 0..63 (a 64-bit mask)
 inline constexpr uint64_t kConfigMemoryUnit = 2ull << 20;  // guest RAM is 2 MiB pages
@@ -62,6 +63,7 @@ struct Config {
   ConfigPlatformTpm platform_tpm;
   uint64_t vtpm_memory_bytes; // memory quota of each vTPM engine process (docs/security.md)
   uint64_t vtpm_budget_ms;    // CPU budget of each engine exchange (a TPM command, init, ...)
+  char vtpm_env[kConfigVtpmEnvCap];  // one NAME=VALUE in every engine's environment ("" = none)
   VmConfig vms[kConfigMaxVms];
   size_t vm_count;
 };
@@ -105,6 +107,7 @@ enum class ConfigError : uint32_t {
   MissingMemory,      // [vm] section without memory = (line: its header)
   MissingImage,       // [vm] section without image = (line: its header)
   BadVtpmBudget,      // vtpm_budget_ms outside 100..3600000
+  BadVtpmEnv,         // vtpm_env not NAME=VALUE (NAME of letters, digits, _), or longer than 127 characters
   TooManyModules,     // more than kConfigMaxModules `module =` lines in a section
   BadModule,          // `module =` without a valid file name first, or a bad command line after it
 };

@@ -145,7 +145,8 @@ uint64_t destroy_process(Process& p) {
   return freed;
 }
 
-bool create_process(Process& p, const char* name, const uint8_t* image, size_t size, uint64_t memory_limit) {
+bool create_process(Process& p, const char* name, const uint8_t* image, size_t size, uint64_t memory_limit,
+                    const char* env) {
   CreateLock lock;
   void* slot = p.page_table;  // a restarted process reuses its table slot (destroy_process freed the tables)
   p = Process{};
@@ -209,6 +210,13 @@ bool create_process(Process& p, const char* name, const uint8_t* image, size_t s
   uint64_t at_platform = sp;
   ok = ok && push_bytes(p, sp, p.name, i + 1);
   uint64_t argv0 = sp;
+  uint64_t env0 = 0;  // envp[0] (config vtpm_env), if any
+  if (env && env[0]) {
+    size_t n = 0;
+    while (env[n]) ++n;
+    ok = ok && push_bytes(p, sp, env, n + 1);
+    env0 = sp;
+  }
   sp &= ~15ull;
   // Program headers: inside the first PT_LOAD that covers file offset e_phoff.
   constexpr uint64_t kPhdrEntrySize = 56;  // ELF-64 (the validator insists on it)
@@ -225,12 +233,14 @@ bool create_process(Process& p, const char* name, const uint8_t* image, size_t s
   };
   constexpr size_t kAux = sizeof aux / sizeof aux[0];
   // argc + argv[0] + NULL + envp NULL + auxv: keep RSP 16-byte aligned at entry.
-  if (((kAux * 2 + 4) & 1) != 0) ok = ok && push_u64(p, sp, 0);
+  const size_t words = kAux * 2 + 4 + (env0 ? 1 : 0);
+  if ((words & 1) != 0) ok = ok && push_u64(p, sp, 0);
   for (size_t a = kAux; a-- > 0;) {
     ok = ok && push_u64(p, sp, aux[a][1]);
     ok = ok && push_u64(p, sp, aux[a][0]);
   }
   ok = ok && push_u64(p, sp, 0);      // envp terminator
+  if (env0) ok = ok && push_u64(p, sp, env0);
   ok = ok && push_u64(p, sp, 0);      // argv terminator
   ok = ok && push_u64(p, sp, argv0);  // argv[0]
   ok = ok && push_u64(p, sp, 1);      // argc

@@ -72,7 +72,9 @@ struct Process {
 // Loads the static ELF `image` into a new address space and prepares the
 // initial stack (argv[0] = name, envp empty, auxv). False with a log line.
 // `memory_limit`: bytes of frames (its own and its page tables') it may hold.
-bool create_process(Process& p, const char* name, const uint8_t* image, size_t size, uint64_t memory_limit);
+// `env`: one NAME=VALUE string for its environment (null or "": none).
+bool create_process(Process& p, const char* name, const uint8_t* image, size_t size, uint64_t memory_limit,
+                    const char* env = nullptr);
 
 // Frees everything the process holds (its frames, page tables and XSAVE
 // area); its page-table slot is kept for the next create_process on `p`.

@@ -23,7 +23,7 @@ inline constexpr uint64_t kUserEnd = 0x00007FFFFFFFF000ull;
 inline constexpr uint64_t kMaxMmapBytes = 1ull << 32;
 
 inline constexpr int64_t kEPERM = 1, kENOENT = 2, kEBADF = 9, kEAGAIN = 11, kENOMEM = 12, kEACCES = 13,
-                         kEFAULT = 14, kEINVAL = 22, kENOSYS = 38;
+                         kEFAULT = 14, kEINVAL = 22, kESPIPE = 29, kENOSYS = 38;
 inline constexpr uint8_t kProtRead = 1, kProtWrite = 2, kProtExec = 4;  // Linux PROT_*
 inline constexpr uint64_t kMapPrivate = 0x02, kMapFixed = 0x10, kMapAnonymous = 0x20;
 
@@ -31,7 +31,7 @@ inline constexpr uint64_t kMapPrivate = 0x02, kMapFixed = 0x10, kMapAnonymous = 
 enum class Handler : uint8_t {
   unknown, read, write, writev, close, brk, mmap, munmap, mprotect, mremap, madvise, getpid, gettid, arch_prctl,
   set_tid_address, set_robust_list, rseq, prlimit64, readlink, futex, clock_gettime, time, getrandom, exit,
-  exit_group, count_
+  exit_group, newfstatat, lseek, count_
 };
 
 constexpr Handler handler_named(const char* n) {
@@ -45,6 +45,7 @@ constexpr Handler handler_named(const char* n) {
       {"rseq", Handler::rseq}, {"prlimit64", Handler::prlimit64}, {"readlink", Handler::readlink},
       {"futex", Handler::futex}, {"clock_gettime", Handler::clock_gettime}, {"time", Handler::time},
       {"getrandom", Handler::getrandom}, {"exit", Handler::exit}, {"exit_group", Handler::exit_group},
+      {"newfstatat", Handler::newfstatat}, {"lseek", Handler::lseek},
   };
   for (const auto& e : kNames)
     if (names_equal(e.name, n)) return e.h;

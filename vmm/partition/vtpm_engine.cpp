@@ -163,7 +163,7 @@ bool VtpmEngine::start(const char* vm_name, const boot::LoadedFile& image, const
     LOG_ERROR("vtpm %s: out of memory for the engine", name_);
     return false;
   }
-  if (!create_process(*proc_, name_, mem::phys_to_virt<uint8_t>(image.phys), image.size, limits.memory_bytes))
+  if (!create_process(*proc_, name_, mem::phys_to_virt<uint8_t>(image.phys), image.size, limits.memory_bytes, limits.env))
     return false;
   if (!power_on()) {
     destroy_process(*proc_);  // what it took while failing goes back to the pool
@@ -187,7 +187,7 @@ bool VtpmEngine::restart(const char* why) {
   ++restarts_;
   const bool committed = state_len_[0] != 0;
   uint64_t freed = destroy_process(*proc_);
-  if (!create_process(*proc_, name_, mem::phys_to_virt<uint8_t>(image_->phys), image_->size, limits_.memory_bytes) ||
+  if (!create_process(*proc_, name_, mem::phys_to_virt<uint8_t>(image_->phys), image_->size, limits_.memory_bytes, limits_.env) ||
       !power_on()) {
     destroy_process(*proc_);
     LOG_ERROR("vtpm %s: engine %s and could not be restarted", name_, why);

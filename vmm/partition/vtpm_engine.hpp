@@ -23,6 +23,7 @@ class VtpmEngine final : public vtpm::TpmBackend {
   struct Limits {
     uint64_t memory_bytes;  // config vtpm_memory: its pages and page tables
     uint64_t budget_ms;     // config vtpm_budget_ms: CPU time per exchange (command, init, ...)
+    const char* env;        // config vtpm_env: one NAME=VALUE for its environment, or "" / null
   };
   // Starts the process from the engine image (vtpm-service) and powers the
   // TPM on (init: a new TPM is manufactured). False with the reason logged.

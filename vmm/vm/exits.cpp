@@ -372,7 +372,7 @@ ExitAction stop_guest(Guest& g, GuestState s, const char* fmt, ...) {
   if (uint64_t n = g_log_bucket[g.id % kMaxGuests].take_suppressed())
     LOG_WARN("vm %s: %lu log lines were suppressed (rate limit)", g.name, n);
   g.state = s;
-  if (s == GuestState::Stopped) LOG_INFO("vm %s: stopped: %s", g.name, g.stop_reason);
+  if (s == GuestState::Stopped || s == GuestState::PoweredOff) LOG_INFO("vm %s: stopped: %s", g.name, g.stop_reason);
   else LOG_WARN("vm %s: contained and stopped: %s", g.name, g.stop_reason);
   return ExitAction::Stop;
 }

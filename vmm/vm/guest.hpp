@@ -17,7 +17,7 @@ namespace mamori::vm {
 
 inline constexpr unsigned kMaxGuests = 16;  // = core::kConfigMaxVms
 inline constexpr unsigned kExitReasonSlots = 80;   // SDM App. C: basic reasons < 80
-inline constexpr unsigned kConsoleLineMax = 160;
+inline constexpr unsigned kConsoleLineMax = 512;  // a longer line is cut there (kernel lines, hex digests fit)
 
 enum class GuestState : uint8_t {
   Empty,      // slot unused

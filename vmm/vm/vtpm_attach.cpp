@@ -76,7 +76,7 @@ vtpm::TpmBackend& backend_for(Guest& g) {
     return g_engines[g.id];
   }
   const core::Config& cfg = platform::parsed_config();
-  if (!g_vtpms[g.id].start(g.name, *image, {cfg.vtpm_memory_bytes, cfg.vtpm_budget_ms})) {
+  if (!g_vtpms[g.id].start(g.name, *image, {cfg.vtpm_memory_bytes, cfg.vtpm_budget_ms, cfg.vtpm_env})) {
     LOG_WARN("vm %s: its vTPM engine did not start: its TPM answers TPM_RC_FAILURE", g.name);
     return g_engines[g.id];
   }

@@ -44,6 +44,11 @@ inline constexpr SyscallEntry kEngineSyscalls[] = {
     {"write", 1, SyscallUse::both},
     {"writev", 20, SyscallUse::both},  // glibc's fatal-error path (__libc_message)
     {"close", 3, SyscallUse::both},    // served by the VMM since bring-up; not seen in the host measurement
+    // glibc stdio's first use of a stream (fstat for its buffering, lseek
+    // for its position): seen when libtpms or OpenSSL writes a diagnostic
+    // to fd 2; fd 0-2 are character devices (pipes in host mode)
+    {"newfstatat", 262, SyscallUse::both},
+    {"lseek", 8, SyscallUse::both},
     // OpenSSL / libtpms: entropy, fork detection, time, (uncontended) locks
     {"getrandom", 318, SyscallUse::both},
     {"getpid", 39, SyscallUse::both},

@@ -314,6 +314,16 @@ TEST_CASE("vtpm_memory and engine", "[config]") {
   refused("vtpm_budget_ms = 99\n", ConfigError::BadVtpmBudget, 1);
   refused("vtpm_budget_ms = 3600001\n", ConfigError::BadVtpmBudget, 1);
   refused("vtpm_budget_ms = 5s\n", ConfigError::BadNumber, 1);
+  CHECK(c.vtpm_env[0] == 0);  // the default: no variable
+  REQUIRE(parse("vtpm_env = OPENSSL_ia32cap=~0x0:~0x80100\n", c).error == ConfigError::None);
+  CHECK(std::strcmp(c.vtpm_env, "OPENSSL_ia32cap=~0x0:~0x80100") == 0);
+  refused("vtpm_env = NOEQUALS\n", ConfigError::BadVtpmEnv, 1);
+  refused("vtpm_env = =value\n", ConfigError::BadVtpmEnv, 1);
+  refused("vtpm_env = 1A=b\n", ConfigError::BadVtpmEnv, 1);
+  refused("vtpm_env = A-B=c\n", ConfigError::BadVtpmEnv, 1);
+  refused("vtpm_env = A=" + std::string(126, 'x') + "\n", ConfigError::BadVtpmEnv, 1);
+  REQUIRE(parse("vtpm_env = A=" + std::string(125, 'x') + "\n", c).error == ConfigError::None);
+  refused("vtpm_env = A=1\nvtpm_env = B=2\n", ConfigError::DuplicateKey, 2);
 }
 
 TEST_CASE("a Linux command line of 2047 characters (issue 14: at least 1 KiB)", "[config]") {
