@@ -22,9 +22,6 @@ constexpr uint64_t kArchCapKeep = 0x7Full | (1ull << 8) | (7ull << 13) | (1ull <
                                   (1ull << 24) | (3ull << 26);
 constexpr uint64_t kPredCmdIbpb = 1;
 
-constexpr const char* kSdm4 = "SDM Vol. 4 Table 2-2";
-constexpr const char* kMtrr = "SDM Vol. 3A §11.11.2";
-
 // clang-format off
 constexpr MsrEntry kTable[] = {
   {msr::kTsc, msr::kTsc, "IA32_TIME_STAMP_COUNTER", R::Tsc, W::Ignore, 0, nullptr, P::Always, false,
