@@ -260,6 +260,7 @@ const char* describe(StopReason r) {
     case StopReason::FetchFailed: return "the instruction cannot be fetched (tables or code outside its RAM)";
     case StopReason::PagingBroken: return "a guest page walk left its RAM or its paging mode is invalid";
     case StopReason::NoProgress: return "string instruction with no element that can be done here";
+    case StopReason::PastWindowEnd: return "an access that runs past the end of the region";
   }
   return "?";
 }
@@ -322,6 +323,11 @@ Emulation emulate_mmio(const VcpuState& s, const MmioFault& fault, arch::Gprs& r
   // (the EPT violation comes after the guest's own translation, SDM 3C
   // §28.2.3.2), and the exit gives its guest-physical address.
   const uint64_t off = fault.gpa - w.gpa;
+  // Found by fuzz_mmio_emulator: a MOV whose last bytes lie beyond the
+  // region (e.g. 4 bytes at its last 2) must not reach the device with an
+  // offset + size past its end (the TIS/CRB models index their registers
+  // by it). No device answers for the part outside: the guest is stopped.
+  if (off >= w.size || a.size > w.size - off) return stop(StopReason::PastWindowEnd, fault.gpa);
   ++w.accesses;
   if (dir == Direction::Read) complete_read(a, regs, w.device->mmio_read(off, a.size));
   else w.device->mmio_write(off, a.size, a.value);

@@ -91,6 +91,7 @@ enum class StopReason : uint8_t {
   FetchFailed,      // no instruction bytes: tables or code outside guest RAM
   PagingBroken,     // a data walk hit a table outside RAM or an invalid mode
   NoProgress,       // a string instruction with no element that can be done here
+  PastWindowEnd,    // a single access that starts in the region and ends past it
 };
 const char* describe(StopReason r);
 

@@ -142,6 +142,25 @@ TEST_CASE("paging off: MOV store and MOVZX load go to the device; RIP advances")
   CHECK(g.window.accesses == 2);
 }
 
+TEST_CASE("a single access running past the end of the region stops the guest, the device untouched") {
+  Guest g;
+  g.code({0x89, 0x03});  // mov %eax, (%ebx): 4 bytes at the window's last 2
+  g.regs.rbx = kWindow + kWindowSize - 2;
+  Emulation r = g.run(kWindow + kWindowSize - 2, true);
+  CHECK(r.outcome == Outcome::Stop);
+  CHECK(r.stop == StopReason::PastWindowEnd);
+  CHECK(g.dev.log.empty());
+  g.code({0x8B, 0x03});  // mov (%ebx), %eax
+  g.regs.rbx = kWindow + kWindowSize - 1;
+  r = g.run(kWindow + kWindowSize - 1, false);
+  CHECK(r.stop == StopReason::PastWindowEnd);
+  CHECK(g.dev.log.empty());
+  g.regs.rbx = kWindow + kWindowSize - 4;  // the last 4 bytes exactly: fine
+  r = g.run(kWindow + kWindowSize - 4, false);
+  CHECK(r.outcome == Outcome::Done);
+  CHECK(g.dev.log.size() == 1);
+}
+
 TEST_CASE("a decoded access that cannot have faulted this way is retried; an unknown one is #UD") {
   Guest g;
   g.code({0x89, 0x03});  // a store, but the fault says read
