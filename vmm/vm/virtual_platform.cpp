@@ -363,7 +363,7 @@ void platform_write_cr8(Guest& g, uint8_t value) {
 }
 uint8_t platform_read_cr8(Guest& g) { return static_cast<uint8_t>(P(g).apic.tpr() >> 4); }
 
-uint64_t platform_update(Guest& g, uint64_t now) {
+void platform_update(Guest& g, uint64_t now) {
   VirtualPlatform& p = P(g);
   // Console input typed at `vm console` (the BSP fills the ring).
   while (g.input_head != g.input_tail && p.uart.rx_space() > 0) {
@@ -371,13 +371,12 @@ uint64_t platform_update(Guest& g, uint64_t now) {
     g.input_head = g.input_head + 1;
     p.refresh(kUartTimer);
   }
-  if (now < p.next) return p.next;
+  if (now < p.next) return;
   p.pit.update();
   p.rtc.update();
   p.uart.update();
   p.apic.tick(now);
   p.refresh_all();
-  return p.next;
 }
 
 lapic::PendingEvent platform_pending(Guest& g, const lapic::Interruptibility& st) {

@@ -50,9 +50,9 @@ void platform_write_cr8(Guest& g, uint8_t value);
 uint8_t platform_read_cr8(Guest& g);
 
 // Time: brings every device up to `now` (guest TSC) when a deadline has
-// passed, feeds console input to the UART, and returns the next deadline
-// (devices::kNever if none). Cheap when nothing is due.
-uint64_t platform_update(Guest& g, uint64_t now);
+// passed and feeds console input to the UART; the next deadline is then in
+// Guest::device_deadline (devices::kNever if none).
+void platform_update(Guest& g, uint64_t now);
 // Whether platform_update() has anything to do (inline: asked on every entry).
 inline bool platform_update_due(const Guest& g, uint64_t now) {
   return now >= g.device_deadline || g.input_head != g.input_tail;
