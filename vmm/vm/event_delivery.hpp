@@ -7,6 +7,7 @@
 // §26.7.6), as Zircon's and KVM's VMX code do.
 #pragma once
 #include "vmm/vm/guest.hpp"
+#include "vmx/controls.hpp"
 
 namespace mamori::vm {
 
@@ -14,7 +15,8 @@ namespace mamori::vm {
 void deliver_events(Guest& g);
 // Whether deliver_events() has anything to do (inline: asked on every entry).
 inline bool events_to_deliver(const Guest& g) {
-  constexpr uint32_t kWindows = (1u << 2) | (1u << 22);  // interrupt- and NMI-window exiting (SDM 3C Table 25-6)
+  constexpr uint32_t kWindows =
+      vmx::bit_of(vmx::ProcCtl::interrupt_window_exiting) | vmx::bit_of(vmx::ProcCtl::nmi_window_exiting);
   return g.irq_waiting || (g.proc_controls & kWindows);
 }
 
