@@ -7,7 +7,9 @@ run the TPM script of tests/linux/init (getrandom, pcrread, pcrextend
 checked against SHA-256, createprimary/create/load/sign/verifysignature,
 nvdefine/nvwrite/nvread, an endorsement primary) with every step ok, see a
 different TPM from the other guest (different endorsement primary key),
-and power off through ACPI. The same judge as the QEMU baseline
+and power off through ACPI. The TIS guest has two vCPUs (`cpus = 0-1`:
+its second vCPU shares CPU 1 with the CRB guest), started by Linux through
+INIT-SIPI-SIPI; its init must report 2 CPUs, the CRB guest's 1. The same judge as the QEMU baseline
 (tests/linux/qemu_baseline.py)."""
 import os
 import re
@@ -20,7 +22,7 @@ import qemu_baseline  # noqa: E402  (judge(): the same checks as the QEMU baseli
 
 model = sys.argv[1] if len(sys.argv) > 1 else "corei7_skylake_x"
 KERNEL = sys.argv[2] if len(sys.argv) > 2 else "vmlinuz"   # vmlinuz (bzImage) or vmlinux (PVH)
-GUESTS = [("linux-tis", "tis", 0), ("linux-crb", "crb", 1)]
+GUESTS = [("linux-tis", "tis", "0-1", 2), ("linux-crb", "crb", "1", 1)]  # name, tpm, cpus, vCPUs
 CMDLINE = "console=ttyS0 panic=-1 mamori.test=tpm mitigations=off cryptomgr.notests=1"
 
 
@@ -35,8 +37,8 @@ VTPM_ENV = "OPENSSL_ia32cap=~0x0:~0x80100"
 
 def config():
     text = "console = com1\nlog = info\nvtpm_env = %s\n" % VTPM_ENV
-    for name, tpm, cpu in GUESTS:
-        text += ("\n[vm %s]\nmemory = 256M\ncpus = %d\nkernel = %s\ninitrd = initramfs.cpio.gz\n"
+    for name, tpm, cpu, _ in GUESTS:
+        text += ("\n[vm %s]\nmemory = 256M\ncpus = %s\nkernel = %s\ninitrd = initramfs.cpio.gz\n"
                  "cmdline = %s\ntpm = %s\n" % (name, cpu, KERNEL, CMDLINE, tpm))
     return text
 
@@ -68,11 +70,12 @@ class GuestLog:
 
 def body(e):
     e.expect(r"mamori: 2 CPUs online", 300)
-    for name, _, cpu in GUESTS:
-        e.expect(r"vm %s: created: 256 MiB .* cpu%d" % (re.escape(name), cpu), 60)
+    for name, _, cpu, _ in GUESTS:
+        e.expect(r"vm %s: created: 256 MiB .* cpu%s" % (re.escape(name), cpu[0]), 60)
     ek = {}
-    for name, tpm, _ in GUESTS:
+    for name, tpm, _, vcpus in GUESTS:
         seen(e, r"\[%s\] .*Linux version 6\." % re.escape(name), 600)
+        seen(e, r"\[%s\] mamori-linux: init started, kernel \S+, %d CPUs" % (re.escape(name), vcpus), 1200)
         # The binding itself is the script's "device" line (driver and ACPI
         # device from sysfs); tpm_crb prints nothing of its own when all is well.
         done = r"\[%s\] mamori-tpm: done (\d+) ok (\d+) failed" % re.escape(name)
