@@ -107,6 +107,13 @@ namespace {
   if (q.string())
     return stop_guest(g, GuestState::Faulted, "string I/O (INS/OUTS) on port 0x%x is not emulated", port);
   uint32_t value = q.in() ? 0xFFFFFFFFu : static_cast<uint32_t>(g.regs.rax);
+  if (port == g.exit_port && g.exit_port && !q.in()) {
+    // QEMU's isa-debug-exit: the status is (value << 1) | 1, so that a
+    // test kernel's "success" is never 0, which a crash could produce too.
+    uint32_t mask = size == 4 ? 0xFFFFFFFFu : size == 2 ? 0xFFFFu : 0xFFu;
+    vm_of(g).exit_status = static_cast<int>(((value & mask) << 1) | 1);
+    return stop_guest(g, GuestState::Stopped, "exited with status %d (exit port 0x%x)", vm_of(g).exit_status, port);
+  }
   PortResult r = platform_io(g, port, size, q.in(), value);
   if (!r.claimed && first_access(g, port)) {
     GUEST_LOG(g, "vm %s: %s port 0x%x (%u bytes): no device there, %s (I/O policy)", g.name,

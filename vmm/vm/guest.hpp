@@ -63,6 +63,7 @@ struct Guest {
   volatile unsigned stop_from = 0;      // vCPU 0: the slot of the AP whose stop stops it
   bool halted_cli = false;       // an AP in HLT with interrupts disabled: sleeps until INIT
   bool console = true;
+  uint16_t exit_port = 0;        // config `exit_port` (0: none): QEMU's isa-debug-exit convention
 
   // Memory: ram_bytes contiguous at host-physical ram_phys, seen by the
   // guest as [0, low_ram) and, beyond 3 GiB, [4 GiB, 4 GiB + high_ram)

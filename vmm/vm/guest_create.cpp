@@ -163,6 +163,7 @@ bool add_ap(Guest& g, unsigned cpu) {
   a.config = g.config;
   a.cmdline = g.cmdline;
   a.console = g.console;
+  a.exit_port = g.exit_port;
   a.cpu = cpu;
   a.wait_sipi = true;  // SDM 3A §9.4.2: an AP waits for SIPI after RESET
   a.state = GuestState::Created;
@@ -206,6 +207,7 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
   g.cmdline = vc.cmdline;
   static_assert(kMaxGuests >= core::kConfigMaxVms);
   g.console = vc.console;
+  g.exit_port = vc.exit_port;
   g.ram_bytes = vc.memory_bytes;
   g.low_ram = gb::low_ram_bytes(g.ram_bytes);
   g.high_ram = gb::high_ram_bytes(g.ram_bytes);
