@@ -140,7 +140,7 @@ const char* parse_pcr_read(const uint8_t* params, size_t len, uint16_t alg, uint
   return nullptr;
 }
 
-TpmStatus TpmCommands::run(size_t cmd_len, bool sessions, ByteSpan& params) {
+TpmStatus TpmCommands::run(size_t cmd_len, bool sessions, ByteSpan& params, size_t handles_out, uint32_t* handle) {
   TpmStatus s;
   params = {};
   if (cmd_len == 0) {
@@ -151,9 +151,10 @@ TpmStatus TpmCommands::run(size_t cmd_len, bool sessions, ByteSpan& params) {
   s.transport = t_.transmit(cmd_, cmd_len, rsp_, sizeof rsp_, rsp_len);
   if (s.transport != TpmError::None) return s;
   t2::Response r;
-  s.shape = t2::parse_response(rsp_, rsp_len, sessions, 0, r);
+  s.shape = t2::parse_response(rsp_, rsp_len, sessions, handles_out, r);
   s.rc = r.rc;
   params = r.params;
+  if (handle) *handle = r.handle;
   return s;
 }
 
@@ -231,6 +232,35 @@ TpmStatus TpmCommands::pcr_extend(uint32_t pcr, uint16_t alg, const uint8_t* dig
   ByteSpan p;
   s = run(c.finish(), true, p);
   if (s.ok() && p.size != 0) s.refused = "PCR_Extend returned parameters";
+  return s;
+}
+
+TpmStatus TpmCommands::create_storage_key(bool rsa, uint32_t& handle, uint8_t* name, size_t cap, size_t& name_len) {
+  handle = 0;
+  name_len = 0;
+  const t2::PublicArea tmpl = rsa ? t2::srk_template_rsa2048() : t2::srk_template_ecc_p256();
+  ByteSpan p;
+  uint32_t h = 0;
+  TpmStatus s = run(t2::build_create_primary(cmd_, sizeof cmd_, t2::kRhOwner, {}, tmpl), true, p, 1, &h);
+  if (!s.ok()) return s;
+  t2::CreatedPrimary created;
+  s.refused = t2::parse_create_primary(p, created);
+  if (!s.refused && (!created.pub.is_storage_parent() || created.name.size > cap)) s.refused = "outPublic is not a storage key, or its name is too long";
+  if (!s.refused && created.pub.type != tmpl.type) s.refused = "outPublic type differs from the template";
+  if (s.refused) {
+    (void)flush_context(h);  // do not leak the object slot
+    return s;
+  }
+  for (size_t i = 0; i < created.name.size; ++i) name[i] = created.name.data[i];
+  name_len = created.name.size;
+  handle = h;
+  return s;
+}
+
+TpmStatus TpmCommands::flush_context(uint32_t handle) {
+  ByteSpan p;
+  TpmStatus s = run(t2::build_flush_context(cmd_, sizeof cmd_, handle), false, p);
+  if (s.ok() && p.size != 0) s.refused = "FlushContext returned parameters";
   return s;
 }
 

@@ -1,7 +1,8 @@
 // The VMM's TPM 2.0 command layer over a platform TPM transport (FIFO or
 // CRB): what the VMM needs first, GetRandom, GetCapability (TPM
 // properties, PCR banks), PCR_Read and PCR_Extend (TPM 2.0 Part 3 §16.1,
-// §30.2, §22.4, §22.2). Commands are framed by tpm2/command.hpp and
+// §30.2, §22.4, §22.2), and the storage key: CreatePrimary with the SRK
+// template and FlushContext (§24.1, §28.4). Commands are framed by tpm2/command.hpp and
 // marshalled with the vtpm/protocol byte codec, the same code the host
 // migration tool uses; the response parsers below are pure functions over
 // untrusted bytes (fuzzed by tests/fuzz/drivers).
@@ -71,9 +72,16 @@ class TpmCommands {
   TpmStatus pcr_read(uint16_t alg, uint32_t pcr, uint8_t* digest, size_t cap, size_t& digest_len);
   // Extends one bank of `pcr` (empty-password authorization of the PCR).
   TpmStatus pcr_extend(uint32_t pcr, uint16_t alg, const uint8_t* digest, size_t len);
+  // CreatePrimary in the owner hierarchy (empty owner auth) with the TCG
+  // Provisioning Guidance SRK template (tpm2/public_area.hpp): ECC NIST
+  // P-256 or RSA-2048. Returns the transient handle and the key's Name
+  // (nameAlg || digest, Part 1 §16). The caller flushes the handle.
+  TpmStatus create_storage_key(bool rsa, uint32_t& handle, uint8_t* name, size_t cap, size_t& name_len);
+  TpmStatus flush_context(uint32_t handle);
 
  private:
-  TpmStatus run(size_t cmd_len, bool sessions, vtpm::protocol::ByteSpan& params);
+  TpmStatus run(size_t cmd_len, bool sessions, vtpm::protocol::ByteSpan& params, size_t handles_out = 0,
+                uint32_t* handle = nullptr);
   TpmStatus get_capability(uint32_t cap, uint32_t property, uint32_t count, vtpm::protocol::ByteSpan& params);
 
   TpmTransport& t_;

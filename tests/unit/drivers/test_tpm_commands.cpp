@@ -13,6 +13,7 @@
 #include "tests/unit/drivers/transport_fixture.hpp"
 #include "vtpm/crb/crb_device.hpp"
 #include "vtpm/migration/tpm2/constants.hpp"
+#include "vtpm/protocol/bytes.hpp"
 #include "vtpm/tis/tis_device.hpp"
 
 using namespace mamori;
@@ -88,6 +89,31 @@ TEST_CASE("tpm commands over the FIFO transport on libtpms") {
 TEST_CASE("tpm commands over the CRB transport on libtpms") {
   CrbStack s;
   exercise(s);
+  s.t.close();
+}
+
+TEST_CASE("tpm commands: the storage key (CreatePrimary with the SRK template, FlushContext)") {
+  TisStack s;
+  uint32_t h1 = 0, h2 = 0;
+  uint8_t n1[66], n2[66];
+  size_t l1 = 0, l2 = 0;
+  TpmStatus st = s.cmds->create_storage_key(false, h1, n1, sizeof n1, l1);
+  REQUIRE(st.ok());
+  CHECK((h1 >> 24) == 0x80);  // a transient object (Part 2 §7.2 TPM_HT_TRANSIENT)
+  REQUIRE(l1 == 34);          // nameAlg SHA-256 + 32-byte digest
+  CHECK(vtpm::protocol::load_be16(n1) == t2::kAlgSha256);
+  // A primary key is derived from the hierarchy seed and the template:
+  // created again it has the same Name.
+  REQUIRE(s.cmds->create_storage_key(false, h2, n2, sizeof n2, l2).ok());
+  CHECK(h2 != h1);
+  CHECK(l2 == l1);
+  CHECK(std::memcmp(n1, n2, l1) == 0);
+  REQUIRE(s.cmds->flush_context(h1).ok());
+  REQUIRE(s.cmds->flush_context(h2).ok());
+  // Flushed: flushing again is the TPM's TPM_RC_HANDLE (format 1, parameter 1: 0x18B).
+  st = s.cmds->flush_context(h1);
+  CHECK(st.shape == ResponseStatus::tpm_error);
+  CHECK((st.rc & 0xBF) == 0x08B);
   s.t.close();
 }
 

@@ -125,37 +125,16 @@ Bytes TpmClient::get_random(size_t n) {
 }
 
 LoadedKey TpmClient::create_primary(const tpm2::PublicArea& tmpl) {
-  Command c(kCcCreatePrimary, true);
-  c.w().u32(kRhOwner);
-  c.owner_auth(owner_auth_);
-  // inSensitive: TPM2B_SENSITIVE_CREATE { userAuth empty, data empty }
-  c.w().u16(4);
-  c.w().u16(0);
-  c.w().u16(0);
-  // inPublic
-  size_t at = c.w().reserve_u16();
-  size_t start = c.w().size();
-  if (!write_public(c.w(), tmpl)) throw MigrationError(Refusal::kUsage, "template does not marshal");
-  c.w().patch_u16(at, static_cast<uint16_t>(c.w().size() - start));
-  c.w().u16(0);  // outsideInfo
-  c.w().u32(0);  // creationPCR: count 0
+  Bytes buf(kMaxCommand);
+  size_t n = build_create_primary(buf.data(), buf.size(), kRhOwner, {owner_auth_.data(), owner_auth_.size()}, tmpl);
+  if (n == 0) throw MigrationError(Refusal::kUsage, "template does not marshal");
   protocol::ByteSpan p;
   LoadedKey k;
-  Bytes params = run(kCcCreatePrimary, c.finish(), 1, true, p, &k.handle);
-  protocol::ByteReader r(params.data(), params.size());
-  tpm2::PublicArea pub;
-  protocol::ByteSpan raw;
-  if (read_public_2b(r, pub, raw) != tpm2::PublicError::kOk) bad_response("CreatePrimary outPublic");
-  k.public_area = to_bytes(raw);
-  r.tpm2b(kMaxPublicSize);  // creationData (TPM2B_CREATION_DATA)
-  r.tpm2b(kMaxDigestBuffer);  // creationHash
-  // creationTicket: tag, hierarchy, digest
-  r.u16();
-  r.u32();
-  r.tpm2b(kMaxDigestBuffer);
-  protocol::ByteSpan name = r.tpm2b(kMaxNameSize);
-  expect_end(r, "CreatePrimary");
-  k.name = to_bytes(name);
+  Bytes params = run(kCcCreatePrimary, {buf.data(), n}, 1, true, p, &k.handle);
+  CreatedPrimary created;
+  if (const char* bad = parse_create_primary({params.data(), params.size()}, created)) bad_response(bad);
+  k.public_area = to_bytes(created.public_raw);
+  k.name = to_bytes(created.name);
   return k;
 }
 
@@ -225,10 +204,10 @@ Bytes TpmClient::unseal(uint32_t item, uint32_t policy_session) {
 }
 
 void TpmClient::flush(uint32_t handle) {
-  Command c(kCcFlushContext, false);
-  c.w().u32(handle);
+  uint8_t buf[16];
+  size_t n = build_flush_context(buf, sizeof buf, handle);
   protocol::ByteSpan p;
-  Bytes params = run(kCcFlushContext, c.finish(), 0, false, p, nullptr);
+  Bytes params = run(kCcFlushContext, {buf, n}, 0, false, p, nullptr);
   if (!params.empty()) bad_response("FlushContext has parameters");
 }
 

@@ -56,6 +56,46 @@ ResponseStatus parse_response(const uint8_t* rsp, size_t len, bool sessions, siz
   return ResponseStatus::ok;
 }
 
+size_t build_create_primary(uint8_t* buf, size_t cap, uint32_t hierarchy, protocol::ByteSpan hierarchy_auth,
+                            const PublicArea& tmpl) {
+  CommandBuilder c(buf, cap, kCcCreatePrimary, true);
+  c.w().u32(hierarchy);
+  c.auth(hierarchy_auth);
+  // inSensitive: TPM2B_SENSITIVE_CREATE { userAuth empty, data empty }
+  c.w().u16(4);
+  c.w().u16(0);
+  c.w().u16(0);
+  // inPublic: TPM2B_PUBLIC
+  size_t at = c.w().reserve_u16();
+  size_t start = c.w().size();
+  if (!write_public(c.w(), tmpl)) return 0;
+  c.w().patch_u16(at, static_cast<uint16_t>(c.w().size() - start));
+  c.w().u16(0);  // outsideInfo
+  c.w().u32(0);  // creationPCR: count 0
+  return c.finish();
+}
+
+const char* parse_create_primary(protocol::ByteSpan params, CreatedPrimary& out) {
+  out = CreatedPrimary{};
+  protocol::ByteReader r(params.data, params.size);
+  if (read_public_2b(r, out.pub, out.public_raw) != PublicError::kOk) return "CreatePrimary outPublic";
+  r.tpm2b(kMaxPublicSize);    // creationData (TPM2B_CREATION_DATA)
+  r.tpm2b(kMaxDigestBuffer);  // creationHash
+  r.u16();                    // creationTicket: tag, hierarchy, digest
+  r.u32();
+  r.tpm2b(kMaxDigestBuffer);
+  out.name = r.tpm2b(kMaxNameSize);
+  if (!r.ok()) return "CreatePrimary parameters";
+  if (!r.at_end()) return "trailing bytes";
+  return nullptr;
+}
+
+size_t build_flush_context(uint8_t* buf, size_t cap, uint32_t handle) {
+  CommandBuilder c(buf, cap, kCcFlushContext, false);
+  c.w().u32(handle);
+  return c.finish();
+}
+
 const char* response_status_name(ResponseStatus s) {
   switch (s) {
     case ResponseStatus::ok: return "ok";

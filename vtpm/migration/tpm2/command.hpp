@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "vtpm/migration/tpm2/constants.hpp"
+#include "vtpm/migration/tpm2/public_area.hpp"
 #include "vtpm/protocol/bytes.hpp"
 
 namespace mamori::vtpm::migration::tpm2 {
@@ -57,5 +58,24 @@ ResponseStatus parse_response(const uint8_t* rsp, size_t len, bool sessions, siz
 // Part 2 §6.6.3: warnings after which the command was not executed and may
 // be sent again (TPM_RC_YIELDED, TPM_RC_TESTING, TPM_RC_NV_RATE, TPM_RC_RETRY).
 constexpr bool rc_is_retry(uint32_t rc) { return rc == 0x908 || rc == 0x90A || rc == 0x920 || rc == 0x922; }
+
+// TPM2_CreatePrimary (Part 3 §24.1) in `hierarchy` authorized by a
+// password session with `hierarchy_auth`: empty inSensitive (no userAuth,
+// no data), `tmpl` as inPublic, no outsideInfo, no creationPCR. The
+// command's length, 0 when it does not fit.
+size_t build_create_primary(uint8_t* buf, size_t cap, uint32_t hierarchy, protocol::ByteSpan hierarchy_auth,
+                            const PublicArea& tmpl);
+// The parameters of its response: outPublic (parsed, and its raw
+// TPMT_PUBLIC bytes), creationData, creationHash, creationTicket, name.
+struct CreatedPrimary {
+  PublicArea pub;
+  protocol::ByteSpan public_raw;
+  protocol::ByteSpan name;
+};
+// nullptr, or which field was refused.
+const char* parse_create_primary(protocol::ByteSpan params, CreatedPrimary& out);
+
+// TPM2_FlushContext (Part 3 §28.4).
+size_t build_flush_context(uint8_t* buf, size_t cap, uint32_t handle);
 
 }  // namespace mamori::vtpm::migration::tpm2
