@@ -151,6 +151,26 @@ void platform_tpm_print() {
   console::printf("banks      %s\n", banks);
   console::printf("random     %s\n", rnd);
   console::printf("pcr0       %s %s\n", alg_name(r.pcr_alg), pcr);
+  // The storage key (SRK template, ECC P-256): derived from the owner seed,
+  // so its Name is the same every time until the TPM is cleared. Created
+  // and flushed again at once; the transport is opened for it alone.
+  uint32_t h = 0;
+  uint8_t name[kMaxDigestSize + 2];
+  size_t name_len = 0;
+  TpmStatus st;
+  if (TpmError e = g_transport->open(); e != TpmError::None) st.transport = e;
+  else {
+    st = g_cmds->create_storage_key(false, h, name, sizeof name, name_len);
+    if (st.ok()) (void)g_cmds->flush_context(h);
+    g_transport->close();
+  }
+  if (!st.ok()) {
+    console::printf("srk        CreatePrimary failed: %s (rc 0x%x)\n", tpm_status_text(st), st.rc);
+    return;
+  }
+  char name_hex[2 * sizeof name + 1];
+  hex(name_hex, sizeof name_hex, name, name_len);
+  console::printf("srk        ECC P-256 storage key, name %s\n", name_hex);
 }
 
 }  // namespace mamori::drivers::tpm

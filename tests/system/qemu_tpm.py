@@ -3,12 +3,16 @@ the VMM must diagnose that precisely and keep the console alive; it must
 find the ACPI TPM2 table and the TPM at 0xFED40000 and print its IDs, and
 its platform TPM driver (drivers/tpm) must talk to swtpm through QEMU's
 interface: properties (swtpm is libtpms: manufacturer IBM), PCR banks, a
-GetRandom and a PCR_Read round trip. PCR0 must be non-zero: OVMF measured
+GetRandom and a PCR_Read round trip, and in `tpm info` a CreatePrimary of
+the storage key (its Name: SHA-256 nameAlg + digest). PCR0 must be non-zero: OVMF measured
 the firmware into it, so a zero would mean the driver read something else."""
+import os
 import re
+import subprocess
 import sys
+import time
 
-from systest import emu, ends_cleanly, mark, run, seen, shell
+from systest import check, emu, ends_cleanly, mark, run, seen, shell
 
 kind = sys.argv[1] if len(sys.argv) > 1 else "tis"
 
@@ -38,11 +42,45 @@ def body(e):
     shell(e, "cpus", r"cpu1 apic 1 no-vmx")
     # `tpm info` queries the TPM again: same PCR0 (nothing extended since),
     # fresh random bytes.
-    shell(e, "tpm info", r"pcr0       sha256 %s" % pcr0)
+    m = shell(e, "tpm info", r"pcr0       sha256 %s\r?\nsrk        ECC P-256 storage key, name (000b[0-9a-f]{64})" % pcr0)
+    srk_name = m.group(1).decode()
     pos = mark(e)
     e.send("poweroff\r")
     e.expect(r"asking the firmware to power off", 30)
     ends_cleanly(e, "poweroff", pos)
+    check_srk_with_tpm2_tools(e, srk_name)
+
+
+def check_srk_with_tpm2_tools(e, srk_name):
+    """The storage key the VMM's driver created must be the one tpm2-tools
+    creates from the same template on the same swtpm state (the owner seed
+    survives; PCRs do not, so PCR 0 cannot be compared this way)."""
+    e.swtpm.wait(timeout=30)  # --terminate: it ends with QEMU and saves its state
+    port = emu.free_port()
+    ctrl = port + 1  # the swtpm TCTI talks to the control channel at port + 1
+    state = os.path.join(e.tmp, "tpm")
+    tpm = subprocess.Popen(["swtpm", "socket", "--tpm2", "--tpmstate", "dir=" + state,
+                            "--server", "type=tcp,port=%d" % port, "--ctrl", "type=tcp,port=%d" % ctrl,
+                            "--flags", "not-need-init,startup-clear"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        tcti = "swtpm:port=%d" % port
+        ctx = os.path.join(e.tmp, "srk.ctx")
+        for _ in range(50):
+            r = subprocess.run(["tpm2_createprimary", "-T", tcti, "-C", "o", "-g", "sha256", "-G", "ecc256:aes128cfb",
+                                "-a", "fixedtpm|fixedparent|sensitivedataorigin|userwithauth|noda|restricted|decrypt",
+                                "-c", ctx], capture_output=True, text=True)
+            if r.returncode == 0:
+                break
+            time.sleep(0.1)  # swtpm not listening yet
+        check(r.returncode == 0, "tpm2_createprimary failed: %s" % r.stderr)
+        r = subprocess.run(["tpm2_readpublic", "-T", tcti, "-c", ctx], capture_output=True, text=True)
+        m = re.search(r"^name: ([0-9a-f]+)$", r.stdout, re.M)
+        check(m is not None, "tpm2_readpublic printed no name: %s %s" % (r.stdout, r.stderr))
+        check(m.group(1) == srk_name, "storage key names differ: VMM %s, tpm2-tools %s" % (srk_name, m.group(1)))
+    finally:
+        tpm.kill()
+        tpm.wait()
 
 
 run("qemu_tpm_" + kind, body, lambda img: emu.Qemu(img, tpm=kind, cpus=2, timeout=240))
