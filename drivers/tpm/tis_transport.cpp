@@ -14,6 +14,13 @@ using vtpm::protocol::kTpmHeaderSize;
 constexpr uint32_t kFloating = 0xFFFFFFFFu;
 
 uint32_t burst_of(uint32_t s) { return (s >> sts::kBurstCountShift) & sts::kBurstCountMax; }
+
+// The STS command bits are written as single bytes, as Linux's tpm_tis
+// does (tpm_tis_write8): a 32-bit write would also write the burstCount
+// bytes, which some chips do not take kindly. commandCancel is bit 24,
+// i.e. bit 0 of byte 3.
+constexpr uint16_t kStsCancelByte = vtpm::tis::kSts.offset + 3;
+constexpr uint8_t kCancelInByte = static_cast<uint8_t>(sts::kCommandCancel >> 24);
 }  // namespace
 
 uint64_t TisTransport::reg(uint16_t r) const { return uint64_t{loc_} * regs::kLocalityStride + r; }
@@ -84,11 +91,11 @@ TpmError TisTransport::ready() {
   uint32_t s = sts();
   if (s == kFloating) return TpmError::NoDevice;
   if (s & sts::kCommandReady) return TpmError::None;
-  mmio_.write32(reg(regs::kSts.offset), sts::kCommandReady);
+  mmio_.write8(reg(regs::kSts.offset), sts::kCommandReady);
   return wait_sts(sts::kCommandReady, sts::kCommandReady, t_.b_us, TpmError::ReadyTimeout);
 }
 
-void TisTransport::abort() { mmio_.write32(reg(regs::kSts.offset), sts::kCommandReady); }
+void TisTransport::abort() { mmio_.write8(reg(regs::kSts.offset), sts::kCommandReady); }
 
 // §5.5.2.7: all bytes but the last in burstCount chunks, Expect must stay
 // set; after the last byte stsValid with Expect clear (the TPM counted the
@@ -158,13 +165,13 @@ TpmError TisTransport::transmit(const uint8_t* command, size_t len, uint8_t* rsp
   // the TPM's buffer is caught by the Expect check in send().
   TpmError e = send(command, len);
   if (e == TpmError::None) {
-    mmio_.write32(reg(regs::kSts.offset), sts::kTpmGo);
+    mmio_.write8(reg(regs::kSts.offset), sts::kTpmGo);
     e = wait_sts(sts::kStsValid | sts::kDataAvail, sts::kStsValid | sts::kDataAvail, t_.command_us,
                  TpmError::CommandTimeout);
     if (e == TpmError::CommandTimeout) {
       // §5.5.2.5 commandCancel: ask the TPM to stop, give it TIMEOUT_B to
       // offer its (TPM_RC_CANCELED) response, then abort with commandReady.
-      mmio_.write32(reg(regs::kSts.offset), sts::kCommandCancel);
+      mmio_.write8(reg(kStsCancelByte), kCancelInByte);
       (void)wait_sts(sts::kStsValid | sts::kDataAvail, sts::kStsValid | sts::kDataAvail, t_.b_us,
                      TpmError::CommandTimeout);
     }

@@ -116,7 +116,7 @@ TEST_CASE("tis transport: an engine that never answers times out and is canceled
   CHECK(f.clock.now >= t.command_us + t.b_us);
   CHECK(f.clock.now < t.command_us + t.b_us + 10'000);  // bounded: no hang, no extra waits
   // commandCancel was written, then commandReady aborted the command.
-  const std::pair<uint64_t, uint32_t> cancel{kSts, sts::kCommandCancel}, ready{kSts, sts::kCommandReady};
+  const std::pair<uint64_t, uint32_t> cancel{kSts + 3, sts::kCommandCancel >> 24}, ready{kSts, sts::kCommandReady};
   auto at = std::find(f.mmio->writes.begin(), f.mmio->writes.end(), cancel);
   REQUIRE(at != f.mmio->writes.end());
   CHECK(std::find(at, f.mmio->writes.end(), ready) != f.mmio->writes.end());
