@@ -12,7 +12,10 @@ import subprocess
 import sys
 import time
 
-from systest import check, emu, ends_cleanly, mark, run, seen, shell
+from systest import check, emu, ends_cleanly, mark, prereq, run, seen, shell
+
+# tpm2-tools, for the cross-check of the storage key (check_srk_with_tpm2_tools).
+TPM2_TOOLS = ["tpm2_createprimary", "tpm2_readpublic"]
 
 kind = sys.argv[1] if len(sys.argv) > 1 else "tis"
 
@@ -83,4 +86,10 @@ def check_srk_with_tpm2_tools(e, srk_name):
         tpm.wait()
 
 
-run("qemu_tpm_" + kind, body, lambda img: emu.Qemu(img, tpm=kind, cpus=2, timeout=240))
+def qemu(img):
+    for name, package in prereq.absent(TPM2_TOOLS):
+        raise prereq.Missing(prereq.message(name, package))
+    return emu.Qemu(img, tpm=kind, cpus=2, timeout=240)
+
+
+run("qemu_tpm_" + kind, body, qemu)
