@@ -3,6 +3,7 @@
 #include "boot/bootinfo.hpp"
 #include "drivers/lapic/lapic.hpp"
 #include "drivers/timer/tsc.hpp"
+#include "drivers/tpm/platform_tpm.hpp"
 #include "drivers/tpm/tpm_probe.hpp"
 #include "vmm/arch/cpu.hpp"
 #include "vmm/arch/descriptors.hpp"
@@ -141,6 +142,7 @@ extern "C" [[noreturn]] __attribute__((optimize("no-stack-protector"))) void vmm
     LOG_INFO("tpm: %s TPM at 0x%lx: DID_VID 0x%04x%04x, RID 0x%02x, interface id 0x%08x",
              drivers::tpm::interface_name(tpm.interface), drivers::tpm::kTpmBase, tpm.device_id, tpm.vendor_id,
              tpm.revision, tpm.interface_id);
+  drivers::tpm::platform_tpm_init(acpi.tpm2_present, acpi.tpm2_start_method, acpi.tpm2_control_area);
   stage("tpm");
 
   drivers::lapic::init();

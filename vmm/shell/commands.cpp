@@ -1,5 +1,6 @@
 #include "commands.hpp"
 #include "drivers/timer/tsc.hpp"
+#include "drivers/tpm/platform_tpm.hpp"
 #include "vmm/console.hpp"
 #include "vmm/log.hpp"
 #include "vmm/mem/frames.hpp"
@@ -101,6 +102,12 @@ bool cmd_vmx(int argc, const char** argv) {
   return true;
 }
 
+bool cmd_tpm(int argc, const char** argv) {
+  if (argc != 2 || !lib::str_eq(argv[1], "info")) return false;
+  drivers::tpm::platform_tpm_print();
+  return true;
+}
+
 bool cmd_reboot(int argc, const char**) {
   if (argc != 1) return false;
   platform::reboot();
@@ -121,6 +128,7 @@ const Command kCommands[] = {
     {"cpus", "", "CPUs, their state and VMX readiness", cmd_cpus},
     {"mem", "", "physical frames free/used, VMM footprint", cmd_mem},
     {"acpi", "", "ACPI tables, CPUs and the TPM2 table", cmd_acpi},
+    {"tpm", "info", "the platform TPM: interface, vendor, firmware, PCR banks", cmd_tpm},
     {"log", "[debug|info|warn|error]", "show or set the log level", cmd_log},
     {"vmx", "caps", "print this CPU's VMX capability capture (docs/vmx.md)", cmd_vmx},
     {"vm", "list | info|regs|start|stop|console NAME", "guests: list, details, registers, control, attach", cmd_vm},

@@ -45,6 +45,8 @@ PACKAGE = {
     "swtpm_setup": "swtpm-tools",
     "tpm2_startup": "tpm2-tools",
     "tpm2_pcrread": "tpm2-tools",
+    "tpm2_createprimary": "tpm2-tools",
+    "tpm2_readpublic": "tpm2-tools",
     "openssl": "openssl",
     "xxd": "xxd",
     "timeout": "coreutils",

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "vtpm/migration/errors.hpp"
+#include "vtpm/migration/tpm2/command.hpp"
 #include "vtpm/migration/tpm2/constants.hpp"
 
 namespace mamori::vtpm::migration::tpm {
@@ -13,44 +14,29 @@ using namespace tpm2;
 
 namespace {
 
-constexpr size_t kHeaderSize = 10;
 constexpr size_t kMaxCommand = 4096;
 constexpr uint16_t kMaxRandomPerCall = 32;  // Part 3 §16.1: at most sizeof(TPMU_HA) per call is guaranteed
-constexpr uint32_t kRcYielded = 0x908;
-constexpr uint32_t kRcTesting = 0x90A;
-constexpr uint32_t kRcNvRate = 0x920;
-constexpr uint32_t kRcRetry = 0x922;
 constexpr size_t kNvCounterSize = 8;         // Part 2 §13.4: TPM_NT_COUNTER data is a UINT64
 
-// Builds a command: header, handles, optional authorization area, params.
+// Builds a command (tpm2/command.hpp) into a buffer of its own.
 class Command {
  public:
-  Command(uint32_t cc, bool sessions) : buf_(kMaxCommand), w_(buf_.data(), buf_.size()) {
-    w_.u16(sessions ? kStSessions : kStNoSessions);
-    w_.u32(0);  // size patched in finish()
-    w_.u32(cc);
-  }
-  protocol::ByteWriter& w() { return w_; }
-  // Authorization area with one session (Part 1 §18.6 / Part 2 §10.13.2):
-  // a password session (TPM_RS_PW, empty password) or a policy session.
+  Command(uint32_t cc, bool sessions) : buf_(kMaxCommand), b_(buf_.data(), buf_.size(), cc, sessions) {}
+  protocol::ByteWriter& w() { return b_.w(); }
   void auth(uint32_t session_handle = kRsPw, uint8_t attributes = 0, protocol::ByteSpan password = {}) {
-    w_.u32(static_cast<uint32_t>(4 + 2 + 1 + 2 + password.size));  // authorizationSize
-    w_.u32(session_handle);
-    w_.u16(0);              // nonceCaller (empty)
-    w_.u8(attributes);
-    w_.tpm2b(password);     // hmac: for TPM_RS_PW the password itself (Part 1, password authorizations)
+    b_.auth(password, session_handle, attributes);
   }
   // A password session carrying the owner hierarchy's authValue.
   void owner_auth(const Bytes& owner) { auth(kRsPw, 0, protocol::ByteSpan{owner.data(), owner.size()}); }
   protocol::ByteSpan finish() {
-    w_.patch_u32(2, static_cast<uint32_t>(w_.size()));
-    if (!w_.ok()) throw MigrationError(Refusal::kUsage, "TPM command too large");
-    return {buf_.data(), w_.size()};
+    size_t n = b_.finish();
+    if (n == 0) throw MigrationError(Refusal::kUsage, "TPM command too large");
+    return {buf_.data(), n};
   }
 
  private:
   Bytes buf_;
-  protocol::ByteWriter w_;
+  CommandBuilder b_;
 };
 
 [[noreturn]] void bad_response(const char* what) {
@@ -100,46 +86,20 @@ std::string rc_to_string(uint32_t rc) {
 Bytes TpmClient::run(uint32_t cc, protocol::ByteSpan cmd, size_t handles_out, bool sessions, protocol::ByteSpan& params,
                      uint32_t* out_handle) {
   Bytes rsp;
-  uint32_t rc = 0;
-  uint16_t tag = 0;
-  protocol::ByteReader r(nullptr, 0);
+  Response parsed;
+  ResponseStatus st;
   for (int attempt = 0;; ++attempt) {
     rsp = t_.transact(cmd);
-    r = protocol::ByteReader(rsp.data(), rsp.size());
-    tag = r.u16();
-    uint32_t size = r.u32();
-    rc = r.u32();
-    if (!r.ok() || size != rsp.size()) bad_response("size field does not match");
-    // Part 2 §6.6.3: TPM_RC_RETRY, TPM_RC_YIELDED, TPM_RC_TESTING and
-    // TPM_RC_NV_RATE are warnings — the command was not executed and
-    // should be sent again.
-    bool again = rc == kRcRetry || rc == kRcYielded || rc == kRcTesting || rc == kRcNvRate;
-    if (!again || attempt >= max_retries_) break;
+    st = parse_response(rsp.data(), rsp.size(), sessions, handles_out, parsed);
+    // Part 2 §6.6.3: retry-class warnings mean the command was not
+    // executed and should be sent again.
+    if (st != ResponseStatus::tpm_error || !rc_is_retry(parsed.rc) || attempt >= max_retries_) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(retry_delay_ms_ * (attempt + 1)));
   }
-  if (rc != kRcSuccess) {
-    if (tag != kStNoSessions || rsp.size() != kHeaderSize) bad_response("error response with a body");
-    throw TpmError(cc, rc);
-  }
-  if (tag != (sessions ? kStSessions : kStNoSessions)) bad_response("unexpected tag");
-  for (size_t i = 0; i < handles_out; ++i) {
-    uint32_t h = r.u32();
-    if (out_handle) *out_handle = h;
-  }
-  if (!r.ok()) bad_response("missing handle");
-  if (sessions) {
-    uint32_t param_size = r.u32();
-    params = r.bytes(param_size);
-    if (!r.ok()) bad_response("parameterSize exceeds response");
-    // Response auth area: one TPMS_AUTH_RESPONSE per command session
-    // (nonceTPM, sessionAttributes, hmac) — checked for shape only.
-    r.tpm2b(kMaxDigestBuffer);
-    r.u8();
-    r.tpm2b(kMaxDigestBuffer);
-    expect_end(r, "authorization area");
-  } else {
-    params = r.bytes(r.remaining());
-  }
+  if (st == ResponseStatus::tpm_error) throw TpmError(cc, parsed.rc);
+  if (st != ResponseStatus::ok) bad_response(response_status_name(st));
+  if (handles_out > 0 && out_handle) *out_handle = parsed.handle;
+  params = parsed.params;
   // `params` points into rsp: hand the buffer to the caller.
   size_t off = static_cast<size_t>(params.data - rsp.data());
   Bytes out(rsp.begin() + static_cast<long>(off), rsp.begin() + static_cast<long>(off + params.size));
@@ -165,37 +125,16 @@ Bytes TpmClient::get_random(size_t n) {
 }
 
 LoadedKey TpmClient::create_primary(const tpm2::PublicArea& tmpl) {
-  Command c(kCcCreatePrimary, true);
-  c.w().u32(kRhOwner);
-  c.owner_auth(owner_auth_);
-  // inSensitive: TPM2B_SENSITIVE_CREATE { userAuth empty, data empty }
-  c.w().u16(4);
-  c.w().u16(0);
-  c.w().u16(0);
-  // inPublic
-  size_t at = c.w().reserve_u16();
-  size_t start = c.w().size();
-  if (!write_public(c.w(), tmpl)) throw MigrationError(Refusal::kUsage, "template does not marshal");
-  c.w().patch_u16(at, static_cast<uint16_t>(c.w().size() - start));
-  c.w().u16(0);  // outsideInfo
-  c.w().u32(0);  // creationPCR: count 0
+  Bytes buf(kMaxCommand);
+  size_t n = build_create_primary(buf.data(), buf.size(), kRhOwner, {owner_auth_.data(), owner_auth_.size()}, tmpl);
+  if (n == 0) throw MigrationError(Refusal::kUsage, "template does not marshal");
   protocol::ByteSpan p;
   LoadedKey k;
-  Bytes params = run(kCcCreatePrimary, c.finish(), 1, true, p, &k.handle);
-  protocol::ByteReader r(params.data(), params.size());
-  tpm2::PublicArea pub;
-  protocol::ByteSpan raw;
-  if (read_public_2b(r, pub, raw) != tpm2::PublicError::kOk) bad_response("CreatePrimary outPublic");
-  k.public_area = to_bytes(raw);
-  r.tpm2b(kMaxPublicSize);  // creationData (TPM2B_CREATION_DATA)
-  r.tpm2b(kMaxDigestBuffer);  // creationHash
-  // creationTicket: tag, hierarchy, digest
-  r.u16();
-  r.u32();
-  r.tpm2b(kMaxDigestBuffer);
-  protocol::ByteSpan name = r.tpm2b(kMaxNameSize);
-  expect_end(r, "CreatePrimary");
-  k.name = to_bytes(name);
+  Bytes params = run(kCcCreatePrimary, {buf.data(), n}, 1, true, p, &k.handle);
+  CreatedPrimary created;
+  if (const char* bad = parse_create_primary({params.data(), params.size()}, created)) bad_response(bad);
+  k.public_area = to_bytes(created.public_raw);
+  k.name = to_bytes(created.name);
   return k;
 }
 
@@ -265,10 +204,10 @@ Bytes TpmClient::unseal(uint32_t item, uint32_t policy_session) {
 }
 
 void TpmClient::flush(uint32_t handle) {
-  Command c(kCcFlushContext, false);
-  c.w().u32(handle);
+  uint8_t buf[16];
+  size_t n = build_flush_context(buf, sizeof buf, handle);
   protocol::ByteSpan p;
-  Bytes params = run(kCcFlushContext, c.finish(), 0, false, p, nullptr);
+  Bytes params = run(kCcFlushContext, {buf, n}, 0, false, p, nullptr);
   if (!params.empty()) bad_response("FlushContext has parameters");
 }
 

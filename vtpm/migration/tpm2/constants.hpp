@@ -7,11 +7,14 @@ namespace mamori::vtpm::migration::tpm2 {
 
 // Part 2 §6.3 TPM_ALG_ID
 inline constexpr uint16_t kAlgRsa = 0x0001;
+inline constexpr uint16_t kAlgSha1 = 0x0004;
 inline constexpr uint16_t kAlgHmac = 0x0005;
 inline constexpr uint16_t kAlgAes = 0x0006;
 inline constexpr uint16_t kAlgKeyedHash = 0x0008;
 inline constexpr uint16_t kAlgXor = 0x000A;
 inline constexpr uint16_t kAlgSha256 = 0x000B;
+inline constexpr uint16_t kAlgSha384 = 0x000C;
+inline constexpr uint16_t kAlgSha512 = 0x000D;
 inline constexpr uint16_t kAlgNull = 0x0010;
 inline constexpr uint16_t kAlgRsassa = 0x0014;
 inline constexpr uint16_t kAlgRsaes = 0x0015;
@@ -19,6 +22,7 @@ inline constexpr uint16_t kAlgOaep = 0x0017;
 inline constexpr uint16_t kAlgEcdsa = 0x0018;
 inline constexpr uint16_t kAlgEcdaa = 0x001A;
 inline constexpr uint16_t kAlgEcc = 0x0023;
+inline constexpr uint16_t kAlgSm3_256 = 0x0012;
 inline constexpr uint16_t kAlgSymCipher = 0x0025;
 inline constexpr uint16_t kAlgCfb = 0x0043;
 
@@ -40,8 +44,23 @@ inline constexpr uint32_t kCcNvReadPublic = 0x00000169;
 inline constexpr uint32_t kCcPolicyCommandCode = 0x0000016C;
 inline constexpr uint32_t kCcReadPublic = 0x00000173;
 inline constexpr uint32_t kCcStartAuthSession = 0x00000176;
+inline constexpr uint32_t kCcGetCapability = 0x0000017A;
 inline constexpr uint32_t kCcGetRandom = 0x0000017B;
+inline constexpr uint32_t kCcPcrRead = 0x0000017E;
+inline constexpr uint32_t kCcPcrExtend = 0x00000182;
 inline constexpr uint32_t kCcPolicyGetDigest = 0x00000189;
+
+// Part 2 §6.12 TPM_CAP and §6.13 TPM_PT (PT_FIXED = 0x100 group)
+inline constexpr uint32_t kCapPcrs = 0x00000005;
+inline constexpr uint32_t kCapTpmProperties = 0x00000006;
+inline constexpr uint32_t kPtManufacturer = 0x100 + 5;
+inline constexpr uint32_t kPtVendorString1 = 0x100 + 6;  // ..4 at +9: four 4-byte ASCII chunks
+inline constexpr uint32_t kPtVendorString4 = 0x100 + 9;
+inline constexpr uint32_t kPtFirmwareVersion1 = 0x100 + 11;
+inline constexpr uint32_t kPtFirmwareVersion2 = 0x100 + 12;
+inline constexpr uint32_t kMaxTpmProperties = 127;  // MAX_CAP_BUFFER / sizeof(TPMS_TAGGED_PROPERTY), TpmProfile.h
+inline constexpr uint32_t kHashCount = 16;          // bound for TPML_PCR_SELECTION.count (HASH_COUNT is smaller)
+inline constexpr uint8_t kPcrSelectMax = 32;        // bound for sizeofSelect (PCR_SELECT_MAX is 3 for 24 PCRs)
 
 // Part 2 §6.9 TPM_ST
 inline constexpr uint16_t kStNoSessions = 0x8001;
