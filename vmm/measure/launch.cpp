@@ -21,12 +21,14 @@ bool is_section_header(const char* line, size_t n) {
   return i < n && line[i] == '[';
 }
 
-// A string event: digest of s alone, data = prefix + s (GRUB's convention).
+// A string event as GRUB logs one (grub-core/commands/tpm.c): digest of s
+// alone, without its NUL; data = prefix + s + NUL (tpm2_eventlog checks
+// the digest against the text after the first space).
 bool string_event(EventSink& sink, const Banks& banks, uint32_t pcr, const char* prefix, const char* s) {
   Digests d;
   const size_t n = cstr_len(s);
   hash_all(banks, u8p(s), n, d);
-  return sink.event(pcr, kEvIpl, d, u8p(prefix), cstr_len(prefix), u8p(s), n);
+  return sink.event(pcr, kEvIpl, d, u8p(prefix), cstr_len(prefix), u8p(s), n + 1);
 }
 
 bool file_event(EventSink& sink, const Banks& banks, uint32_t pcr, const LaunchFile& f) {
@@ -84,7 +86,8 @@ bool launch_events(const LaunchInputs& in, const Banks& banks, EventSink& sink) 
   // What the boot loader would measure: the kernel (PCR 4), the strings
   // (PCR 8) and the other files (PCR 9).
   if (!file_event(sink, banks, kPcrBootLoader, in.kernel)) return false;
-  if (!string_event(sink, banks, kPcrStrings, kCmdlinePrefix, in.kernel.cmdline ? in.kernel.cmdline : "")) return false;
+  if (!string_event(sink, banks, kPcrStrings, kCmdlinePrefix, in.kernel.cmdline ? in.kernel.cmdline : ""))
+    return false;
   for (size_t i = 0; i < in.module_count && i < kLaunchMaxModules; ++i)
     if (cstr_len(in.modules[i].cmdline) &&
         !string_event(sink, banks, kPcrStrings, kModuleCmdlinePrefix, in.modules[i].cmdline))

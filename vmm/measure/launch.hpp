@@ -12,8 +12,8 @@
 //   PCR 1  EV_PLATFORM_CONFIG_FLAGS the guest's [vm NAME] section of mamori.cfg, as in the file
 //   PCR 0-7 EV_SEPARATOR           4 zero bytes (PFP §10.4.4: the end of the pre-OS phase)
 //   PCR 4  EV_IPL                   the kernel file (digest of the file; event: its name)
-//   PCR 8  EV_IPL                   "kernel_cmdline: " + command line (digest of the command line alone)
-//          EV_IPL                   "module_cmdline: " + each module's command line, if any
+//   PCR 8  EV_IPL                   "kernel_cmdline: " + command line + NUL (digest of the command line alone)
+//          EV_IPL                   "module_cmdline: " + each module's command line + NUL, if any
 //   PCR 9  EV_IPL                   each initrd/module file (digest of the file; event: its name)
 // Pure: no allocation; TPM commands through the caller's TpmBackend.
 #pragma once
