@@ -8,10 +8,18 @@ checked against SHA-256, createprimary/create/load/sign/verifysignature,
 nvdefine/nvwrite/nvread, an endorsement primary) with every step ok, see a
 different TPM from the other guest (different endorsement primary key),
 and power off through ACPI. The same judge as the QEMU baseline
-(tests/linux/qemu_baseline.py)."""
+(tests/linux/qemu_baseline.py).
+
+Measured launch (docs/measured-launch.md): each guest's
+/sys/kernel/security/tpm0/binary_bios_measurements parses with
+tpm2_eventlog and replays to its tpm2_pcrread values, and those PCRs 0-9
+of every bank equal what `tools/mamori expected-pcrs` computes from the
+boot volume's files alone."""
 import os
 import re
+import subprocess
 import sys
+import tempfile
 
 from systest import build_dir, check, emu, run, seen
 
@@ -21,7 +29,7 @@ import qemu_baseline  # noqa: E402  (judge(): the same checks as the QEMU baseli
 model = sys.argv[1] if len(sys.argv) > 1 else "corei7_skylake_x"
 KERNEL = sys.argv[2] if len(sys.argv) > 2 else "vmlinuz"   # vmlinuz (bzImage) or vmlinux (PVH)
 GUESTS = [("linux-tis", "tis", 0), ("linux-crb", "crb", 1)]
-CMDLINE = "console=ttyS0 panic=-1 mamori.test=tpm mitigations=off cryptomgr.notests=1"
+CMDLINE = "console=ttyS0 panic=-1 mamori.test=tpm mamori.eventlog=1 mitigations=off cryptomgr.notests=1"
 
 
 def linux_dir():
@@ -53,6 +61,43 @@ def files():
     return f
 
 
+def expected_pcrs():
+    """{vm: {bank: {pcr: hex}}} from tools/mamori expected-pcrs on this
+    test's mamori.cfg and files (the verifier's side)."""
+    from mamori_tools import cli
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="mamori-expected-") as tmp:
+        cfg = os.path.join(tmp, "mamori.cfg")
+        with open(cfg, "w") as f:
+            f.write(config())
+        for name, _, _ in GUESTS:
+            text = subprocess.run(cli.expected_pcrs_command(cfg, name, files()), check=True,
+                                  capture_output=True, text=True).stdout
+            banks, bank = {}, None
+            for line in text.splitlines():
+                m = re.fullmatch(r"  (\w+):", line)
+                if m:
+                    bank = banks.setdefault(m.group(1), {})
+                m = re.fullmatch(r"    (\d+) *: 0x([0-9A-F]+)", line)
+                if m:
+                    bank[int(m.group(1))] = m.group(2).lower()
+            out[name] = banks
+    return out
+
+
+def check_measured(name, r, want):
+    """The guest's eventlog/pcrs-BANK lines against the expected values."""
+    check(re.fullmatch(r"events=\d+ banks=[a-z0-9,]+ replay=pcrread", r["eventlog"][1]),
+          "%s: eventlog: %r" % (name, r["eventlog"][1]))
+    banks = r["eventlog"][1].split("banks=")[1].split()[0].split(",")
+    check(set(banks) == set(want), "%s: banks %s in the guest, %s expected" % (name, banks, sorted(want)))
+    check({"sha1", "sha256"} <= set(banks), "%s: no SHA-1 and SHA-256 banks: %s" % (name, banks))
+    for bank in banks:
+        got = dict((int(k), v) for k, v in (x.split("=") for x in r["pcrs-" + bank][1].split()))
+        check(got == want[bank], "%s: %s PCRs differ from expected-pcrs: guest %s, files %s"
+              % (name, bank, got, want[bank]))
+
+
 class GuestLog:
     """One guest's lines of the serial log (prefix "[NAME] "), for judge()."""
     def __init__(self, e, name):
@@ -67,9 +112,12 @@ class GuestLog:
 
 
 def body(e):
+    want = expected_pcrs()
     e.expect(r"mamori: 2 CPUs online", 300)
     for name, _, cpu in GUESTS:
-        e.expect(r"vm %s: created: 256 MiB .* cpu%d" % (re.escape(name), cpu), 60)
+        # Its measured launch hashes 23 MB of kernel and initrd in four
+        # banks first: in Bochs that takes minutes (the log line says how long).
+        e.expect(r"vm %s: created: 256 MiB .* cpu%d" % (re.escape(name), cpu), 600)
     ek = {}
     for name, tpm, _ in GUESTS:
         seen(e, r"\[%s\] .*Linux version 6\." % re.escape(name), 600)
@@ -83,6 +131,9 @@ def body(e):
         for x in re.finditer(r"mamori-tpm: (\S+) (ok|FAIL) ?([^\r\n]*)", g.text()):
             r.setdefault(x.group(1), (x.group(2), x.group(3)))
         qemu_baseline.judge(r, tpm, "MSFT0101:00")
+        check_measured(name, r, want[name])
+        check(re.search(r"vm %s: measured launch: 13 events in %d PCR banks" % (re.escape(name), len(want[name])),
+                        e.log()), "%s: no 'measured launch' line of the VMM" % name)
         ek[name] = r["ekpub"][1]
         seen(e, r"vm %s: stopped: powered off" % re.escape(name), 120)
         print("%s: %s ok, %s failed; %s" % (name, m.group(1), m.group(2), ek[name]))
