@@ -7,17 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/measure/hex.hpp"
 #include "vmm/measure/digest.hpp"
 
 using namespace mamori::measure;
+using mamori::measure::test::hex;
 
 namespace {
-std::string hex(const uint8_t* p, size_t n) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) s += d[p[i] >> 4], s += d[p[i] & 15];
-  return s;
-}
 std::string h(HashAlg a, const std::string& m) {
   uint8_t out[kMaxDigestSize];
   hash(a, reinterpret_cast<const uint8_t*>(m.data()), m.size(), out);

@@ -12,19 +12,15 @@
 #include <vector>
 
 #include "tests/unit/common/libtpms_backend.hpp"
+#include "tests/unit/measure/hex.hpp"
 #include "vmm/measure/launch.hpp"
 #include "vmm/measure/tpm_commands.hpp"
 
 using namespace mamori::measure;
+using mamori::measure::test::hex;
 using mamori::test::LibtpmsBackend;
 
 namespace {
-std::string hex(const uint8_t* p, size_t n) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) s += d[p[i] >> 4], s += d[p[i] & 15];
-  return s;
-}
 
 const char kConfig[] =
     "console = com1\n"
