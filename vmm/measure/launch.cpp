@@ -31,12 +31,35 @@ bool string_event(EventSink& sink, const Banks& banks, uint32_t pcr, const char*
   return sink.event(pcr, kEvIpl, d, u8p(prefix), cstr_len(prefix), u8p(s), n + 1);
 }
 
-bool file_event(EventSink& sink, const Banks& banks, uint32_t pcr, const LaunchFile& f) {
+bool same_banks(const Banks& a, const Banks& b) {
+  if (a.count != b.count) return false;
+  for (size_t i = 0; i < a.count; ++i)
+    if (a.alg[i] != b.alg[i]) return false;
+  return true;
+}
+
+bool file_event(EventSink& sink, const Banks& banks, uint32_t pcr, const LaunchFile& f, FileDigestCache* cache) {
   Digests d;
-  hash_all(banks, f.data, f.size, d);
+  if (const Digests* known = cache ? cache->find(f.data, f.size, banks) : nullptr) {
+    d = *known;
+  } else {
+    hash_all(banks, f.data, f.size, d);
+    if (cache) cache->add(f.data, f.size, banks, d);
+  }
   return sink.event(pcr, kEvIpl, d, u8p(f.name), cstr_len(f.name), nullptr, 0);
 }
 }  // namespace
+
+const Digests* FileDigestCache::find(const uint8_t* data, uint64_t size, const Banks& banks) const {
+  for (const Entry& e : e_)
+    if (e.used && e.data == data && e.size == size && same_banks(e.banks, banks)) return &e.d;
+  return nullptr;
+}
+
+void FileDigestCache::add(const uint8_t* data, uint64_t size, const Banks& banks, const Digests& d) {
+  e_[next_] = {data, size, banks, d, true};
+  next_ = (next_ + 1) % kEntries;
+}
 
 bool config_section(const char* text, size_t len, uint32_t header_line, const char*& section, size_t& section_len) {
   if (!text || header_line == 0) return false;
@@ -85,7 +108,7 @@ bool launch_events(const LaunchInputs& in, const Banks& banks, EventSink& sink) 
     if (!sink.event(pcr, kEvSeparator, d, sep, sizeof sep, nullptr, 0)) return false;
   // What the boot loader would measure: the kernel (PCR 4), the strings
   // (PCR 8) and the other files (PCR 9).
-  if (!file_event(sink, banks, kPcrBootLoader, in.kernel)) return false;
+  if (!file_event(sink, banks, kPcrBootLoader, in.kernel, in.cache)) return false;
   if (!string_event(sink, banks, kPcrStrings, kCmdlinePrefix, in.kernel.cmdline ? in.kernel.cmdline : ""))
     return false;
   for (size_t i = 0; i < in.module_count && i < kLaunchMaxModules; ++i)
@@ -93,7 +116,7 @@ bool launch_events(const LaunchInputs& in, const Banks& banks, EventSink& sink) 
         !string_event(sink, banks, kPcrStrings, kModuleCmdlinePrefix, in.modules[i].cmdline))
       return false;
   for (size_t i = 0; i < in.module_count && i < kLaunchMaxModules; ++i)
-    if (!file_event(sink, banks, kPcrFiles, in.modules[i])) return false;
+    if (!file_event(sink, banks, kPcrFiles, in.modules[i], in.cache)) return false;
   return true;
 }
 

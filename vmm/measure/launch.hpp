@@ -36,6 +36,28 @@ struct LaunchFile {
   const char* cmdline = nullptr;  // kernel: its command line; module: its string (null/empty: none)
 };
 
+// The digests of files measured before, for files that never change once
+// loaded (the boot volume's, read once by the loader into VMM memory that
+// no guest maps): two guests booting the same kernel, or a restarted
+// guest, hash it once. Keyed by address, size and banks.
+class FileDigestCache {
+ public:
+  static constexpr size_t kEntries = 8;
+  const Digests* find(const uint8_t* data, uint64_t size, const Banks& banks) const;
+  void add(const uint8_t* data, uint64_t size, const Banks& banks, const Digests& d);  // the oldest makes room
+
+ private:
+  struct Entry {
+    const uint8_t* data;
+    uint64_t size;
+    Banks banks;
+    Digests d;
+    bool used;
+  };
+  Entry e_[kEntries] = {};
+  size_t next_ = 0;
+};
+
 struct LaunchInputs {
   const char* version = "";   // mamori's version (MAMORI_VERSION)
   const char* config_section = "";
@@ -43,6 +65,7 @@ struct LaunchInputs {
   LaunchFile kernel;
   LaunchFile modules[kLaunchMaxModules];  // Linux: the initrd alone; Multiboot: its modules in order
   size_t module_count = 0;
+  FileDigestCache* cache = nullptr;  // optional: file digests kept between launches
 };
 
 // The [vm NAME] section whose header is on line `header_line` (1-based, as

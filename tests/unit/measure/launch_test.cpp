@@ -211,6 +211,30 @@ TEST_CASE("one changed byte changes exactly the PCR it should") {
   CHECK(changed(base, values(f.in)) == std::vector<uint32_t>{kPcrPlatformConfig});
 }
 
+TEST_CASE("the file digest cache: a second launch of the same files gives the same log") {
+  Files f;
+  Banks banks;
+  banks.alg[0] = HashAlg::Sha1;
+  banks.alg[1] = HashAlg::Sha384;
+  banks.count = 2;
+  std::vector<uint8_t> a(0x10000), b(0x10000), c(0x10000);
+  size_t na, nb, nc;
+  PcrReplay pa(banks), pb(banks), pc(banks);
+  REQUIRE(expected_launch(f.in, a.data(), a.size(), na, pa));
+  FileDigestCache cache;
+  f.in.cache = &cache;
+  REQUIRE(expected_launch(f.in, b.data(), b.size(), nb, pb));  // fills it
+  REQUIRE(cache.find(f.kernel.data(), f.kernel.size(), banks));
+  REQUIRE(expected_launch(f.in, c.data(), c.size(), nc, pc));  // from it
+  CHECK((na == nb && nb == nc));
+  CHECK(a == b);
+  CHECK(b == c);
+  Banks other = banks;
+  other.alg[1] = HashAlg::Sha256;
+  CHECK_FALSE(cache.find(f.kernel.data(), f.kernel.size(), other));  // other banks: hashed again
+  CHECK_FALSE(cache.find(f.kernel.data(), f.kernel.size() - 1, banks));
+}
+
 TEST_CASE("a log area too small is reported, not overrun") {
   Files f;
   Banks banks;
