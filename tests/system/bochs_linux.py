@@ -15,13 +15,14 @@ Measured launch (docs/measured-launch.md): each guest's
 tpm2_eventlog and replays to its tpm2_pcrread values, and those PCRs 0-9
 of every bank equal what `tools/mamori expected-pcrs` computes from the
 boot volume's files alone."""
+import hashlib
 import os
 import re
 import subprocess
 import sys
 import tempfile
 
-from systest import build_dir, check, emu, run, seen
+from systest import build_dir, check, emu, run, seen, shell
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "linux"))
 import qemu_baseline  # noqa: E402  (judge(): the same checks as the QEMU baseline)
@@ -62,8 +63,8 @@ def files():
 
 
 def expected_pcrs():
-    """{vm: {bank: {pcr: hex}}} from tools/mamori expected-pcrs on this
-    test's mamori.cfg and files (the verifier's side)."""
+    """{vm: ({bank: {pcr: hex}}, SHA-256 of the event log)} from tools/mamori
+    expected-pcrs on this test's mamori.cfg and files (the verifier's side)."""
     from mamori_tools import cli
     out = {}
     with tempfile.TemporaryDirectory(prefix="mamori-expected-") as tmp:
@@ -71,7 +72,8 @@ def expected_pcrs():
         with open(cfg, "w") as f:
             f.write(config())
         for name, _, _ in GUESTS:
-            text = subprocess.run(cli.expected_pcrs_command(cfg, name, files()), check=True,
+            log = os.path.join(tmp, name + ".log")
+            text = subprocess.run(cli.expected_pcrs_command(cfg, name, files(), log=log), check=True,
                                   capture_output=True, text=True).stdout
             banks, bank = {}, None
             for line in text.splitlines():
@@ -81,15 +83,19 @@ def expected_pcrs():
                 m = re.fullmatch(r"    (\d+) *: 0x([0-9A-F]+)", line)
                 if m:
                     bank[int(m.group(1))] = m.group(2).lower()
-            out[name] = banks
+            with open(log, "rb") as f:
+                out[name] = (banks, hashlib.sha256(f.read()).hexdigest())
     return out
 
 
-def check_measured(name, r, want):
+def check_measured(name, r, expected):
     """The guest's eventlog/pcrs-BANK lines against the expected values."""
-    check(re.fullmatch(r"events=\d+ banks=[a-z0-9,]+ replay=pcrread", r["eventlog"][1]),
+    want, log_sha256 = expected
+    check(re.fullmatch(r"events=\d+ banks=[a-z0-9,]+ replay=pcrread sha256=[0-9a-f]{64}", r["eventlog"][1]),
           "%s: eventlog: %r" % (name, r["eventlog"][1]))
     banks = r["eventlog"][1].split("banks=")[1].split()[0].split(",")
+    check(r["eventlog"][1].endswith("sha256=" + log_sha256),
+          "%s: binary_bios_measurements is not the expected log (SHA-256 %s)" % (name, log_sha256))
     check(set(banks) == set(want), "%s: banks %s in the guest, %s expected" % (name, banks, sorted(want)))
     check({"sha1", "sha256"} <= set(banks), "%s: no SHA-1 and SHA-256 banks: %s" % (name, banks))
     for bank in banks:
@@ -132,12 +138,19 @@ def body(e):
             r.setdefault(x.group(1), (x.group(2), x.group(3)))
         qemu_baseline.judge(r, tpm, "MSFT0101:00")
         check_measured(name, r, want[name])
-        check(re.search(r"vm %s: measured launch: 13 events in %d PCR banks" % (re.escape(name), len(want[name])),
+        check(re.search(r"vm %s: measured launch: 13 events in %d PCR banks" % (re.escape(name), len(want[name][0])),
                         e.log()), "%s: no 'measured launch' line of the VMM" % name)
         ek[name] = r["ekpub"][1]
         seen(e, r"vm %s: stopped: powered off" % re.escape(name), 120)
         print("%s: %s ok, %s failed; %s" % (name, m.group(1), m.group(2), ek[name]))
     check(ek["linux-tis"] != ek["linux-crb"], "both guests report the same endorsement key: %s" % ek)
+    # The shell's view: the VMM's own record of the launch, not the guest's.
+    for name, _, _ in GUESTS:
+        banks = want[name][0]
+        shell(e, "vm pcrs %s" % name, r"(?s)sha256:\s+0 : 0x%s.*9 : 0x%s" % (banks["sha256"][0].upper(),
+                                                                          banks["sha256"][9].upper()))
+    shell(e, "vm eventlog linux-tis", r"(?s) 0  EV_S_CRTM_VERSION .*sha256:[0-9a-f]{64}  mamori 0\.\d+\.\d+.*"
+                                      r" 8  EV_IPL .*kernel_cmdline: console=ttyS0.* 9  EV_IPL .*initramfs\.cpio\.gz")
 
 
 run("bochs_linux_" + model, body, lambda img: emu.Bochs(img, cpus=2, model=model, megs=1024, timeout=3000),

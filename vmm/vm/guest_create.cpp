@@ -141,22 +141,16 @@ bool load_image(Guest& g) {
   return true;
 }
 
-// Its measured launch (docs/measured-launch.md): before its first
-// instruction, as firmware would, the VMM starts its TPM and extends what
-// it boots (the same files load_image loaded) into every PCR bank, with
-// the event log in its reserved area at kTpmLogGpa. A guest whose TPM
-// has no engine, or whose measurement fails, runs unmeasured (PCRs zero)
-// with no log advertised, and the console says why.
-void measure_launch_of(Guest& g) {
-  g.tpm_log_gpa = gb::kTpmLogGpa;
-  g.tpm_log_bytes = 0;
-  vtpm::TpmBackend* tpm = vtpm_engine(g);
-  if (!tpm) return;
+measure::FileDigestCache g_digests;  // the boot volume's files never change
+measure::Banks g_banks[kMaxGuests];  // of each measured guest's TPM
+
+// What its measured launch measures: the same files load_image loaded,
+// its [vm] section and command lines. False when its image is missing
+// (load_image has refused it then).
+bool launch_inputs(const Guest& g, measure::LaunchInputs& in) {
   const core::VmConfig& vc = *g.config;
-  static measure::LaunchInputs in;  // large; creation and restarts run on the BSP only
-  static measure::FileDigestCache digests;  // the boot volume's files never change
   in = measure::LaunchInputs{};
-  in.cache = &digests;
+  in.cache = &g_digests;
   in.version = kVersion;
   if (!measure::config_section(mem::phys_to_virt<const char>(g_bi->config), g_bi->config_size, vc.line,
                                in.config_section, in.config_section_len)) {
@@ -164,7 +158,7 @@ void measure_launch_of(Guest& g) {
     in.config_section_len = 0;
   }
   const boot::LoadedFile* k = find_file(*g_bi, g.image);
-  if (!k) return;  // load_image has refused it already
+  if (!k) return false;
   in.kernel = {file_bytes(*k), k->size, k->name, g.cmdline};
   const boot::LoadedFile* f = vc.initrd[0] ? find_file(*g_bi, vc.initrd) : nullptr;
   if (f) in.modules[in.module_count++] = {file_bytes(*f), f->size, f->name, nullptr};
@@ -172,6 +166,21 @@ void measure_launch_of(Guest& g) {
   for (size_t i = 0; i < vc.module_count; ++i)
     if ((f = find_file(*g_bi, vc.modules[i].file)))
       in.modules[in.module_count++] = {file_bytes(*f), f->size, f->name, vc.modules[i].cmdline};
+  return true;
+}
+
+// Its measured launch (docs/measured-launch.md): before its first
+// instruction, as firmware would, the VMM starts its TPM and extends what
+// it boots into every PCR bank, with the event log in its reserved area
+// at kTpmLogGpa. A guest whose TPM has no engine, or whose measurement
+// fails, runs unmeasured (PCRs zero) with no log advertised, and the
+// console says why.
+void measure_launch_of(Guest& g) {
+  g.tpm_log_gpa = gb::kTpmLogGpa;
+  g.tpm_log_bytes = 0;
+  vtpm::TpmBackend* tpm = vtpm_engine(g);
+  static measure::LaunchInputs in;  // large; creation and restarts run on the BSP only
+  if (!tpm || !launch_inputs(g, in)) return;
   static_assert(gb::kTpmLogSize <= 0xFFFFFFFFu);
   if (!ram_contains(g, gb::kTpmLogGpa, gb::kTpmLogSize)) return;
   const uint64_t t0 = cpu::rdtsc();
@@ -185,9 +194,11 @@ void measure_launch_of(Guest& g) {
     return;
   }
   g.tpm_log_bytes = static_cast<uint32_t>(gb::kTpmLogSize);
-  uint64_t bytes = k->size;
+  g_banks[g.id] = r.banks;
+  uint64_t bytes = in.kernel.size;
   for (size_t i = 0; i < in.module_count; ++i) bytes += in.modules[i].size;
-  LOG_INFO("vm %s: measured launch: %zu events in %zu PCR banks, %zu bytes of event log at 0x%lx; %lu KiB hashed and extended in %lu ms",
+  LOG_INFO("vm %s: measured launch: %zu events in %zu PCR banks, %zu bytes of event log at 0x%lx; %lu KiB hashed and "
+           "extended in %lu ms",
            g.name, r.events, r.banks.count, r.log_bytes, gb::kTpmLogGpa, bytes >> 10, hz ? cycles * 1000 / hz : 0);
 }
 
@@ -295,6 +306,13 @@ bool reload_guest(Guest& g) {
   if (!load_image(g)) return false;
   measure_launch_of(g);  // measured again, as firmware does at every boot
   return true;
+}
+
+bool launch_measurements(const Guest& g, measure::EventSink& sink, measure::Banks& banks) {
+  static measure::LaunchInputs in;  // the shell's, apart from measure_launch_of's
+  if (!g.tpm_log_bytes || !launch_inputs(g, in)) return false;
+  banks = g_banks[g.id];
+  return measure::launch_events(in, banks, sink);
 }
 
 void create_guests(const boot::BootInfo& bi) {
