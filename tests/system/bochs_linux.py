@@ -89,19 +89,26 @@ def expected_pcrs():
 
 
 def check_measured(name, r, expected):
-    """The guest's eventlog/pcrs-BANK lines against the expected values."""
+    """The guest's eventlog and pcr-BANK-N lines: its log is the expected
+    one, and per bank and PCR tpm2_eventlog's replay = tpm2_pcrread = the
+    value computed from the files."""
     want, log_sha256 = expected
-    check(re.fullmatch(r"events=\d+ banks=[a-z0-9,]+ replay=pcrread sha256=[0-9a-f]{64}", r["eventlog"][1]),
-          "%s: eventlog: %r" % (name, r["eventlog"][1]))
-    banks = r["eventlog"][1].split("banks=")[1].split()[0].split(",")
-    check(r["eventlog"][1].endswith("sha256=" + log_sha256),
-          "%s: binary_bios_measurements is not the expected log (SHA-256 %s)" % (name, log_sha256))
+    m = re.fullmatch(r"events=(\d+) banks=([a-z0-9,]+) sha256=([0-9a-f]{64})", r["eventlog"][1])
+    check(m, "%s: eventlog: %r" % (name, r["eventlog"][1]))
+    banks = m.group(2).split(",")
+    check(m.group(3) == log_sha256,
+          "%s: binary_bios_measurements (SHA-256 %s) is not the expected log (%s)" % (name, m.group(3), log_sha256))
     check(set(banks) == set(want), "%s: banks %s in the guest, %s expected" % (name, banks, sorted(want)))
     check({"sha1", "sha256"} <= set(banks), "%s: no SHA-1 and SHA-256 banks: %s" % (name, banks))
     for bank in banks:
-        got = dict((int(k), v) for k, v in (x.split("=") for x in r["pcrs-" + bank][1].split()))
-        check(got == want[bank], "%s: %s PCRs differ from expected-pcrs: guest %s, files %s"
-              % (name, bank, got, want[bank]))
+        for pcr in range(10):
+            step = "pcr-%s-%d" % (bank, pcr)
+            check(step in r, "%s: no %s line" % (name, step))
+            v = re.fullmatch(r"replay=([0-9a-fA-F]+) read=([0-9a-fA-F]+)", r[step][1])
+            check(v, "%s: %s: %r" % (name, step, r[step][1]))
+            replay, read = v.group(1).lower(), v.group(2).lower()
+            check(replay == read, "%s: %s: tpm2_eventlog replays %s, tpm2_pcrread reads %s" % (name, step, replay, read))
+            check(read == want[bank][pcr], "%s: %s is %s in the guest, %s from the files" % (name, step, read, want[bank][pcr]))
 
 
 class GuestLog:
