@@ -56,6 +56,7 @@ void send_nmi_all_but_self() {
 }
 void send_init_all_but_self() { send_icr(0, kDeliveryInit | kLevelAssert | kShorthandAllButSelf); }
 void send_startup_all_but_self(uint8_t page) { send_icr(0, kDeliveryStartup | kShorthandAllButSelf | page); }
+void send_fixed(uint32_t apic_id, uint8_t vector) { send_icr(apic_id, vector); }  // delivery mode 000 = fixed
 bool ipi_pending() { return !g_x2 && (read(kRegIcrLow) & kDeliveryPending); }
 void eoi() { write(kRegEoi, 0); }
 

@@ -15,6 +15,9 @@ void send_nmi_all_but_self();
 // Broadcast start-up, for platforms without a MADT (OVMF under Bochs).
 void send_init_all_but_self();
 void send_startup_all_but_self(uint8_t vector_page);
+// A fixed interrupt, edge, physical destination (§10.6.1): the VMM's own
+// wake-up IPI (vmm/arch/descriptors.hpp kKickVector).
+void send_fixed(uint32_t apic_id, uint8_t vector);
 bool ipi_pending();     // delivery status (xAPIC only; x2APIC has none)
 void eoi();
 // One-shot timer (SDM 3A §10.5.4): `vector` after `count` ticks of the

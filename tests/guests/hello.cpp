@@ -56,6 +56,13 @@ void main() {
   }
   print("hello: RAM ends at 0x%llx (%llu MiB)\n", ram_end(), ram_end() >> 20);
   print("hello: bye\n");
+  // Option exit_port=PORT: end as a test kernel built for QEMU's
+  // isa-debug-exit does (the VM's `exit_port` in mamori.cfg), status
+  // (0x10 << 1) | 1 = 33.
+  if (const uint32_t port = option("exit_port", 0)) {
+    outb(static_cast<uint16_t>(port), 0x10);
+    print("hello: FAIL still running after OUT to exit port 0x%x\n", port);
+  }
   exit(0);
 }
 

@@ -38,6 +38,7 @@ GUESTS = [  # (VM name, image, CPU)
     ("hostile-step14", "hostile", 0),
 ]
 CMDLINE = {
+    "hello": "exit_port=0xf4",
     "exits-crb": "crb=1 engine=1",
     "exits-tpm1": "engine=1",
     "simd-write": "role=1",
@@ -69,6 +70,8 @@ def config():
         text += "\n[vm %s]\nmemory = 16M\ncpus = %d\nimage = %s.elf\nconsole = on\ntpm = %s\n" % (name, cpu, img, tpm)
         if name in CMDLINE:
             text += "cmdline = %s\n" % CMDLINE[name]
+        if name == "hello":  # its exit through QEMU's isa-debug-exit convention (docs/config.md exit_port)
+            text += "exit_port = 0xf4\n"
     return text
 
 
@@ -104,7 +107,7 @@ def body(e):
         r"\[hello\] hello from hello \(guest id \d+\) via the UART",
         r"\[hello\] hello from hello \(guest id \d+\) via the console hypercall",
         r"\[hello\] hello: bye",
-        r"vm hello: stopped: exited with status 0",
+        r"vm hello: stopped: exited with status 33 \(exit port 0xf4\)",
         r"\[exits-tpm1\] exits: PASS tis-mmio-did-vid",
         r"\[exits-tpm1\] exits: PASS tis-mmio-access-valid",
         r"vtpm exits-tpm1: engine running \(service partition\): TPM manufactured",
@@ -235,7 +238,7 @@ def body(e):
     pos = mark(e)
     shell(e, "vm start hello", r"hello: starting")
     seen(e, r"(?s)hello: starting.*\[hello\] hello from hello .* via the UART.*\[hello\] hello: bye"
-            r".*vm hello: stopped: exited with status 0", 60, since=pos)
+            r".*vm hello: stopped: exited with status 33 \(exit port 0xf4\)", 60, since=pos)
     # A restarted guest finds its TPM reset (_TPM_Init): TPM2_Startup works again.
     pos = mark(e)
     shell(e, "vm start exits-tpm1", r"exits-tpm1: starting")

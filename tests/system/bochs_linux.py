@@ -7,14 +7,22 @@ run the TPM script of tests/linux/init (getrandom, pcrread, pcrextend
 checked against SHA-256, createprimary/create/load/sign/verifysignature,
 nvdefine/nvwrite/nvread, an endorsement primary) with every step ok, see a
 different TPM from the other guest (different endorsement primary key),
-and power off through ACPI. The same judge as the QEMU baseline
+and power off through ACPI. The TIS guest has two vCPUs (`cpus = 0-1`:
+its second vCPU shares CPU 1 with the CRB guest), started by Linux through
+INIT-SIPI-SIPI; its init must report 2 CPUs, the CRB guest's 1. The TIS
+guest then stays in its shell: a command typed through `vm console`
+answers (its arithmetic and `nproc` computed in the guest), `reboot -f`
+inside Linux restarts it through the platform reset (its second vCPU
+started again by the new kernel), the TPM script passes again after the
+reset, and `poweroff -f` typed on the console stops it as powered off. The same judge as the QEMU baseline
 (tests/linux/qemu_baseline.py).
 
-Measured launch (docs/measured-launch.md): each guest's
-/sys/kernel/security/tpm0/binary_bios_measurements parses with
-tpm2_eventlog and replays to its tpm2_pcrread values, and those PCRs 0-9
-of every bank equal what `tools/mamori expected-pcrs` computes from the
-boot volume's files alone."""
+Measured launch (docs/measured-launch.md): in each guest, and in the TIS
+guest again after its reboot, /sys/kernel/security/tpm0/binary_bios_measurements
+is the log `tools/mamori expected-pcrs` computes from the boot volume's
+files alone (same SHA-256), tpm2_eventlog parses it and replays it to the
+guest's tpm2_pcrread values, and those PCRs 0-9 of every bank equal the
+computed ones; the shell's `vm pcrs` and `vm eventlog` agree."""
 import hashlib
 import os
 import re
@@ -22,15 +30,18 @@ import subprocess
 import sys
 import tempfile
 
-from systest import build_dir, check, emu, run, seen, shell
+import time
+
+from systest import FAILURE_TEXT, build_dir, check, emu, mark, run, seen, shell, text_since
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "linux"))
 import qemu_baseline  # noqa: E402  (judge(): the same checks as the QEMU baseline)
 
 model = sys.argv[1] if len(sys.argv) > 1 else "corei7_skylake_x"
 KERNEL = sys.argv[2] if len(sys.argv) > 2 else "vmlinuz"   # vmlinuz (bzImage) or vmlinux (PVH)
-GUESTS = [("linux-tis", "tis", 0), ("linux-crb", "crb", 1)]
-CMDLINE = "console=ttyS0 panic=-1 mamori.test=tpm mamori.eventlog=1 mitigations=off cryptomgr.notests=1"
+GUESTS = [("linux-tis", "tis", "0-1", 2), ("linux-crb", "crb", "1", 1)]  # name, tpm, cpus, vCPUs
+CMDLINE = "console=ttyS0 panic=-1 mitigations=off cryptomgr.notests=1 mamori.eventlog=1 mamori.test="
+MODE = {"linux-tis": "tpm-shell", "linux-crb": "tpm"}  # tests/linux/init
 
 
 def linux_dir():
@@ -44,9 +55,9 @@ VTPM_ENV = "OPENSSL_ia32cap=~0x0:~0x80100"
 
 def config():
     text = "console = com1\nlog = info\nvtpm_env = %s\n" % VTPM_ENV
-    for name, tpm, cpu in GUESTS:
-        text += ("\n[vm %s]\nmemory = 256M\ncpus = %d\nkernel = %s\ninitrd = initramfs.cpio.gz\n"
-                 "cmdline = %s\ntpm = %s\n" % (name, cpu, KERNEL, CMDLINE, tpm))
+    for name, tpm, cpu, _ in GUESTS:
+        text += ("\n[vm %s]\nmemory = 256M\ncpus = %s\nkernel = %s\ninitrd = initramfs.cpio.gz\n"
+                 "cmdline = %s\ntpm = %s\n" % (name, cpu, KERNEL, CMDLINE + MODE[name], tpm))
     return text
 
 
@@ -71,7 +82,7 @@ def expected_pcrs():
         cfg = os.path.join(tmp, "mamori.cfg")
         with open(cfg, "w") as f:
             f.write(config())
-        for name, _, _ in GUESTS:
+        for name, _, _, _ in GUESTS:
             log = os.path.join(tmp, name + ".log")
             text = subprocess.run(cli.expected_pcrs_command(cfg, name, files(), log=log), check=True,
                                   capture_output=True, text=True).stdout
@@ -111,48 +122,86 @@ def check_measured(name, r, expected):
             check(read == want[bank][pcr], "%s: %s is %s in the guest, %s from the files" % (name, step, read, want[bank][pcr]))
 
 
-class GuestLog:
-    """One guest's lines of the serial log (prefix "[NAME] "), for judge()."""
-    def __init__(self, e, name):
-        self.e, self.prefix = e, "[%s] " % name
+def tpm_results(e, name, since):
+    """The TPM script's results of `name` after byte `since`, judged."""
+    done = r"\[%s\] mamori-tpm: done (\d+) ok (\d+) failed" % re.escape(name)
+    seen(e, done, 1200, since)
+    text = text_since(e, since)
+    m = re.search(done, text)
+    r = {}
+    prefix = "[%s] " % name
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            x = re.match(r"mamori-tpm: (\S+) (ok|FAIL) ?(.*)", line[len(prefix):])
+            if x:
+                r.setdefault(x.group(1), (x.group(2), x.group(3)))
+    return m, r
 
-    def text(self):
-        out = []
-        for line in self.e.log().splitlines():
-            if line.startswith(self.prefix):
-                out.append(line[len(self.prefix):])
-        return "\n".join(out)
+
+def measured_line(e, name, since=0):
+    """The VMM's log line of a measured launch of `name` (after `since`)."""
+    seen(e, r"vm %s: measured launch: 13 events in \d+ PCR banks" % re.escape(name), 60, since)
 
 
 def body(e):
     want = expected_pcrs()
     e.expect(r"mamori: 2 CPUs online", 300)
-    for name, _, cpu in GUESTS:
+    for name, _, cpu, _ in GUESTS:
         # Its measured launch hashes 23 MB of kernel and initrd in four
-        # banks first: in Bochs that takes minutes (the log line says how long).
-        e.expect(r"vm %s: created: 256 MiB .* cpu%d" % (re.escape(name), cpu), 600)
+        # banks first (once: the second guest reuses the digests): in Bochs
+        # that takes minutes.
+        e.expect(r"vm %s: created: 256 MiB .* cpu%s" % (re.escape(name), cpu[0]), 600)
     ek = {}
-    for name, tpm, _ in GUESTS:
+    for name, tpm, _, vcpus in GUESTS:
         seen(e, r"\[%s\] .*Linux version 6\." % re.escape(name), 600)
+        seen(e, r"\[%s\] mamori-linux: init started, kernel \S+, %d CPUs" % (re.escape(name), vcpus), 1200)
         # The binding itself is the script's "device" line (driver and ACPI
         # device from sysfs); tpm_crb prints nothing of its own when all is well.
-        done = r"\[%s\] mamori-tpm: done (\d+) ok (\d+) failed" % re.escape(name)
-        seen(e, done, 1200)
-        m = re.search(done, e.log())
-        g = GuestLog(e, name)
-        r = {}
-        for x in re.finditer(r"mamori-tpm: (\S+) (ok|FAIL) ?([^\r\n]*)", g.text()):
-            r.setdefault(x.group(1), (x.group(2), x.group(3)))
+        m, r = tpm_results(e, name, 0)
         qemu_baseline.judge(r, tpm, "MSFT0101:00")
+        measured_line(e, name)
         check_measured(name, r, want[name])
-        check(re.search(r"vm %s: measured launch: 13 events in %d PCR banks" % (re.escape(name), len(want[name][0])),
-                        e.log()), "%s: no 'measured launch' line of the VMM" % name)
         ek[name] = r["ekpub"][1]
-        seen(e, r"vm %s: stopped: powered off" % re.escape(name), 120)
         print("%s: %s ok, %s failed; %s" % (name, m.group(1), m.group(2), ek[name]))
     check(ek["linux-tis"] != ek["linux-crb"], "both guests report the same endorsement key: %s" % ek)
+    # The second vCPU was started by Linux through the virtual LAPIC.
+    seen(e, r"vm linux-tis: vcpu1 starting on cpu1 at [0-9a-f]{4}:0000 \(SIPI\)", 10)
+    seen(e, r"\[linux-tis\] .*smp: Brought up 1 node, 2 CPUs", 10)
+    seen(e, r"vm linux-crb: stopped: powered off", 300)
+
+    # Its shell through `vm console` (other guests' lines are hidden while attached: all are done).
+    seen(e, r"\[linux-tis\] mamori-linux: interactive shell", 120)
+    e.send("vm console linux-tis\r")
+    e.expect(r"attached to linux-tis's console", 30)
+    time.sleep(2)
+    pos = mark(e)
+    e.send("echo mamori-console $((6 * 7)) cpus=$(nproc)\r")
+    seen(e, r"\[linux-tis\] mamori-console 42 cpus=2", 120, pos)
+
+    # Reboot from inside Linux: a platform reset, the same kernel again.
+    pos = mark(e)
+    e.send("reboot -f\r")
+    seen(e, r"vm linux-tis: reset \(", 300, pos)
+    seen(e, r"\[linux-tis\] .*Linux version 6\.", 600, pos)
+    seen(e, r"vm linux-tis: vcpu1 starting on cpu1 at [0-9a-f]{4}:0000 \(SIPI\)", 600, pos)
+    seen(e, r"\[linux-tis\] mamori-linux: init started, kernel \S+, 2 CPUs", 1200, pos)
+    m, r = tpm_results(e, "linux-tis", pos)
+    qemu_baseline.judge(r, "tis", "MSFT0101:00")
+    measured_line(e, "linux-tis", pos)  # measured again at the reset, as firmware does at every boot
+    check_measured("linux-tis", r, want["linux-tis"])
+    check(r["ekpub"][1] == ek["linux-tis"], "the endorsement key changed across a reboot: %s" % r["ekpub"][1])
+    print("linux-tis after reboot: %s ok, %s failed" % (m.group(1), m.group(2)))
+    seen(e, r"\[linux-tis\] mamori-linux: interactive shell", 120, pos)
+    time.sleep(2)
+    pos = mark(e)
+    e.send("sleep 1; poweroff -f\r")
+    seen(e, r"vm linux-tis: stopped: powered off", 300, pos)
+    e.send("\x1d")
+    e.expect(r"\[detached from linux-tis\]", 30)
+    bad = re.findall(r"[^\n]*(?:%s|contained and stopped|vcpu\d stopped)[^\n]*" % FAILURE_TEXT, e.log())
+    check(not bad, "failures reported: %s" % bad)
     # The shell's view: the VMM's own record of the launch, not the guest's.
-    for name, _, _ in GUESTS:
+    for name, _, _, _ in GUESTS:
         banks = want[name][0]
         shell(e, "vm pcrs %s" % name, r"(?s)sha256:\s+0 : 0x%s.*9 : 0x%s" % (banks["sha256"][0].upper(),
                                                                           banks["sha256"][9].upper()))

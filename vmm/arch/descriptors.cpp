@@ -2,7 +2,7 @@
 #include "vmm/percpu.hpp"
 
 extern "C" uint64_t isr_table[32];
-extern "C" void isr_240(), isr_255();
+extern "C" void isr_224(), isr_240(), isr_255();
 
 namespace mamori::arch {
 namespace {
@@ -61,6 +61,7 @@ void set_gate(unsigned v, uint64_t h, uint8_t ist) {
 void build_idt() {
   for (unsigned v = 0; v < 32; ++v)
     set_gate(v, isr_table[v], v == 8 ? kIstDoubleFault : v == 2 ? kIstNmi : v == 18 ? kIstMachineCheck : kIstNone);
+  set_gate(kKickVector, reinterpret_cast<uint64_t>(&isr_224), kIstNone);
   set_gate(kPartitionTimerVector, reinterpret_cast<uint64_t>(&isr_240), kIstNone);
   set_gate(kSpuriousVector, reinterpret_cast<uint64_t>(&isr_255), kIstNone);
   g_idt_built = true;

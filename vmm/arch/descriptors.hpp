@@ -30,6 +30,12 @@ static_assert(__builtin_offsetof(ExceptionFrame, vector) == 128 && __builtin_off
 // partition's budget timer (above every TPR class the VMM raises to, SDM 3A
 // §10.8.3.1) and the LAPIC's spurious vector (drivers/lapic).
 inline constexpr uint8_t kPartitionTimerVector = 0xF0;
+// The kick: an IPI that makes the CPU running a vCPU leave the guest (an
+// external-interrupt exit, SDM 3C §25.6.1) so that an interrupt another
+// CPU raised for that vCPU is injected now, not at its next exit
+// (vm/virtual_platform.cpp). Below the partition's TPR class (14), so it
+// waits while an engine runs; its gate only EOIs, for the VMM's own code.
+inline constexpr uint8_t kKickVector = 0xE0;
 inline constexpr uint8_t kSpuriousVector = 0xFF;
 
 // Loads this CPU's GDT (with its TSS) and the shared IDT.

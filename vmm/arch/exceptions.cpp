@@ -3,6 +3,7 @@
 // VMM stops cleanly — never a triple fault, never a silent hang.
 #include "vmm/arch/cpu.hpp"
 #include "vmm/arch/descriptors.hpp"
+#include "drivers/lapic/lapic.hpp"
 #include "vmm/panic_internal.hpp"
 
 namespace mamori::arch {
@@ -34,6 +35,10 @@ extern "C" void exception_dispatch(mamori::arch::ExceptionFrame* f) {
   // SDM 3A §10.9).
   if (f->vector == kPartitionTimerVector) return partition_timer_interrupt(f);
   if (f->vector == kSpuriousVector) return;
+  if (f->vector == kKickVector) {  // its work is done by the exit it causes in a guest
+    drivers::lapic::eoi();
+    return;
+  }
   const bool machine = f->vector == kNmiVector || f->vector == kDoubleFault || f->vector == kMachineCheck;
   if ((f->cs & 3) == 3 && !machine) partition_user_fault(f->vector, f->error, f->rip, cpu::read_cr2());
   if (f->vector == arch::kNmiVector && panic_detail::stop_requested()) panic_detail::park_this_cpu();

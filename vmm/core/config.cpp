@@ -183,6 +183,7 @@ enum Key : uint32_t {
   kKeyInitrd = 1u << 12,
   kKeyModule = 1u << 13,  // repeatable: never marked as seen
   kKeyVtpmEnv = 1u << 14,
+  kKeyExitPort = 1u << 15,
 };
 
 // `tpm = on | off | tis | crb`: on means the TIS interface.
@@ -280,6 +281,7 @@ ConfigError set_vm(VmConfig& vm, Str key, Str v, uint32_t* seen) {
   else if (key.eq("tpm")) k = kKeyTpm;
   else if (key.eq("cmdline")) k = kKeyCmdline;
   else if (key.eq("engine")) k = kKeyEngine;
+  else if (key.eq("exit_port")) k = kKeyExitPort;
   else return ConfigError::UnknownKey;
   if (*seen & k) return ConfigError::DuplicateKey;
   *seen |= k;
@@ -292,6 +294,12 @@ ConfigError set_vm(VmConfig& vm, Str key, Str v, uint32_t* seen) {
     case kKeyCmdline: return parse_cmdline(v, vm.cmdline);
     case kKeyEngine: return parse_image(v, vm.engine);
     case kKeyInitrd: return parse_image(v, vm.initrd);
+    case kKeyExitPort: {
+      uint64_t port;
+      if (parse_u64(v, &port) != ConfigError::None || port == 0 || port > 0xFFFF) return ConfigError::BadExitPort;
+      vm.exit_port = static_cast<uint16_t>(port);
+      return ConfigError::None;
+    }
   }
   return ConfigError::UnknownKey;
 }
@@ -419,6 +427,7 @@ const char* describe(ConfigError e) {
     case ConfigError::MemoryNotAligned: return "memory must be a multiple of 2M";
     case ConfigError::MemoryOutOfRange: return "memory must be between 2M and 64G";
     case ConfigError::BadVtpmBudget: return "vtpm_budget_ms must be between 100 and 3600000";
+    case ConfigError::BadExitPort: return "exit_port must be an I/O port number 1..0xFFFF, e.g. 0xf4";
     case ConfigError::BadVtpmEnv: return "vtpm_env must be NAME=VALUE (NAME of letters, digits, _), at most 127 characters";
     case ConfigError::BadCpuList: return "cpus must be a list like 0 or 0,1 or 0-3";
     case ConfigError::CpuOutOfRange: return "cpu index must be 0..63 (and a range low-high)";

@@ -53,6 +53,7 @@ struct VmConfig {
   ConfigTpmInterface tpm_interface;  // how its TPM appears (when tpm)
   char cmdline[kConfigCmdlineCap];   // the kernel command line (Multiboot: after the VM name)
   char engine[kConfigImageCap];      // its vTPM engine's file below \mamori\ (empty: vtpm-service)
+  uint16_t exit_port;         // `exit_port`: an OUT there stops it with status (value << 1) | 1 (0: none)
   uint32_t line;              // line of its [vm NAME] header
 };
 
@@ -110,6 +111,7 @@ enum class ConfigError : uint32_t {
   BadVtpmEnv,         // vtpm_env not NAME=VALUE (NAME of letters, digits, _), or longer than 127 characters
   TooManyModules,     // more than kConfigMaxModules `module =` lines in a section
   BadModule,          // `module =` without a valid file name first, or a bad command line after it
+  BadExitPort,        // exit_port not a port number 1..0xFFFF
 };
 
 const char* describe(ConfigError e);

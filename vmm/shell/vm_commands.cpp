@@ -33,15 +33,18 @@ void list() {
   console::printf("  %-12s %-8s %-4s %8s %10s %s\n", "name", "state", "cpu", "memory", "exits", "image");
   for (unsigned i = 0; i < vm::kMaxGuests; ++i) {
     const Guest& g = vm::guest_table()[i];
-    if (g.state == GuestState::Empty) continue;
-    console::printf("  %-12s %-8s cpu%-1u %6lu M %10lu %s\n", g.name, vm::state_name(g.state), g.cpu, g.ram_bytes >> 20,
-                    g.exits, g.image);
+    if (g.state == GuestState::Empty || vm::is_ap(g)) continue;  // a guest's other vCPUs: `vm info`
+    uint64_t exits = 0;
+    for (unsigned v = 0; v < g.vcpu_count; ++v) exits += vm::guest_table()[g.vcpu_slot[v]].exits;
+    console::printf("  %-12s %-8s cpu%-1u %6lu M %10lu %s%s\n", g.name, vm::state_name(g.state), g.cpu, g.ram_bytes >> 20,
+                    exits, g.image, g.vcpu_count > 1 ? " (more vCPUs: vm info)" : "");
   }
 }
 
 void info(const Guest& g) {
-  console::printf("%s: id %u, %s on cpu%u, image %s (%s), entry 0x%lx\n", g.name, g.id, vm::state_name(g.state), g.cpu,
-                  g.image, g.boot_format, g.entry);
+  console::printf("%s: id %u, %s on cpu%u, %u vCPU%s, image %s (%s), entry 0x%lx\n", g.name, g.id,
+                  vm::state_name(g.state), g.cpu, g.vcpu_count, g.vcpu_count > 1 ? "s" : "", g.image, g.boot_format,
+                  g.entry);
   console::printf("  memory: %lu MiB guest-physical [0, 0x%lx)", g.ram_bytes >> 20, g.low_ram);
   if (g.high_ram) console::printf(" and [0x100000000, 0x%lx)", (uint64_t{1} << 32) + g.high_ram);
   console::printf(" at host 0x%lx; EPT %lu table pages\n", g.ram_phys, g.ept_table_pages);

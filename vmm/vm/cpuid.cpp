@@ -30,7 +30,6 @@ const vcpu::CpuidConfig& vmm_config() {
     // at (vm/virtual_platform.hpp): CPUID 15H, 16H and 40000010H state them.
     cfg.tsc_hz = guest_tsc_hz();
     cfg.apic_timer_hz = guest_apic_timer_hz();
-    cfg.vcpu_count = 1;  // one vCPU per guest today
     cfg.xsave_mask = arch::fpu::mask();
     cfg.xsave_bytes_all = arch::fpu::has_xsave() ? arch::fpu::area_bytes() : 0;
     // The secondary controls the VMCS sets when the CPU allows them (vmx/control_compute.cpp).
@@ -49,7 +48,9 @@ const vcpu::CpuidConfig& guest_config(const Guest& g) {
   const unsigned i = g.id % kMaxGuests;
   if (!ready[i]) {
     cfg[i] = vmm_config();
-    cfg[i].guest_id = g.id;
+    Guest& vm = vm_of(const_cast<Guest&>(g));
+    cfg[i].guest_id = vm.id;
+    cfg[i].vcpu_count = vm.vcpu_count;  // one core each, one package (vcpu/cpuid_policy.cpp topology leaves)
     cfg[i].apic_id = guest_apic_id(g);
     ready[i] = true;
   }

@@ -45,7 +45,8 @@ void deliver_events(Guest& g) {
   st.blocked_by_sti = intr & kBlockingBySti;
   st.blocked_by_mov_ss = intr & kBlockingByMovSs;
   st.blocked_by_nmi = intr & kBlockingByNmi;
-  const lapic::PendingEvent ev = platform_pending(g, st);
+  uint8_t vector;
+  const lapic::PendingEvent ev = platform_take_event(g, st, vector);
   if (ev.kind == lapic::EventKind::None) {
     // An NMI blocked by the guest's NMI handler needs the NMI window
     // (virtual NMIs only, §26.7.6); a maskable interrupt the interrupt
@@ -56,7 +57,6 @@ void deliver_events(Guest& g) {
     return;
   }
   const bool nmi = ev.kind == lapic::EventKind::Nmi;
-  const uint8_t vector = platform_acknowledge(g, ev);
   vmwrite<VmcsField::entry_interruption_info>(
       InterruptionInfo::make(vector, nmi ? InterruptionInfo::Type::nmi : InterruptionInfo::Type::external_interrupt,
                              false)

@@ -15,6 +15,7 @@
 #include "vmm/panic_internal.hpp"
 #include "vmm/vm/event_delivery.hpp"
 #include "vmm/vm/guest_create.hpp"
+#include "vmm/vm/scheduler.hpp"
 #include "vmm/vm/virtual_platform.hpp"
 #include "vmm/vm/vmx_insn.hpp"
 #include "vmm/vm/vtpm_attach.hpp"
@@ -42,7 +43,7 @@ constexpr uint64_t kRflagsIf = 1ull << 9;
   uint64_t result = kAbiError;
   switch (fn) {
     case kHcVersion: result = kAbiVersion; break;
-    case kHcGuestId: result = g.id; break;
+    case kHcGuestId: result = vm_of(g).id; break;
     case kHcConsoleWrite: {
       uint64_t addr = lo32(g.regs.rbx), len = lo32(g.regs.rcx);
       if (len <= kConsoleWriteMax && ram_contains(g, addr, len)) {
@@ -53,7 +54,7 @@ constexpr uint64_t kRflagsIf = 1ull << 9;
         uint64_t i = 0;
         for (unsigned lines = 0; i < len && lines < kConsoleLinesPerCall; ++i) {
           guest_console_put(g, p[i]);
-          if (p[i] == '\n' || (g.line_len == 0 && p[i] != '\r')) ++lines;  // a line went out
+          if (p[i] == '\n' || (vm_of(g).line_len == 0 && p[i] != '\r')) ++lines;  // a line went out
         }
         result = i;
       }
@@ -81,7 +82,14 @@ bool first_access(Guest& g, uint16_t port) {
 // register, vm/virtual_platform.cpp): the guest starts again from its
 // image, its devices and its TPM as after a power cycle (a platform reset
 // resets the TPM too, TCG PC Client PTP §3.2), its CMOS NVRAM kept.
+}  // namespace
+
 ExitAction platform_reset(Guest& g, const char* what) {
+  if (is_ap(g)) {  // vCPU 0 carries it out at its next scheduling point; this AP waits for SIPI meanwhile
+    LOG_INFO("vm %s: vcpu%u asks for a reset (%s)", g.name, g.vcpu, what);
+    vm_of(g).reset_request = true;
+    return ExitAction::Yield;
+  }
   ++g.resets;
   LOG_INFO("vm %s: reset (%s): restarting", g.name, what);
   if (g.line_len) guest_console_put(g, '\n');
@@ -90,6 +98,8 @@ ExitAction platform_reset(Guest& g, const char* what) {
   return ExitAction::Yield;  // its VMCS is set up afresh on its next slice
 }
 
+namespace {
+
 [[gnu::noinline]] ExitAction on_io(Guest& g, const ExitInfo& e) {
   vmx::IoQualification q = e.io();
   uint16_t port = q.port();
@@ -97,6 +107,13 @@ ExitAction platform_reset(Guest& g, const char* what) {
   if (q.string())
     return stop_guest(g, GuestState::Faulted, "string I/O (INS/OUTS) on port 0x%x is not emulated", port);
   uint32_t value = q.in() ? 0xFFFFFFFFu : static_cast<uint32_t>(g.regs.rax);
+  if (port == g.exit_port && g.exit_port && !q.in()) {
+    // QEMU's isa-debug-exit: the status is (value << 1) | 1, so that a
+    // test kernel's "success" is never 0, which a crash could produce too.
+    uint32_t mask = size == 4 ? 0xFFFFFFFFu : size == 2 ? 0xFFFFu : 0xFFu;
+    vm_of(g).exit_status = static_cast<int>(((value & mask) << 1) | 1);
+    return stop_guest(g, GuestState::Stopped, "exited with status %d (exit port 0x%x)", vm_of(g).exit_status, port);
+  }
   PortResult r = platform_io(g, port, size, q.in(), value);
   if (!r.claimed && first_access(g, port)) {
     GUEST_LOG(g, "vm %s: %s port 0x%x (%u bytes): no device there, %s (I/O policy)", g.name,
@@ -345,8 +362,17 @@ ExitAction emulate_mmio(Guest& g, const ExitInfo& e, MmioRegion& r) {
 // guest until then); with RFLAGS.IF clear only an NMI could wake it, and
 // nothing sends it one, so it is stopped as "halted".
 [[gnu::noinline]] ExitAction on_hlt(Guest& g, const ExitInfo& e) {
-  if (!(vmread<VmcsField::guest_rflags>() & kRflagsIf))
+  if (!(vmread<VmcsField::guest_rflags>() & kRflagsIf)) {
+    // An AP parked this way (Linux's stop_this_cpu at reboot and power-off,
+    // a CPU taken offline) is woken by an INIT, which the BSP sends before
+    // starting it again (SDM 3A §9.4.4): the guest goes on.
+    if (is_ap(g)) {
+      next_rip(e);
+      g.halted_cli = true;
+      return ExitAction::Yield;
+    }
     return stop_guest(g, GuestState::Halted, "HLT with interrupts disabled: nothing can wake it");
+  }
   next_rip(e);
   if (platform_interrupt_waiting(g)) return ExitAction::Resume;
   g.halted = true;
@@ -368,16 +394,19 @@ ExitAction stop_guest(Guest& g, GuestState s, const char* fmt, ...) {
                fmt, ap);
   g.stop_reason[ctx.len] = 0;
   va_end(ap);
-  if (g.line_len) guest_console_put(g, '\n');
+  if (!is_ap(g) && g.line_len) guest_console_put(g, '\n');
   if (uint64_t n = g_log_bucket[g.id % kMaxGuests].take_suppressed())
     LOG_WARN("vm %s: %lu log lines were suppressed (rate limit)", g.name, n);
   g.state = s;
-  if (s == GuestState::Stopped || s == GuestState::PoweredOff) LOG_INFO("vm %s: stopped: %s", g.name, g.stop_reason);
+  if (is_ap(g)) LOG_WARN("vm %s: vcpu%u stopped: %s", g.name, g.vcpu, g.stop_reason);
+  else if (s == GuestState::Stopped || s == GuestState::PoweredOff) LOG_INFO("vm %s: stopped: %s", g.name, g.stop_reason);
   else LOG_WARN("vm %s: contained and stopped: %s", g.name, g.stop_reason);
+  vcpu_stopped(g);  // the rest of the guest's vCPUs follow
   return ExitAction::Stop;
 }
 
-void guest_console_put(Guest& g, char c) {
+void guest_console_put(Guest& vcpu, char c) {
+  Guest& g = vm_of(vcpu);  // one console line per guest, whichever vCPU writes
   bool end = c == '\n';
   if (!end && c != '\r') g.line[g.line_len++] = (c >= 0x20 && c < 0x7F) || c == '\t' ? c : '?';
   if (end || g.line_len == kConsoleLineMax) {

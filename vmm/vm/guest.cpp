@@ -24,16 +24,17 @@ const char* state_name(GuestState s) {
 }
 
 Guest* guest_table() { return g_guests; }
+Guest& vm_of(Guest& g) { return g_guests[g.vm_slot]; }
 
 Guest* find_guest(const char* name) {
   for (Guest& g : g_guests)
-    if (g.state != GuestState::Empty && str_eq(g.name, name)) return &g;
+    if (g.state != GuestState::Empty && !is_ap(g) && str_eq(g.name, name)) return &g;
   return nullptr;
 }
 
 unsigned guest_count() {
   unsigned n = 0;
-  for (Guest& g : g_guests) n += g.state != GuestState::Empty;
+  for (Guest& g : g_guests) n += g.state != GuestState::Empty && !is_ap(g);
   return n;
 }
 

@@ -18,6 +18,7 @@ namespace mamori::vm {
 inline constexpr unsigned kMaxGuests = 16;  // = core::kConfigMaxVms
 inline constexpr unsigned kExitReasonSlots = 80;   // SDM App. C: basic reasons < 80
 inline constexpr unsigned kConsoleLineMax = 512;  // a longer line is cut there (kernel lines, hex digests fit)
+inline constexpr unsigned kMaxVcpus = 8;          // vCPUs of one guest (one per CPU of its `cpus` list)
 
 enum class GuestState : uint8_t {
   Empty,      // slot unused
@@ -40,7 +41,29 @@ struct Guest {
   const core::VmConfig* config = nullptr;
   const char* cmdline = "";      // = config->cmdline: the kernel command line (Multiboot: after the name)
   unsigned cpu = 0;              // the CPU it runs on
+
+  // vCPUs (docs/scheduling.md, "Guests with more than one vCPU"): a guest
+  // whose `cpus` list names n CPUs has n vCPUs, vCPU i pinned to the i-th
+  // CPU, each a slot of the guest table. vCPU 0's slot is the guest as
+  // the shell knows it (name, memory, devices, TPM, console, state); the
+  // other vCPUs' slots ("application processors") share its RAM, EPT and
+  // virtual platform and keep only what is a vCPU's own (VMCS, registers,
+  // MSRs, extended state, its local APIC, accounting).
+  unsigned vcpu = 0;             // index in its guest = its APIC ID
+  unsigned vm_slot = 0;          // slot of its vCPU 0 (its own for vCPU 0)
+  unsigned vcpu_count = 1;       // vCPU 0: how many vCPUs the guest has
+  unsigned vcpu_slot[kMaxVcpus] = {};  // vCPU 0: the slots of its vCPUs
+  bool wait_sipi = false;        // an AP that has not been started (INIT-SIPI-SIPI through its LAPIC)
+  bool start_real_mode = false;  // an AP's start: real mode at start.cs_selector:0 (the SIPI vector)
+  // vCPU 0: counts restarts (reboot, `vm start`); an AP that sees a new
+  // value parks itself in wait-for-SIPI before it runs again.
+  volatile uint32_t reset_epoch = 0;
+  uint32_t seen_epoch = 0;       // an AP: the epoch its state belongs to
+  volatile bool reset_request = false;  // vCPU 0: an AP asked for a platform reset
+  volatile unsigned stop_from = 0;      // vCPU 0: the slot of the AP whose stop stops it
+  bool halted_cli = false;       // an AP in HLT with interrupts disabled: sleeps until INIT
   bool console = true;
+  uint16_t exit_port = 0;        // config `exit_port` (0: none): QEMU's isa-debug-exit convention
 
   // Memory: ram_bytes contiguous at host-physical ram_phys, seen by the
   // guest as [0, low_ram) and, beyond 3 GiB, [4 GiB, 4 GiB + high_ram)
@@ -107,6 +130,10 @@ struct Guest {
 static_assert(__builtin_offsetof(Guest, cr2) == __builtin_offsetof(Guest, regs) + sizeof(arch::Gprs));
 static_assert(__builtin_offsetof(Guest, host_rsp) == __builtin_offsetof(Guest, cr2) + 8);
 
+// The slot of vCPU 0 of g's guest: what the shell calls the guest.
+Guest& vm_of(Guest& g);
+inline bool is_ap(const Guest& g) { return g.vcpu != 0; }
+
 // [gpa, gpa + n) lies in one of the guest's two RAM ranges, and the host
 // address of guest RAM at gpa (only where ram_contains): guest_boot/layout.hpp.
 inline bool ram_contains(const Guest& g, uint64_t gpa, uint64_t n) {
@@ -124,7 +151,7 @@ inline uint64_t ram_host(const Guest& g, uint64_t gpa) {
 extern volatile int g_attached_guest;
 
 Guest* guest_table();
-Guest* find_guest(const char* name);
-unsigned guest_count();
+Guest* find_guest(const char* name);  // vCPU 0 of the guest with that name
+unsigned guest_count();               // guests (not vCPUs)
 
 }  // namespace mamori::vm

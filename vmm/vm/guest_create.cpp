@@ -204,8 +204,62 @@ void measure_launch_of(Guest& g) {
 
 bool fail(Guest& g, const char* why) {
   LOG_ERROR("vm %s: not created: %s", g.name, why);
+  for (unsigned i = 1; i < g.vcpu_count; ++i) guest_table()[g.vcpu_slot[i]].state = GuestState::Empty;
   g.state = GuestState::Empty;
   return false;
+}
+
+// Slots for APs come after those of the configured guests (a guest's slot
+// is its index in mamori.cfg).
+unsigned g_next_ap_slot;
+
+// vCPU n of `g` on CPU `cpu`: its own slot, sharing the guest's memory;
+// its VMX structures, devices and start come later (create()).
+bool add_ap(Guest& g, unsigned cpu) {
+  if (g.vcpu_count == kMaxVcpus || g_next_ap_slot >= kMaxGuests) return false;
+  const unsigned slot = g_next_ap_slot++;
+  Guest& a = guest_table()[slot];
+  new (&a) Guest();  // (not `a = Guest{}`: a temporary this large trips GCC 12)
+  a.id = slot;
+  a.vcpu = g.vcpu_count;
+  a.vm_slot = g.id;
+  copy_str(a.name, g.name, sizeof a.name);
+  copy_str(a.image, g.image, sizeof a.image);
+  a.config = g.config;
+  a.cmdline = g.cmdline;
+  a.console = g.console;
+  a.exit_port = g.exit_port;
+  a.cpu = cpu;
+  a.wait_sipi = true;  // SDM 3A §9.4.2: an AP waits for SIPI after RESET
+  a.state = GuestState::Created;
+  g.vcpu_slot[g.vcpu_count++] = slot;
+  return true;
+}
+
+// The AP slots get what they share with vCPU 0 once it exists (RAM, EPT,
+// bitmaps, the TPM window) and their own VMCS and extended-state area.
+bool finish_aps(Guest& g) {
+  for (unsigned i = 1; i < g.vcpu_count; ++i) {
+    Guest& a = guest_table()[g.vcpu_slot[i]];
+    a.ram_phys = g.ram_phys;
+    a.ram_bytes = g.ram_bytes;
+    a.low_ram = g.low_ram;
+    a.high_ram = g.high_ram;
+    a.boot_format = g.boot_format;
+    a.eptp = g.eptp;
+    a.ept_table_pages = g.ept_table_pages;
+    a.msr_bitmap = g.msr_bitmap;  // read-only after creation: one set for all vCPUs
+    a.io_bitmap_a = g.io_bitmap_a;
+    a.io_bitmap_b = g.io_bitmap_b;
+    a.tpm = g.tpm;
+    a.tpm_crb = g.tpm_crb;
+    for (unsigned r = 0; r < g.mmio_count; ++r) a.mmio[r] = g.mmio[r];  // the TPM window, if any
+    a.mmio_count = g.mmio_count;
+    a.vmcs = mem::alloc_frame();
+    a.xsave_area = mem::alloc_frames(arch::fpu::area_frames(), 1);
+    if (!a.vmcs || !a.xsave_area) return false;
+  }
+  return true;
 }
 
 bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, const vmx::VmxCapabilities& caps) {
@@ -218,16 +272,27 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
   g.cmdline = vc.cmdline;
   static_assert(kMaxGuests >= core::kConfigMaxVms);
   g.console = vc.console;
+  g.exit_port = vc.exit_port;
   g.ram_bytes = vc.memory_bytes;
   g.low_ram = gb::low_ram_bytes(g.ram_bytes);
   g.high_ram = gb::high_ram_bytes(g.ram_bytes);
 
-  // Placement: the lowest CPU of the list that can run guests.
+  // Placement: one vCPU per CPU of its list that can run guests, vCPU 0
+  // on the lowest (docs/scheduling.md).
   g.cpu = kMaxCpus;
-  for (unsigned c = 0; c < g_cpu_count && c < 64; ++c)
-    if ((vc.cpu_mask >> c) & 1) {
-      if (g_cpus[c].state == CpuState::VmxRoot) { g.cpu = c; break; }
+  g.vm_slot = id;
+  g.vcpu_slot[0] = id;
+  for (unsigned c = 0; c < 64; ++c) {
+    if (!((vc.cpu_mask >> c) & 1)) continue;
+    if (c >= g_cpu_count || g_cpus[c].state != CpuState::VmxRoot) {
+      LOG_WARN("vm %s: cpu%u of its list is not online and VMX-ready (see 'cpus'): no vCPU there", g.name, c);
+      continue;
     }
+    if (g.cpu == kMaxCpus) g.cpu = c;
+    else if (!add_ap(g, c))
+      LOG_WARN("vm %s: no slot for a vCPU on cpu%u (at most %u vCPUs a guest, %u in all): it gets %u", g.name, c,
+               kMaxVcpus, kMaxGuests, g.vcpu_count);
+  }
   if (g.cpu == kMaxCpus) return fail(g, "none of its CPUs is online and VMX-ready (see 'cpus')");
 
   if (!find_file(bi, vc.image)) return fail(g, "its image is not in \\mamori\\ on the boot volume");
@@ -279,16 +344,28 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
   g.tpm = vc.tpm;
   g.tpm_crb = vc.tpm_interface == core::ConfigTpmInterface::Crb;
   if (g.tpm && !(g.tpm_crb ? attach_crb(g) : attach_tis(g))) return fail(g, "its TPM window could not be registered");
+  if (!finish_aps(g)) return fail(g, "out of memory for its vCPUs' VMX structures");
   measure_launch_of(g);  // before its ACPI tables, which advertise the log
   if (!create_platform(g)) return fail(g, "its virtual platform could not be built");
+  for (unsigned i = 1; i < g.vcpu_count; ++i) {
+    Guest& a = guest_table()[g.vcpu_slot[i]];
+    a.acpi_rsdp = g.acpi_rsdp;
+    a.state = GuestState::Runnable;  // scheduled once its LAPIC got INIT-SIPI-SIPI (vm/scheduler.cpp)
+  }
   g.state = GuestState::Runnable;  // guests start at boot
   LOG_INFO("vm %s: created: %lu MiB at host 0x%lx, image %s (%s) entry 0x%lx, cpu%u, EPT %lu table pages", g.name,
            g.ram_bytes >> 20, g.ram_phys, g.image, g.boot_format, g.entry, g.cpu, g.ept_table_pages);
+  for (unsigned i = 1; i < g.vcpu_count; ++i)
+    LOG_INFO("vm %s: vcpu%u on cpu%u (APIC ID %u), waiting for INIT-SIPI-SIPI", g.name, i,
+             guest_table()[g.vcpu_slot[i]].cpu, i);
   return true;
 }
 }  // namespace
 
 bool reload_guest(Guest& g) {
+  // Its APs park themselves in wait-for-SIPI when they see the new epoch
+  // (vm/scheduler.cpp), and their LAPICs are reset below.
+  g.reset_epoch = g.reset_epoch + 1;
   __builtin_memset(mem::phys_to_virt<void>(g.ram_phys), 0, g.ram_bytes);
   g.regs = arch::Gprs{};
   g.cr2 = 0;
@@ -328,6 +405,7 @@ void create_guests(const boot::BootInfo& bi) {
     LOG_WARN("vm: %zu guests configured, but this machine cannot run them (no usable VMX)", cfg.vm_count);
     return;
   }
+  g_next_ap_slot = static_cast<unsigned>(cfg.vm_count < kMaxGuests ? cfg.vm_count : kMaxGuests);
   for (size_t i = 0; i < cfg.vm_count && i < kMaxGuests; ++i) create(cfg.vms[i], static_cast<unsigned>(i), bi, *caps);
 }
 

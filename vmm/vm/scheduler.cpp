@@ -33,7 +33,10 @@ using vmx::VmcsField;
 
 constexpr uint64_t kSliceUs = 10000;          // 10 ms per slice
 constexpr uint32_t kPatMsr = 0x277;
-constexpr uint64_t kStopPending = 1;
+// g_stop_request values: the shell's `vm stop`, its guest stopping (an
+// AP follows vCPU 0), or one of its vCPUs stopping (vCPU 0 follows the AP
+// named by Guest::stop_from).
+enum StopRequest : uint8_t { kNoStop = 0, kStopPending = 1, kStopWithGuest = 2, kStopFromVcpu = 3 };
 
 struct CpuSched {
   unsigned next = 0;                 // round-robin cursor over the guest table
@@ -109,8 +112,9 @@ bool init_vmcs(Guest& g, unsigned cpu) {
   h.efer = cpu::rdmsr(cpu::msr::kEfer);
   h.pat = cpu::rdmsr(kPatMsr);
   vmx::setup_host(img, h);
-  vmx::GuestStart start = g.start;  // its boot protocol's entry (vm/guest_create.cpp)
-  vmx::setup_guest_flat_protected(img, caps, start);
+  vmx::GuestStart start = g.start;  // its boot protocol's entry (vm/guest_create.cpp), or an AP's SIPI
+  if (g.start_real_mode) vmx::setup_guest_real_mode(img, caps, start);
+  else vmx::setup_guest_flat_protected(img, caps, start);
   // The entry checker runs before the first launch: on real hardware a
   // VM-entry failure is otherwise just an error number.
   const vmx::EntryCheckReport& rep = check_entry(img, caps);
@@ -182,6 +186,66 @@ vmx::ExitInfo read_exit_fast() {
   }
 }
 
+// What a stop request asks of `g` (vCPU 0 or an AP).
+void take_stop_request(Guest& g, uint8_t r) {
+  switch (r) {
+    case kStopPending: stop_guest(g, GuestState::Stopped, "stopped from the shell"); break;
+    case kStopWithGuest: g.state = GuestState::Stopped; break;  // an AP: vCPU 0 reported it
+    case kStopFromVcpu: {
+      const Guest& ap = guest_table()[g.stop_from % kMaxGuests];
+      stop_guest(g, ap.state, "vcpu%u: %s", ap.vcpu, ap.stop_reason);
+      break;
+    }
+    default: break;
+  }
+}
+
+// An AP back in wait-for-SIPI: its state as after INIT (SDM 3A §9.1.1),
+// its VMCS set up afresh when a SIPI starts it.
+void park_ap(Guest& a) {
+  a.wait_sipi = true;
+  a.start_real_mode = false;
+  a.vmcs_ready = false;
+  a.launched = false;
+  a.halted = a.halted_cli = false;
+  a.regs = arch::Gprs{};
+  a.cr2 = 0;
+  a.xcr0 = 1;
+  a.slices = 0;  // its next slice starts from the extended-state init state
+  a.msrs = VcpuMsrs{};
+}
+
+// Whether an AP may run now: it follows its guest's restarts and stop
+// requests, and runs once its LAPIC got INIT-SIPI-SIPI (SDM 3A §9.4.4).
+// On the AP's own CPU.
+bool ap_may_run(Guest& a) {
+  if (a.seen_epoch != vm_of(a).reset_epoch) {
+    park_ap(a);
+    a.seen_epoch = vm_of(a).reset_epoch;
+  }
+  if (uint8_t r = g_stop_request[a.id]) {
+    g_stop_request[a.id] = kNoStop;
+    take_stop_request(a, r);
+    return false;
+  }
+  const bool was_running = !a.wait_sipi;
+  uint8_t vector = 0;
+  const bool sipi = platform_take_start(a, vector);
+  if (was_running && a.wait_sipi) {  // an INIT
+    LOG_INFO("vm %s: vcpu%u got INIT: waiting for SIPI", a.name, a.vcpu);
+    park_ap(a);
+  }
+  if (sipi) {
+    park_ap(a);
+    a.wait_sipi = false;
+    a.start = vmx::GuestStart{};
+    a.start.cs_selector = static_cast<uint16_t>(vector << 8);  // CS base vector << 12, IP 0 (§9.4.4)
+    a.start.rip = 0;
+    a.start_real_mode = true;
+  }
+  return !a.wait_sipi;
+}
+
 // One slice of `g` on this CPU.
 void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
   if (!g.vmcs_ready) {
@@ -192,15 +256,22 @@ void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
     }
     if (!ok) return;
     g.vmcs_ready = true;
-    LOG_INFO("vm %s: starting on cpu%u at 0x%lx", g.name, cpu, g.entry);
+    if (is_ap(g))
+      LOG_INFO("vm %s: vcpu%u starting on cpu%u at %04x:0000 (SIPI)", g.name, g.vcpu, cpu, g.start.cs_selector);
+    else
+      LOG_INFO("vm %s: starting on cpu%u at 0x%lx", g.name, cpu, g.entry);
   } else if (!vmptrld(g.vmcs)) {
     stop_guest(g, GuestState::Faulted, "VMPTRLD of its VMCS failed");
     return;
   }
-  if (g_stop_request[g.id]) {  // checked per slice: a slice ends within 10 ms
-    g_stop_request[g.id] = 0;
-    stop_guest(g, GuestState::Stopped, "stopped from the shell");
+  if (uint8_t r = g_stop_request[g.id]) {  // checked per slice: a slice ends within 10 ms
+    g_stop_request[g.id] = kNoStop;
+    take_stop_request(g, r);
     return;
+  }
+  if (g.reset_request) {  // an AP asked for a platform reset (vm/exits.cpp)
+    g.reset_request = false;
+    if (platform_reset(g, "requested by an application processor") == ExitAction::Stop) return;
   }
   if (s.fpu_owner != &g || g.slices == 0) load_fpu(g, s, g.slices == 0);
   ++g.slices;
@@ -263,6 +334,12 @@ void run_slice(Guest& g, CpuSched& s, unsigned cpu) {
       return;
     }
     rearm = e.basic() == vmx::ExitReason::preemption_timer;
+    // An AP whose guest was reset or restarted meanwhile runs no further:
+    // what it executed belongs to the guest's previous life.
+    if (is_ap(g) && g.seen_epoch != vm_of(g).reset_epoch) {
+      g.run_tsc += cpu::rdtsc() - slice_start;
+      return;
+    }
     ExitAction a = handle_exit(g, e);
     if (a == ExitAction::Resume) continue;
     g.run_tsc += cpu::rdtsc() - slice_start;
@@ -281,9 +358,19 @@ bool request_start(const char* name, const char** why) {
   Guest* g = find_guest(name);
   if (!g) { *why = "no such guest (see 'vm list')"; return false; }
   if (g->state == GuestState::Runnable) { *why = "it is already running"; return false; }
+  for (unsigned i = 1; i < g->vcpu_count; ++i)
+    if (guest_table()[g->vcpu_slot[i]].state == GuestState::Runnable) {
+      *why = "its other vCPUs are still stopping: try again";
+      return false;
+    }
   if (g->launched && !reload_guest(*g)) {
     *why = "its image could not be loaded again (see the log)";
     return false;
+  }
+  for (unsigned i = 1; i < g->vcpu_count; ++i) {
+    Guest& a = guest_table()[g->vcpu_slot[i]];
+    a.wait_sipi = true;  // parked on its own CPU when it sees the new epoch
+    a.state = GuestState::Runnable;
   }
   g->state = GuestState::Runnable;
   return true;
@@ -295,6 +382,20 @@ bool request_stop(const char* name, const char** why) {
   if (g->state != GuestState::Runnable) { *why = "it is not running"; return false; }
   g_stop_request[g->id] = kStopPending;
   return true;
+}
+
+void vcpu_stopped(Guest& g) {
+  if (is_ap(g)) {
+    Guest& vm = vm_of(g);
+    if (vm.state != GuestState::Runnable || g.seen_epoch != vm.reset_epoch) return;
+    vm.stop_from = g.id;
+    __atomic_store_n(&g_stop_request[vm.id], kStopFromVcpu, __ATOMIC_RELEASE);
+    return;
+  }
+  for (unsigned i = 1; i < g.vcpu_count; ++i) {
+    Guest& a = guest_table()[g.vcpu_slot[i]];
+    if (a.state == GuestState::Runnable) __atomic_store_n(&g_stop_request[a.id], kStopWithGuest, __ATOMIC_RELEASE);
+  }
 }
 
 void cpu_loop(bool bsp) {
@@ -320,9 +421,12 @@ void cpu_loop(bool bsp) {
         unsigned i = (s.next + n) % kMaxGuests;
         Guest& g = guest_table()[i];
         if (g.cpu != cpu || g.state != GuestState::Runnable) continue;
-        // A guest in HLT sleeps until one of its devices raises an
-        // interrupt it can take (or the shell stops it).
-        if (g.halted && !g_stop_request[g.id]) {
+        if (is_ap(g) && !ap_may_run(g)) continue;
+        // A vCPU in HLT sleeps until one of its devices raises an
+        // interrupt it can take (or the shell stops it); an AP in HLT with
+        // interrupts disabled (Linux's stop_this_cpu) until an INIT.
+        if (g.halted_cli) continue;
+        if (g.halted && !g_stop_request[g.id] && !g.reset_request) {
           platform_update(g, cpu::rdtsc());
           if (!platform_interrupt_waiting(g)) continue;
         }

@@ -9,6 +9,8 @@
 
 namespace mamori::vm {
 
+struct Guest;
+
 // Never returns. bsp: also poll the shell.
 [[noreturn]] void cpu_loop(bool bsp);
 
@@ -17,6 +19,10 @@ namespace mamori::vm {
 // registers (the service partition) may use them; the guest gets its state
 // back before it is entered again.
 void release_fpu();
+
+// A vCPU stopped (vm/exits.cpp stop_guest): an AP stops its guest, vCPU 0
+// its APs; each at its own next scheduling point.
+void vcpu_stopped(Guest& g);
 
 // Shell actions (take effect at the guest's next scheduling point).
 bool request_start(const char* name, const char** why);

@@ -8,10 +8,14 @@
 #include "devices/pit/pit.hpp"
 #include "devices/rtc/rtc.hpp"
 #include "devices/uart16550/uart16550.hpp"
+#include "drivers/lapic/lapic.hpp"
 #include "drivers/rtc/cmos_clock.hpp"
+#include "vmm/arch/descriptors.hpp"
+#include "vmm/percpu.hpp"
 #include "drivers/timer/tsc.hpp"
 #include "vmm/arch/cpu.hpp"
 #include "vmm/console.hpp"
+#include "vmm/lib/spinlock.hpp"
 #include "vmm/log.hpp"
 #include "vmm/mem/frames.hpp"
 #include "vmm/vm/exits.hpp"
@@ -61,14 +65,28 @@ struct WakeRouter final : devices::InterruptRouter {
   bool route(const devices::InterruptMessage& m) override;
 };
 
+// An interrupt accepted by a vCPU that runs on another CPU: that CPU is
+// kicked out of the guest (arch kKickVector) so that the interrupt is
+// injected now rather than at the vCPU's next exit (a slice or its next
+// timer away). A halted vCPU needs none: its CPU polls it
+// (vm/scheduler.cpp cpu_loop).
+struct KickRemote final : lapic::Kicker {
+  VirtualPlatform* p = nullptr;
+  void kick(uint32_t cpu_index) override;
+};
+
 // COM1's transmitter: the guest's console line (prefixed, vm/exits.cpp).
 struct ConsoleSink final : devices::uart16550::TxSink {
   Guest* g = nullptr;
   void put(uint8_t b) override { guest_console_put(*g, static_cast<char>(b)); }
 };
 
+// Each vCPU's LAPIC page at the same guest-physical address: every vCPU
+// slot registers its own region (vm/guest_create.cpp), which reaches its
+// own LAPIC.
 struct LapicMmio final : MmioDevice {
   VirtualPlatform* p = nullptr;
+  unsigned vcpu = 0;
   uint64_t mmio_read(uint64_t off, uint8_t size) override;
   void mmio_write(uint64_t off, uint8_t size, uint64_t v) override;
 };
@@ -81,11 +99,11 @@ struct IoapicMmio final : MmioDevice {
 // The devices with deadlines, in VirtualPlatform::deadline[].
 enum Timed : unsigned { kApicTimer, kPitTimer, kRtcTimer, kUartTimer, kTimedDevices };
 
-lapic::Config lapic_config() {
+lapic::Config lapic_config(unsigned vcpu) {
   lapic::Config c;
-  c.apic_id = 0;
-  c.cpu_index = 0;
-  c.bsp = true;
+  c.apic_id = vcpu;  // = guest_apic_id(): CPUID and the MADT say the same
+  c.cpu_index = vcpu;
+  c.bsp = vcpu == 0;
   c.x2apic = true;
   c.tsc_deadline = true;
   c.tsc_hz = guest_tsc_hz();
@@ -103,14 +121,22 @@ constexpr uint32_t gsi_of_isa_irq(unsigned irq) { return irq == 0 ? 2 : irq; }
 struct VirtualPlatform {
   explicit VirtualPlatform(Guest& g, uint64_t epoch)
       : guest(g),
-        apic(lapic_config(), g_clock, bus, &bus),
         ioapic(router),
         pic(&lint0),
         pit(g_clock, &isa[0]),
         rtc(g_clock, &isa[devices::rtc::kIrq], epoch),
         uart(g_clock, &isa[devices::uart16550::kCom1Irq], &sink) {
-    bus.attach(apic);
+    vcpus = g.vcpu_count;
+    for (unsigned i = 0; i < vcpus; ++i) {
+      cpu_guest[i] = &guest_table()[g.vcpu_slot[i]];
+      auto* a = new (apic_storage[i]) lapic::Lapic(lapic_config(i), g_clock, bus, &bus);
+      bus.attach(*a);
+      apic_mmio[i].p = this;
+      apic_mmio[i].vcpu = i;
+    }
     bus.set_eoi_listener(&ioapic);  // level EOIs clear the IOAPIC's Remote IRR
+    kicker.p = this;
+    if (vcpus > 1) bus.set_kicker(&kicker);
     lint0.p = this;
     router.p = this;
     sink.g = &g;
@@ -119,40 +145,60 @@ struct VirtualPlatform {
       isa[irq].add(pic.line(static_cast<uint8_t>(irq)));
       isa[irq].add(ioapic_pin[irq]);
     }
-    apic_mmio.p = this;
     ioapic_mmio.p = this;
     rtc.set_memory_size(g.low_ram, g.high_ram);  // the two RAM ranges around the MMIO hole (guest_boot/layout.hpp)
   }
 
+  lapic::Lapic& apic(unsigned vcpu) { return *reinterpret_cast<lapic::Lapic*>(apic_storage[vcpu]); }
+
   // What the exit path asks on every entry is kept up to date after each
   // device access instead of recomputed per entry (the fast path pays two
-  // loads): the earliest deadline and whether an interrupt is waiting.
-  void refresh_waiting() { guest.irq_waiting = apic.interrupt_waiting() || apic.nmi_waiting(); }
+  // loads): each vCPU's earliest deadline and whether an interrupt waits
+  // for it. An IPI or an IOAPIC message may change another vCPU's: all
+  // are refreshed.
+  void refresh_waiting() {
+    for (unsigned i = 0; i < vcpus; ++i) {
+      lapic::Lapic& a = apic(i);
+      cpu_guest[i]->irq_waiting = a.interrupt_waiting() || a.nmi_waiting();
+    }
+  }
   // Only the deadline: whether an interrupt waits changes only through
-  // the LAPIC (Lint0Line, WakeRouter, its MMIO/MSRs, tick, acknowledge).
-  void refresh(Timed d) {
+  // the LAPICs (Lint0Line, WakeRouter, their MMIO/MSRs, tick, acknowledge).
+  // The shared devices' deadlines are vCPU 0's to serve; each LAPIC
+  // timer is its own vCPU's.
+  void refresh(Timed d, unsigned vcpu = 0) {
     switch (d) {
-      case kApicTimer: deadline[d] = apic.next_deadline(); break;
+      case kApicTimer: apic_deadline[vcpu] = apic(vcpu).next_deadline(); break;
       case kPitTimer: deadline[d] = pit.next_event(); break;
       case kRtcTimer: deadline[d] = rtc.next_event(); break;
       case kUartTimer: deadline[d] = uart.next_event(); break;
       case kTimedDevices: break;
     }
-    next = deadline[0];
-    for (unsigned i = 1; i < kTimedDevices; ++i)
+    next = apic_deadline[0];
+    for (unsigned i = kPitTimer; i < kTimedDevices; ++i)
       if (deadline[i] < next) next = deadline[i];
     guest.device_deadline = next;
+    if (vcpu != 0) cpu_guest[vcpu]->device_deadline = apic_deadline[vcpu];
   }
   void refresh_all() {
+    for (unsigned i = 1; i < vcpus; ++i) refresh(kApicTimer, i);
     for (unsigned i = 0; i < kTimedDevices; ++i) refresh(static_cast<Timed>(i));
     refresh_waiting();
   }
 
-  Guest& guest;
-  // The LAPIC first after the reference: its register page is page-aligned.
-  lapic::Lapic apic;
+  // One lock for the whole platform (the models are not thread-safe, and
+  // an IPI or an IOAPIC message crosses vCPUs): every entry point below
+  // takes it; the TPM window has its own (vm/vtpm_attach.cpp), so that a
+  // vCPU waiting for its LAPIC never waits for a TPM command.
+  lib::Spinlock lock;
+  Guest& guest;  // vCPU 0
+  unsigned vcpus = 1;
+  Guest* cpu_guest[kMaxVcpus] = {};
+  // The LAPICs first after the header: their register pages are page-aligned.
+  alignas(lapic::Lapic) uint8_t apic_storage[kMaxVcpus][sizeof(lapic::Lapic)];
   lapic::ApicBus bus;
   WakeRouter router;
+  KickRemote kicker;
   devices::ioapic::Ioapic ioapic;
   Lint0Line lint0;
   devices::pic::PicPair pic;
@@ -163,16 +209,24 @@ struct VirtualPlatform {
   ConsoleSink sink;
   devices::uart16550::Uart16550 uart;
   devices::acpi::PmDevice pm;
-  LapicMmio apic_mmio;
+  LapicMmio apic_mmio[kMaxVcpus];
   IoapicMmio ioapic_mmio;
   uint8_t reset_control = 0;
-  uint64_t deadline[kTimedDevices] = {};
-  uint64_t next = 0;   // earliest of deadline[] (guest TSC)
+  uint64_t deadline[kTimedDevices] = {};      // the shared devices' (kApicTimer unused: apic_deadline)
+  uint64_t apic_deadline[kMaxVcpus] = {};
+  uint64_t next = 0;   // vCPU 0's earliest deadline (guest TSC)
 };
+
+void KickRemote::kick(uint32_t cpu_index) {
+  if (cpu_index >= p->vcpus) return;
+  const Guest& c = *p->cpu_guest[cpu_index];
+  if (c.cpu == this_cpu_index() || c.halted || c.wait_sipi || c.state != GuestState::Runnable) return;
+  drivers::lapic::send_fixed(g_cpus[c.cpu].apic_id, arch::kKickVector);
+}
 
 void Lint0Line::set_level(bool level) {
   if (!p) return;  // during construction, before the platform wired it
-  p->apic.set_lint(0, level);
+  p->apic(0).set_lint(0, level);  // the 8259A is wired to the BSP's LINT0
   p->refresh_waiting();
 }
 bool WakeRouter::route(const devices::InterruptMessage& m) {
@@ -182,19 +236,28 @@ bool WakeRouter::route(const devices::InterruptMessage& m) {
   return accepted;
 }
 
-uint64_t LapicMmio::mmio_read(uint64_t off, uint8_t size) { return p->apic.mmio_read(off, size); }
-void LapicMmio::mmio_write(uint64_t off, uint8_t size, uint64_t v) {
-  p->apic.mmio_write(off, size, v);
-  p->refresh(kApicTimer);  // a timer armed
-  p->refresh_waiting();    // an EOI, a TPR change, a self-IPI
+uint64_t LapicMmio::mmio_read(uint64_t off, uint8_t size) {
+  lib::LockGuard l(p->lock);
+  return p->apic(vcpu).mmio_read(off, size);
 }
-uint64_t IoapicMmio::mmio_read(uint64_t off, uint8_t size) { return p->ioapic.mmio_read(off, size); }
+void LapicMmio::mmio_write(uint64_t off, uint8_t size, uint64_t v) {
+  lib::LockGuard l(p->lock);
+  p->apic(vcpu).mmio_write(off, size, v);
+  p->refresh(kApicTimer, vcpu);  // a timer armed
+  p->refresh_waiting();          // an EOI, a TPR change, an IPI
+}
+uint64_t IoapicMmio::mmio_read(uint64_t off, uint8_t size) {
+  lib::LockGuard l(p->lock);
+  return p->ioapic.mmio_read(off, size);
+}
 void IoapicMmio::mmio_write(uint64_t off, uint8_t size, uint64_t v) {
+  lib::LockGuard l(p->lock);
   p->ioapic.mmio_write(off, size, v);  // an unmasked pin delivers through WakeRouter
 }
 
 alignas(VirtualPlatform) uint8_t g_storage[kMaxGuests][sizeof(VirtualPlatform)];
 
+// Every vCPU slot of a guest points at its one platform.
 VirtualPlatform& P(Guest& g) { return *static_cast<VirtualPlatform*>(g.platform); }
 
 // The state firmware leaves for the OS: LINT0/LINT1 in virtual-wire mode
@@ -207,7 +270,7 @@ VirtualPlatform& P(Guest& g) { return *static_cast<VirtualPlatform*>(g.platform)
 // garbage).
 void firmware_init(VirtualPlatform& p) {
   using namespace devices::uart16550;
-  p.apic.setup_virtual_wire();
+  p.apic(0).setup_virtual_wire();  // the BSP's; APs are set up by the OS that starts them
   using devices::pic::kMasterCmd, devices::pic::kMasterData, devices::pic::kSlaveCmd, devices::pic::kSlaveData;
   constexpr uint8_t kIcw1 = 0x11, kIcw4_8086 = 0x01, kMaskAll = 0xFF;  // ICW1: edge, cascade, ICW4 follows
   const uint32_t init[][2] = {{kMasterCmd, kIcw1}, {kMasterData, 0x08}, {kMasterData, 1u << devices::pic::kCascadeIr},
@@ -230,7 +293,7 @@ void firmware_init(VirtualPlatform& p) {
 bool write_acpi_tables(Guest& g) {
   namespace acpi = devices::acpi;
   acpi::GuestPlatform gp;
-  gp.vcpus = 1;
+  gp.vcpus = g.vcpu_count;
   gp.tpm = !g.tpm ? acpi::TpmInterface::None : g.tpm_crb ? acpi::TpmInterface::Crb : acpi::TpmInterface::Tis;
   gp.tpm_log_gpa = g.tpm_log_bytes ? g.tpm_log_gpa : 0;  // its measured launch's log (guest_create.cpp)
   gp.tpm_log_bytes = g.tpm_log_bytes;
@@ -253,27 +316,32 @@ uint64_t guest_apic_timer_hz() {
   uint64_t tsc = guest_tsc_hz();
   return tsc && tsc < kApicTimerHz ? tsc : kApicTimerHz;
 }
-uint32_t guest_apic_id(const Guest&) { return 0; }
+uint32_t guest_apic_id(const Guest& g) { return g.vcpu; }
 
 bool create_platform(Guest& g) {
   static uint64_t epoch = drivers::cmos_clock::read_epoch_seconds();  // read once, on the BSP
   auto* p = new (g_storage[g.id]) VirtualPlatform(g, epoch);
   g.platform = p;
+  for (unsigned i = 1; i < g.vcpu_count; ++i) guest_table()[g.vcpu_slot[i]].platform = p;
   firmware_init(*p);
   p->refresh_all();
   if (!write_acpi_tables(g)) return false;
   namespace acpi = devices::acpi;
-  if (!add_mmio_region(g, acpi::kLapicGpa, 0x1000, p->apic_mmio, "LAPIC") ||
-      !add_mmio_region(g, acpi::kIoApicGpa, devices::ioapic::kMmioSize, p->ioapic_mmio, "IOAPIC")) {
-    LOG_ERROR("vm %s: its LAPIC/IOAPIC pages could not be registered", g.name);
-    return false;
+  for (unsigned i = 0; i < g.vcpu_count; ++i) {
+    Guest& c = guest_table()[g.vcpu_slot[i]];
+    if (!add_mmio_region(c, acpi::kLapicGpa, 0x1000, p->apic_mmio[i], "LAPIC") ||
+        !add_mmio_region(c, acpi::kIoApicGpa, devices::ioapic::kMmioSize, p->ioapic_mmio, "IOAPIC")) {
+      LOG_ERROR("vm %s: its LAPIC/IOAPIC pages could not be registered", g.name);
+      return false;
+    }
   }
   return true;
 }
 
 void reset_platform(Guest& g) {
   VirtualPlatform& p = P(g);
-  p.apic.reset();
+  lib::LockGuard l(p.lock);
+  for (unsigned i = 0; i < p.vcpus; ++i) p.apic(i).reset();  // APs wait for SIPI again
   p.ioapic.reset();
   p.pic.reset();
   p.pit.reset();
@@ -287,6 +355,7 @@ void reset_platform(Guest& g) {
 
 PortResult platform_io(Guest& g, uint16_t port, unsigned size, bool in, uint32_t& value) {
   VirtualPlatform& p = P(g);
+  lib::LockGuard l(p.lock);
   PortResult r;
   r.claimed = true;
   const uint8_t sz = static_cast<uint8_t>(size);
@@ -345,13 +414,16 @@ PortResult platform_io(Guest& g, uint16_t port, unsigned size, bool in, uint32_t
 }
 
 lapic::MsrStatus platform_read_msr(Guest& g, uint32_t msr, uint64_t& value) {
-  return P(g).apic.read_msr(msr, value);
+  VirtualPlatform& p = P(g);
+  lib::LockGuard l(p.lock);
+  return p.apic(g.vcpu).read_msr(msr, value);
 }
 lapic::MsrStatus platform_write_msr(Guest& g, uint32_t msr, uint64_t value) {
   VirtualPlatform& p = P(g);
-  lapic::MsrStatus s = p.apic.write_msr(msr, value);
+  lib::LockGuard l(p.lock);
+  lapic::MsrStatus s = p.apic(g.vcpu).write_msr(msr, value);
   if (s != lapic::MsrStatus::NotMine) {
-    p.refresh(kApicTimer);
+    p.refresh(kApicTimer, g.vcpu);
     p.refresh_waiting();
   }
   return s;
@@ -360,13 +432,25 @@ lapic::MsrStatus platform_write_msr(Guest& g, uint32_t msr, uint64_t value) {
 void platform_write_cr8(Guest& g, uint8_t value) {
   // CR8[3:0] = TPR[7:4] (SDM 3A §10.8.6.1); the TPR's low nibble reads 0.
   VirtualPlatform& p = P(g);
-  p.apic.mmio_write(lapic::reg::kTpr, 4, static_cast<uint32_t>(value & 0xF) << 4);
+  lib::LockGuard l(p.lock);
+  p.apic(g.vcpu).mmio_write(lapic::reg::kTpr, 4, static_cast<uint32_t>(value & 0xF) << 4);
   p.refresh_waiting();  // PPR follows the TPR
 }
-uint8_t platform_read_cr8(Guest& g) { return static_cast<uint8_t>(P(g).apic.tpr() >> 4); }
+uint8_t platform_read_cr8(Guest& g) {
+  VirtualPlatform& p = P(g);
+  lib::LockGuard l(p.lock);
+  return static_cast<uint8_t>(p.apic(g.vcpu).tpr() >> 4);
+}
 
 void platform_update(Guest& g, uint64_t now) {
   VirtualPlatform& p = P(g);
+  lib::LockGuard l(p.lock);
+  if (is_ap(g)) {  // an AP serves its own LAPIC timer only
+    p.apic(g.vcpu).tick(now);
+    p.refresh(kApicTimer, g.vcpu);
+    p.refresh_waiting();
+    return;
+  }
   // Console input typed at `vm console` (the BSP fills the ring).
   while (g.input_head != g.input_tail && p.uart.rx_space() > 0) {
     p.uart.push_input(static_cast<uint8_t>(g.input[g.input_head % Guest::kInputSize]));
@@ -377,39 +461,57 @@ void platform_update(Guest& g, uint64_t now) {
   p.pit.update();
   p.rtc.update();
   p.uart.update();
-  p.apic.tick(now);
-  p.refresh_all();
+  p.apic(0).tick(now);
+  for (unsigned i = kPitTimer; i < kTimedDevices; ++i) p.refresh(static_cast<Timed>(i));
+  p.refresh(kApicTimer, 0);
+  p.refresh_waiting();
 }
 
-lapic::PendingEvent platform_pending(Guest& g, const lapic::Interruptibility& st) {
-  return P(g).apic.highest_pending_injectable(st);
+bool platform_take_start(Guest& g, uint8_t& vector) {
+  VirtualPlatform& p = P(g);
+  lib::LockGuard l(p.lock);
+  lapic::Lapic& a = p.apic(g.vcpu);
+  if (a.take_init()) g.wait_sipi = true;  // INIT: back to wait-for-SIPI (SDM 3A §9.4.2), whatever it ran
+  if (!g.wait_sipi) return false;
+  return a.take_sipi(vector);
 }
+
 bool platform_interrupt_waiting(Guest& g) { return g.irq_waiting; }
 
 void platform_info(Guest& g) {
   if (!g.platform) return;
   VirtualPlatform& p = P(g);
-  console::printf("  platform: LAPIC %s, TPR 0x%x, highest IRR %d ISR %d, LVT timer 0x%x; PIC INT %s; "
-                  "interrupt waiting: %s; next deadline %s\n",
-                  p.apic.mode() == lapic::Mode::X2Apic ? "x2APIC" : p.apic.hw_enabled() ? "xAPIC" : "disabled",
-                  p.apic.tpr(), p.apic.highest_irr(), p.apic.highest_isr(), p.apic.lvt(lapic::Lvt::Timer),
-                  p.pic.pending() ? "high" : "low", g.irq_waiting ? "yes" : "no", p.next == kNever ? "none" : "armed");
+  lib::LockGuard l(p.lock);
+  console::printf("  platform: PIC INT %s; next deadline %s\n", p.pic.pending() ? "high" : "low",
+                  p.next == kNever ? "none" : "armed");
+  for (unsigned i = 0; i < p.vcpus; ++i) {
+    lapic::Lapic& a = p.apic(i);
+    const Guest& c = *p.cpu_guest[i];
+    console::printf("  vcpu%u on cpu%u: %s; LAPIC %s, TPR 0x%x, highest IRR %d ISR %d, LVT timer 0x%x; "
+                    "interrupt waiting: %s; %lu exits\n",
+                    i, c.cpu, c.wait_sipi ? "waiting for SIPI" : c.halted ? "in HLT" : state_name(c.state),
+                    a.mode() == lapic::Mode::X2Apic ? "x2APIC" : a.hw_enabled() ? "xAPIC" : "disabled", a.tpr(),
+                    a.highest_irr(), a.highest_isr(), a.lvt(lapic::Lvt::Timer), c.irq_waiting ? "yes" : "no", c.exits);
+  }
 }
 
-uint8_t platform_acknowledge(Guest& g, const lapic::PendingEvent& ev) {
+lapic::PendingEvent platform_take_event(Guest& g, const lapic::Interruptibility& st, uint8_t& vector) {
   VirtualPlatform& p = P(g);
-  uint8_t v = 0;
+  lib::LockGuard l(p.lock);
+  lapic::Lapic& a = p.apic(g.vcpu);
+  const lapic::PendingEvent ev = a.highest_pending_injectable(st);
+  vector = 0;
   switch (ev.kind) {
-    case lapic::EventKind::Nmi: p.apic.acknowledge_nmi(); v = 2; break;
+    case lapic::EventKind::Nmi: a.acknowledge_nmi(); vector = 2; break;
     case lapic::EventKind::ExtInt:
-      v = p.pic.acknowledge();  // the INTA cycle
-      p.apic.acknowledge_extint();
+      vector = p.pic.acknowledge();  // the INTA cycle
+      a.acknowledge_extint();
       break;
-    case lapic::EventKind::Fixed: p.apic.acknowledge(ev.vector); v = ev.vector; break;
-    case lapic::EventKind::None: break;
+    case lapic::EventKind::Fixed: a.acknowledge(ev.vector); vector = ev.vector; break;
+    case lapic::EventKind::None: return ev;
   }
   p.refresh_waiting();
-  return v;
+  return ev;
 }
 
 }  // namespace mamori::vm

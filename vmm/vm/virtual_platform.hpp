@@ -6,10 +6,14 @@
 // and the interrupt that is injected on the next VM entry
 // (vmm/vm/event_delivery.hpp).
 //
-// One vCPU per guest for now (its LAPIC is the BSP, APIC ID 0). The models
-// are not thread-safe and need none: everything here runs on the guest's
-// own CPU. The shell's `vm console` input reaches the UART through the
-// guest's lock-free input ring (vmm/vm/guest.hpp), drained here.
+// One platform per guest, shared by its vCPUs (vmm/vm/guest.hpp): one
+// LAPIC per vCPU (APIC ID = vCPU index, vCPU 0 the BSP), the rest once.
+// Every function takes the vCPU's slot; the models are not thread-safe, so
+// each entry point holds the platform's lock (vCPUs run on different
+// CPUs, and an IPI or an IOAPIC message reaches another vCPU's LAPIC).
+// The shared devices' deadlines are served by vCPU 0, each LAPIC timer by
+// its own vCPU. The shell's `vm console` input reaches the UART through
+// the guest's lock-free input ring (vmm/vm/guest.hpp), drained here.
 #pragma once
 #include <stdint.h>
 #include "devices/lapic/lapic.hpp"
@@ -58,17 +62,23 @@ inline bool platform_update_due(const Guest& g, uint64_t now) {
   return now >= g.device_deadline || g.input_head != g.input_tail;
 }
 
+// An AP's start (INIT-SIPI-SIPI through its LAPIC's ICR, SDM 3A §9.4.4):
+// an INIT it received puts it back in wait-for-SIPI (Guest::wait_sipi);
+// true with the SIPI's vector once one came while it waited.
+bool platform_take_start(Guest& ap, uint8_t& vector);
+
 // The interrupt controllers' view for injection.
-devices::lapic::PendingEvent platform_pending(Guest& g, const devices::lapic::Interruptibility& st);
 bool platform_interrupt_waiting(Guest& g);  // anything the vCPU will take once it can (IRR, ExtINT, NMI)
-// The event was injected: IRR -> ISR, the 8259A's INTA, or the NMI taken.
-// Returns the vector to inject for ExtINT (from the 8259A's INTA cycle).
-uint8_t platform_acknowledge(Guest& g, const devices::lapic::PendingEvent& ev);
+// The event to inject now given the vCPU's interruptibility (kind None if
+// none), taken in the same step (IRR -> ISR, the 8259A's INTA, or the NMI)
+// so that no other vCPU's IPI comes in between; `vector` is what to inject
+// (for ExtINT the 8259A's answer to the INTA cycle).
+devices::lapic::PendingEvent platform_take_event(Guest& g, const devices::lapic::Interruptibility& st, uint8_t& vector);
 
 // `vm info`: the interrupt controllers' state, one line.
 void platform_info(Guest& g);
 
-// The initial APIC ID of the guest's vCPU (CPUID.01H:EBX[31:24], 0BH:EDX).
+// The initial APIC ID of a vCPU (its index in the guest) (CPUID.01H:EBX[31:24], 0BH:EDX).
 uint32_t guest_apic_id(const Guest& g);
 // Rates the guest sees (CPUID leaves 0x15/0x16 and the hypervisor timing
 // leaf state them): its TSC runs at the host's rate, its APIC timer at the

@@ -1,6 +1,7 @@
 #include "vtpm_attach.hpp"
 #include <new>
 #include "vmm/lib/format.hpp"
+#include "vmm/lib/spinlock.hpp"
 #include "vmm/core/config.hpp"
 #include "vmm/lib/text.hpp"
 #include "vmm/log.hpp"
@@ -31,12 +32,22 @@ class DetachedEngine final : public vtpm::TpmBackend {
   void cancel(vtpm::SubmissionId) override {}
 };
 
+// The TPM window is one per guest, reached by all its vCPUs: each region
+// holds a lock around its model (a command runs the engine inside it; the
+// virtual platform has its own lock, so interrupts flow meanwhile).
 class TisRegion final : public MmioDevice {
  public:
   explicit TisRegion(vtpm::TpmBackend& b) : tis(b, nullptr) {}
-  uint64_t mmio_read(uint64_t off, uint8_t size) override { return tis.mmio_read(off, size); }
-  void mmio_write(uint64_t off, uint8_t size, uint64_t v) override { tis.mmio_write(off, size, v); }
+  uint64_t mmio_read(uint64_t off, uint8_t size) override {
+    lib::LockGuard l(lock);
+    return tis.mmio_read(off, size);
+  }
+  void mmio_write(uint64_t off, uint8_t size, uint64_t v) override {
+    lib::LockGuard l(lock);
+    tis.mmio_write(off, size, v);
+  }
   vtpm::tis::TisDevice tis;
+  lib::Spinlock lock;
 };
 
 // The CRB model keeps its data buffer in a page-aligned member, so the
@@ -44,9 +55,16 @@ class TisRegion final : public MmioDevice {
 class CrbRegion final : public MmioDevice {
  public:
   explicit CrbRegion(vtpm::TpmBackend& b) : crb(b, nullptr) {}
-  uint64_t mmio_read(uint64_t off, uint8_t size) override { return crb.mmio_read(off, size); }
-  void mmio_write(uint64_t off, uint8_t size, uint64_t v) override { crb.mmio_write(off, size, v); }
+  uint64_t mmio_read(uint64_t off, uint8_t size) override {
+    lib::LockGuard l(lock);
+    return crb.mmio_read(off, size);
+  }
+  void mmio_write(uint64_t off, uint8_t size, uint64_t v) override {
+    lib::LockGuard l(lock);
+    crb.mmio_write(off, size, v);
+  }
   vtpm::crb::CrbDevice crb;
+  lib::Spinlock lock;
 };
 
 DetachedEngine g_engines[kMaxGuests];

@@ -270,7 +270,7 @@ TEST_CASE("bytes that do not belong in a text file", "[config]") {
 }
 
 TEST_CASE("every config error has a description", "[config]") {
-  for (uint32_t i = 0; i <= static_cast<uint32_t>(ConfigError::BadModule); ++i)
+  for (uint32_t i = 0; i <= static_cast<uint32_t>(ConfigError::BadExitPort); ++i)
     CHECK(std::string(describe(static_cast<ConfigError>(i))) != "unknown configuration error");
   CHECK(std::string(config_log_level_name(ConfigLogLevel::Debug)) == "debug");
   CHECK(std::string(config_platform_tpm_name(ConfigPlatformTpm::Emulated)) == "emulated");
@@ -292,6 +292,20 @@ TEST_CASE("tpm interface and guest command line", "[config]") {
   refused("[vm a]\nimage=a\nmemory = 16M\ncmdline = " + std::string(2048, 'x'), ConfigError::BadCmdline, 4);
   refused("[vm a]\nimage=a\nmemory = 16M\ncmdline = a\x01" "b", ConfigError::BadCharacter, 4);
   refused("[vm a]\nimage=a\nmemory = 16M\ncmdline = x\ncmdline = y", ConfigError::DuplicateKey, 5);
+}
+
+TEST_CASE("exit_port (QEMU's isa-debug-exit convention)", "[config]") {
+  Config c;
+  REQUIRE(parse("[vm a]\nimage = a.elf\nmemory = 16M\n", c).error == ConfigError::None);
+  CHECK(c.vms[0].exit_port == 0);  // none unless asked for
+  REQUIRE(parse("[vm a]\nimage = a.elf\nmemory = 16M\nexit_port = 0xf4\n", c).error == ConfigError::None);
+  CHECK(c.vms[0].exit_port == 0xF4);
+  REQUIRE(parse("[vm a]\nimage = a.elf\nmemory = 16M\nexit_port = 65535\n", c).error == ConfigError::None);
+  CHECK(c.vms[0].exit_port == 0xFFFF);
+  refused("[vm a]\nimage=a\nmemory = 16M\nexit_port = 0", ConfigError::BadExitPort, 4);
+  refused("[vm a]\nimage=a\nmemory = 16M\nexit_port = 0x10000", ConfigError::BadExitPort, 4);
+  refused("[vm a]\nimage=a\nmemory = 16M\nexit_port = f4", ConfigError::BadExitPort, 4);
+  refused("[vm a]\nimage=a\nmemory = 16M\nexit_port = 0xf4\nexit_port = 0xf4", ConfigError::DuplicateKey, 5);
 }
 
 TEST_CASE("vtpm_memory and engine", "[config]") {

@@ -18,10 +18,10 @@ OPTIONS = {
     "setup": [],
     "build": ["--no-fuzz", "-j"],
     "image": ["-o", "--output", "--no-build", "--depfile"],
-    "run": ["--qemu", "--kvm", "--crb", "--cpus", "--cpu-model", "--timeout", "--image", "--dry-run"],
+    "run": ["--qemu", "--kvm", "--crb", "--cpus", "--cpu-model", "--timeout", "--image", "--linux", "--dry-run"],
     "test": ["--fast", "-R", "-E", "-L", "-LE", "-j", "--allow-skip", "--no-setup", "--no-build", "--no-fuzz"],
     "bench": ["--cpu-model"],
-    "demo": ["--qemu", "--kvm", "--crb", "--cpus", "--cpu-model", "--timeout"],
+    "demo": ["--qemu", "--kvm", "--crb", "--cpus", "--cpu-model", "--timeout", "--linux"],
 }
 
 
@@ -153,6 +153,27 @@ class OneLineAnswers(unittest.TestCase):
         d = mamori(["run", "--kvm", "--dry-run"])
         self.assertIn("-enable-kvm -cpu host,+vmx", d.stdout)
         self.assertEqual(d.returncode, 1 if kvm.problems() else 0)
+
+    def test_linux_demo(self):
+        # `demo --linux` boots tools/mamori-linux.cfg with enough RAM for its guest ...
+        d = mamori(["run", "--linux", "--dry-run"])
+        self.assertEqual(d.returncode, 0, d.stderr)
+        self.assertIn("mamori-linux.cfg", d.stdout)
+        self.assertIn("megs=1024", d.stdout)
+        self.assertIn("mamori-linux.img", d.stdout)
+        # ... and its image carries every file that configuration loads, a
+        # Linux guest with a TPM among them (the Bochs test boots the same
+        # kernel and initramfs: tests/system/bochs_linux.py).
+        from mamori_tools import image, paths
+        files = image.linux_files()
+        names = image.config_images(paths.linux_demo_config())
+        self.assertIn("vmlinuz", names)
+        for n in names:
+            self.assertIn(n, files)
+        with open(paths.linux_demo_config()) as f:
+            text = f.read()
+        self.assertRegex(text, r"\[vm linux\][^\[]*tpm = (on|tis|crb)")
+        self.assertRegex(text, r"\[vm linux\][^\[]*cpus = 0-1")
 
 
 if __name__ == "__main__":

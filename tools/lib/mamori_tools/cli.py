@@ -34,6 +34,9 @@ def add_run_options(p):
                    help="stop the emulator after S seconds (default one day)")
     p.add_argument("--image", metavar="FILE",
                    help="boot FILE instead of writing build/mamori.img from the build tree")
+    p.add_argument("--linux", action="store_true",
+                   help="boot tools/mamori-linux.cfg: a Debian Linux guest (2 vCPUs) that runs tpm2-tools "
+                        "against its own vTPM, then a shell (vm console linux), beside the exits test guest")
     p.add_argument("--dry-run", action="store_true",
                    help="print the emulator command line (and for --kvm what is missing) without starting it")
 
@@ -230,7 +233,7 @@ def cmd_expected_pcrs(a):
 
 def cmd_demo(a):
     setup.ensure()
-    build.build_main()
+    build.build_main()  # all: the Linux guest's kernel and initramfs too (target linux_guest)
     return cmd_run(a)
 
 

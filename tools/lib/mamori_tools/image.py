@@ -126,11 +126,22 @@ def _dep_escape(path):
     return path.replace(" ", "\\ ")
 
 
-def write_default(out, depfile=None):
-    """The image `tools/mamori image` and the `image` build target write:
-    the build tree's loader, VMM, service and guests, tools/mamori.cfg."""
-    efi = paths.build_file("boot", "BOOTX64.EFI")
+def linux_files():
+    """The Linux demo's files: tools/mamori-linux.cfg and the Debian kernel
+    and initramfs the build tree makes (target linux_guest, tests/linux)."""
     files = default_files()
+    files["mamori.cfg"] = paths.linux_demo_config()
+    for name in ("vmlinuz", "initramfs.cpio.gz"):
+        files[name] = paths.build_file("tests", "linux", name)
+    return files
+
+
+def write_default(out, depfile=None, linux=False):
+    """The image `tools/mamori image` and the `image` build target write:
+    the build tree's loader, VMM, service and guests, tools/mamori.cfg
+    (linux: the Linux demo's, linux_files())."""
+    efi = paths.build_file("boot", "BOOTX64.EFI")
+    files = linux_files() if linux else default_files()
     check_inputs(efi, files)
     write_image(out, efi=efi, files=files, depfile=depfile)
     return out

@@ -20,3 +20,8 @@ def default_image():
 
 def default_config():
     return os.path.join(ROOT, "tools", "mamori.cfg")
+
+
+def linux_demo_config():
+    """`demo --linux`: a Linux guest with its vTPM beside a test guest."""
+    return os.path.join(ROOT, "tools", "mamori-linux.cfg")

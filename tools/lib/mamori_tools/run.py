@@ -18,7 +18,12 @@ def emulator(args, img):
         return emu.Qemu(img, tpm="crb" if args.crb else "tis", cpus=args.cpus, timeout=args.timeout, accel="kvm")
     if args.qemu:
         return emu.Qemu(img, tpm="crb" if args.crb else "tis", cpus=args.cpus, timeout=args.timeout)
-    return emu.Bochs(img, cpus=args.cpus, model=args.cpu_model, timeout=args.timeout)
+    return emu.Bochs(img, cpus=args.cpus, model=args.cpu_model, megs=megs(args), timeout=args.timeout)
+
+
+def megs(args):
+    """Emulated RAM: the Linux demo's guest has 256 MiB of its own."""
+    return 1024 if args.linux else 512
 
 
 def dry_run(args, img):
@@ -34,14 +39,16 @@ def dry_run(args, img):
         cmd = emu.qemu_command("kvm" if args.kvm else "tcg", args.cpus, 512, "<copy of %s>" % paths.OVMF_QEMU_VARS,
                                "<copy of %s>" % img, "crb" if args.crb else "tis", "<swtpm control socket>")
     else:
-        cmd = ["bochs", "-q", "-f", "<bochsrc: cpu model=%s, count=%d, OVMF %s, disk: copy of %s>"
-               % (args.cpu_model, args.cpus, paths.OVMF_BOCHS, img)]
+        cmd = ["bochs", "-q", "-f", "<bochsrc: cpu model=%s, count=%d, megs=%d, OVMF %s, disk: copy of %s>"
+               % (args.cpu_model, args.cpus, megs(args), paths.OVMF_BOCHS, img)]
+    if args.linux:
+        print("config: %s" % paths.linux_demo_config())
     print(" ".join(cmd))
     return rc
 
 
 def run(args):
-    img = args.image or paths.default_image()
+    img = args.image or (paths.build_file("mamori-linux.img") if args.linux else paths.default_image())
     if args.dry_run:
         return dry_run(args, img)
     if args.kvm:
@@ -52,7 +59,8 @@ def run(args):
             raise prereq.Missing("run --kvm: no nested VT-x on this host (details above); "
                                  "use Bochs (the default) or --qemu")
     if not args.image:
-        image.write_default(img)   # always the current build (the `image` target writes the same)
+        # Always the current build (the `image` target writes the default one).
+        image.write_default(img, linux=args.linux)
     elif not os.path.exists(img):
         raise prereq.Missing("%s does not exist: write one with tools/mamori image -o %s" % (img, img))
     e = emulator(args, img)
