@@ -21,6 +21,7 @@
 #include "vmm/version.hpp"
 #include "vmm/vm/vtpm_attach.hpp"
 #include "vmx/bitmaps.hpp"
+#include "vmm/lib/spinlock.hpp"
 #include "vmm/lib/text.hpp"
 
 namespace mamori::vm {
@@ -143,6 +144,10 @@ bool load_image(Guest& g) {
 
 measure::FileDigestCache g_digests;  // the boot volume's files never change
 measure::Banks g_banks[kMaxGuests];  // of each measured guest's TPM
+// A guest's reset measures it on its vCPU 0's CPU (exits.cpp
+// platform_reset), so two may run at once: one lock for the cache and the
+// inputs below.
+lib::Spinlock g_measure_lock;
 
 // What its measured launch measures: the same files load_image loaded,
 // its [vm] section and command lines. False when its image is missing
@@ -179,7 +184,8 @@ void measure_launch_of(Guest& g) {
   g.tpm_log_gpa = gb::kTpmLogGpa;
   g.tpm_log_bytes = 0;
   vtpm::TpmBackend* tpm = vtpm_engine(g);
-  static measure::LaunchInputs in;  // large; creation and restarts run on the BSP only
+  lib::LockGuard lock(g_measure_lock);
+  static measure::LaunchInputs in;  // large: one, under the lock
   if (!tpm || !launch_inputs(g, in)) return;
   static_assert(gb::kTpmLogSize <= 0xFFFFFFFFu);
   if (!ram_contains(g, gb::kTpmLogGpa, gb::kTpmLogSize)) return;
@@ -386,6 +392,7 @@ bool reload_guest(Guest& g) {
 }
 
 bool launch_measurements(const Guest& g, measure::EventSink& sink, measure::Banks& banks) {
+  lib::LockGuard lock(g_measure_lock);
   static measure::LaunchInputs in;  // the shell's, apart from measure_launch_of's
   if (!g.tpm_log_bytes || !launch_inputs(g, in)) return false;
   banks = g_banks[g.id];
