@@ -8,7 +8,8 @@
 //   0x00000000-0x0009FBFF  RAM (boot structures at fixed low addresses, below)
 //   0x0009FC00-0x0009FFFF  reserved (where a PC's EBDA is)
 //   0x000E0000-0x000FFFFF  reserved: ACPI tables, RSDP at 0xE0000 (also where
-//                          the ACPI spec §5.2.5.1 legacy RSDP scan looks)
+//                          the ACPI spec §5.2.5.1 legacy RSDP scan looks);
+//                          the TPM event log at 0xF0000-0xFFFFF
 //   0x00100000-min(RAM, 3 GiB)   RAM
 //   3 GiB-4 GiB            PCI/MMIO hole: IOAPIC 0xFEC00000, TPM 0xFED40000-
 //                          0xFED44FFF, local APIC 0xFEE00000 (reserved)
@@ -34,6 +35,11 @@ struct Range {
 inline constexpr uint64_t kLowRamEnd = 0x9FC00;        // 639 KiB of conventional memory
 inline constexpr uint64_t kAcpiBase = 0xE0000;         // RSDP here, tables after it
 inline constexpr uint64_t kAcpiSize = 0x20000;         // to 1 MiB
+// The TCG event log of the guest's measured launch (vmm/measure, ACPI
+// TPM2 LASA/LAML): the upper half of the reserved ACPI range, above the
+// tables (devices/acpi kTablesMaxBytes).
+inline constexpr uint64_t kTpmLogGpa = 0xF0000, kTpmLogSize = 0x10000;
+static_assert(kTpmLogGpa >= kAcpiBase && kTpmLogGpa + kTpmLogSize <= kAcpiBase + kAcpiSize);
 inline constexpr uint64_t kHighRamStart = 0x100000;    // 1 MiB
 inline constexpr uint64_t kMmioHoleStart = 0xC0000000; // 3 GiB
 inline constexpr uint64_t k4G = 0x100000000;

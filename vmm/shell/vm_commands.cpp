@@ -3,6 +3,7 @@
 #include "vmm/shell/commands.hpp"
 #include "vmm/shell/shell.hpp"
 #include "vmm/vm/guest.hpp"
+#include "vmm/vm/guest_create.hpp"
 #include "vmm/vm/virtual_platform.hpp"
 #include "vmm/vm/scheduler.hpp"
 #include "vmm/vm/vtpm_attach.hpp"
@@ -69,6 +70,92 @@ void regs(const Guest& g) {
   console::printf("  r8 =%016lx r9 =%016lx r10=%016lx r11=%016lx\n", r.r8, r.r9, r.r10, r.r11);
   console::printf("  r12=%016lx r13=%016lx r14=%016lx r15=%016lx\n", r.r12, r.r13, r.r14, r.r15);
 }
+// The VMM's own record of a guest's measured launch (docs/measured-launch.md),
+// recomputed from its inputs: not the guest's copy of the log (which the
+// guest can overwrite), and the PCRs as the launch left them, before the
+// guest's own extends.
+class EventPrinter final : public measure::EventSink {
+ public:
+  bool event(uint32_t pcr, uint32_t type, const measure::Digests& d, const uint8_t* data, size_t len,
+             const uint8_t* more, size_t more_len) override {
+    const char* name = type == measure::kEvSCrtmVersion          ? "EV_S_CRTM_VERSION"
+                       : type == measure::kEvPlatformConfigFlags ? "EV_PLATFORM_CONFIG_FLAGS"
+                       : type == measure::kEvSeparator           ? "EV_SEPARATOR"
+                                                                 : "EV_IPL";
+    console::printf("  %2u  %-24s %s:", pcr, name, measure::hash_name(banks.alg[bank]));
+    for (size_t i = 0; i < measure::digest_size(banks.alg[bank]); ++i) console::printf("%02x", d.d[bank][i]);
+    console::printf("  ");
+    if (type == measure::kEvPlatformConfigFlags) console::printf("(%zu bytes: its [vm] section of mamori.cfg)", len);
+    else if (type == measure::kEvSeparator) console::printf("(4 zero bytes)");
+    else print_text(data, len, type == measure::kEvSCrtmVersion), print_text(more, more_len, false);
+    console::printf("\n");
+    return true;
+  }
+  measure::Banks banks;
+  size_t bank = 0;
+
+ private:
+  // Printable ASCII of the event data (UCS-2: every other byte), at most 80.
+  static void print_text(const uint8_t* p, size_t n, bool ucs2) {
+    for (size_t i = 0, shown = 0; p && i < n && shown < 80; i += ucs2 ? 2 : 1, ++shown)
+      if (p[i] >= 0x20 && p[i] < 0x7F) console::printf("%c", p[i]);
+  }
+};
+
+class PcrPrinter final : public measure::EventSink {
+ public:
+  explicit PcrPrinter(const measure::Banks& b) : pcrs(b) {}
+  bool event(uint32_t pcr, uint32_t, const measure::Digests& d, const uint8_t*, size_t, const uint8_t*, size_t) override {
+    pcrs.extend(pcr, d);
+    return true;
+  }
+  measure::PcrReplay pcrs;
+};
+
+// Only for the banks (the digests come from the cache: nothing is hashed).
+class NoSink final : public measure::EventSink {
+ public:
+  bool event(uint32_t, uint32_t, const measure::Digests&, const uint8_t*, size_t, const uint8_t*, size_t) override {
+    return true;
+  }
+};
+
+bool measured_banks(const Guest& g, measure::Banks& banks) {
+  NoSink none;
+  if (vm::launch_measurements(g, none, banks)) return true;
+  console::printf("%s: its launch was not measured (no TPM engine, or see the log at its start)\n", g.name);
+  return false;
+}
+
+void eventlog(const Guest& g) {
+  static EventPrinter p;  // creation, restarts and the shell run on the BSP only
+  p = EventPrinter{};
+  if (!measured_banks(g, p.banks)) return;
+  // The SHA-256 digest of each event when the TPM has that bank (else its first).
+  for (size_t i = 0; i < p.banks.count; ++i)
+    if (p.banks.alg[i] == measure::HashAlg::Sha256) p.bank = i;
+  console::printf("%s: measured launch, %zu PCR banks (event log at guest-physical 0x%lx)\n", g.name,
+                  p.banks.count, g.tpm_log_gpa);
+  measure::Banks banks;
+  vm::launch_measurements(g, p, banks);
+}
+
+void pcrs(const Guest& g) {
+  measure::Banks banks;
+  if (!measured_banks(g, banks)) return;
+  static PcrPrinter p{banks};
+  p = PcrPrinter{banks};
+  vm::launch_measurements(g, p, banks);
+  console::printf("%s: PCRs 0-9 as its measured launch left them (before the guest's own extends)\n", g.name);
+  for (size_t b = 0; b < banks.count; ++b) {
+    console::printf("  %s:\n", measure::hash_name(banks.alg[b]));
+    for (uint32_t pcr = 0; pcr <= measure::kPcrFiles; ++pcr) {
+      console::printf("    %-2u: 0x", pcr);
+      for (size_t i = 0; i < measure::digest_size(banks.alg[b]); ++i) console::printf("%02X", p.pcrs.value(b, pcr)[i]);
+      console::printf("\n");
+    }
+  }
+}
 }  // namespace
 
 bool cmd_vm(int argc, const char** argv) {
@@ -82,6 +169,10 @@ bool cmd_vm(int argc, const char** argv) {
   const char* why = nullptr;
   if (str_eq(sub, "info")) {
     if ((g = named(argv[2]))) info(*g);
+  } else if (str_eq(sub, "eventlog")) {
+    if ((g = named(argv[2]))) eventlog(*g);
+  } else if (str_eq(sub, "pcrs")) {
+    if ((g = named(argv[2]))) pcrs(*g);
   } else if (str_eq(sub, "regs")) {
     if ((g = named(argv[2]))) regs(*g);
   } else if (str_eq(sub, "start")) {

@@ -83,6 +83,10 @@ struct Guest {
   unsigned mmio_count = 0;
   bool tpm = false;
   bool tpm_crb = false;          // CRB instead of TIS
+  // Its TCG event log of the measured launch (guest_create.cpp measure),
+  // advertised by the ACPI TPM2 table; 0 bytes: not measured, none advertised.
+  uint64_t tpm_log_gpa = 0;
+  uint32_t tpm_log_bytes = 0;
   bool launched = false;
   bool vmcs_ready = false;       // set up on its CPU (vm/scheduler.cpp)
   // The register file the exit stub pushes into (vmm/vm/entry.S), then

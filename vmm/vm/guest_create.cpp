@@ -1,7 +1,9 @@
 #include "guest_create.hpp"
 #include <new>
 #include "ept/ept.hpp"
+#include "drivers/timer/tsc.hpp"
 #include "devices/acpi/guest_tables.hpp"
+#include "vmm/arch/cpu.hpp"
 #include "vmm/arch/fpu.hpp"
 #include "vmm/core/config.hpp"
 #include "vmm/guest_boot/entry_state.hpp"
@@ -9,14 +11,17 @@
 #include "vmm/guest_boot/load.hpp"
 #include "vmm/cpu/vmx_root.hpp"
 #include "vmm/log.hpp"
+#include "vmm/measure/launch.hpp"
 #include "vmm/mem/engine_frames.hpp"
 #include "vmm/mem/frames.hpp"
 #include "vmm/percpu.hpp"
 #include "vmm/platform/config.hpp"
 #include "vmm/vm/guest.hpp"
 #include "vmm/vm/virtual_platform.hpp"
+#include "vmm/version.hpp"
 #include "vmm/vm/vtpm_attach.hpp"
 #include "vmx/bitmaps.hpp"
+#include "vmm/lib/spinlock.hpp"
 #include "vmm/lib/text.hpp"
 
 namespace mamori::vm {
@@ -135,6 +140,72 @@ bool load_image(Guest& g) {
   for (size_t i = 0; i < r.module_count; ++i)
     LOG_DEBUG("vm %s: module %zu at 0x%lx", g.name, i, r.module_gpa[i]);
   return true;
+}
+
+measure::FileDigestCache g_digests;  // the boot volume's files never change
+measure::Banks g_banks[kMaxGuests];  // of each measured guest's TPM
+// A guest's reset measures it on its vCPU 0's CPU (exits.cpp
+// platform_reset), so two may run at once: one lock for the cache and the
+// inputs below.
+lib::Spinlock g_measure_lock;
+
+// What its measured launch measures: the same files load_image loaded,
+// its [vm] section and command lines. False when its image is missing
+// (load_image has refused it then).
+bool launch_inputs(const Guest& g, measure::LaunchInputs& in) {
+  const core::VmConfig& vc = *g.config;
+  in = measure::LaunchInputs{};
+  in.cache = &g_digests;
+  in.version = kVersion;
+  if (!measure::config_section(mem::phys_to_virt<const char>(g_bi->config), g_bi->config_size, vc.line,
+                               in.config_section, in.config_section_len)) {
+    in.config_section = "";
+    in.config_section_len = 0;
+  }
+  const boot::LoadedFile* k = find_file(*g_bi, g.image);
+  if (!k) return false;
+  in.kernel = {file_bytes(*k), k->size, k->name, g.cmdline};
+  const boot::LoadedFile* f = vc.initrd[0] ? find_file(*g_bi, vc.initrd) : nullptr;
+  if (f) in.modules[in.module_count++] = {file_bytes(*f), f->size, f->name, nullptr};
+  static_assert(core::kConfigMaxModules + 1 <= measure::kLaunchMaxModules);
+  for (size_t i = 0; i < vc.module_count; ++i)
+    if ((f = find_file(*g_bi, vc.modules[i].file)))
+      in.modules[in.module_count++] = {file_bytes(*f), f->size, f->name, vc.modules[i].cmdline};
+  return true;
+}
+
+// Its measured launch (docs/measured-launch.md): before its first
+// instruction, as firmware would, the VMM starts its TPM and extends what
+// it boots into every PCR bank, with the event log in its reserved area
+// at kTpmLogGpa. A guest whose TPM has no engine, or whose measurement
+// fails, runs unmeasured (PCRs zero) with no log advertised, and the
+// console says why.
+void measure_launch_of(Guest& g) {
+  g.tpm_log_gpa = gb::kTpmLogGpa;
+  g.tpm_log_bytes = 0;
+  vtpm::TpmBackend* tpm = vtpm_engine(g);
+  lib::LockGuard lock(g_measure_lock);
+  static measure::LaunchInputs in;  // large: one, under the lock
+  if (!tpm || !launch_inputs(g, in)) return;
+  static_assert(gb::kTpmLogSize <= 0xFFFFFFFFu);
+  if (!ram_contains(g, gb::kTpmLogGpa, gb::kTpmLogSize)) return;
+  const uint64_t t0 = cpu::rdtsc();
+  const measure::LaunchResult r =
+      measure::measure_launch(*tpm, in, mem::phys_to_virt<uint8_t>(ram_host(g, gb::kTpmLogGpa)), gb::kTpmLogSize);
+  const uint64_t cycles = cpu::rdtsc() - t0, hz = drivers::tsc::hz();
+  if (r.error != measure::LaunchError::None) {
+    LOG_ERROR("vm %s: its launch is not measured: %s (rc 0x%x%s%s): its PCRs stay as they are, no event log", g.name,
+              measure::describe(r.error), r.rc, r.error == measure::LaunchError::Banks ? ", " : "",
+              r.error == measure::LaunchError::Banks ? measure::describe(r.banks_status) : "");
+    return;
+  }
+  g.tpm_log_bytes = static_cast<uint32_t>(gb::kTpmLogSize);
+  g_banks[g.id] = r.banks;
+  uint64_t bytes = in.kernel.size;
+  for (size_t i = 0; i < in.module_count; ++i) bytes += in.modules[i].size;
+  LOG_INFO("vm %s: measured launch: %zu events in %zu PCR banks, %zu bytes of event log at 0x%lx; %lu KiB hashed and "
+           "extended in %lu ms",
+           g.name, r.events, r.banks.count, r.log_bytes, gb::kTpmLogGpa, bytes >> 10, hz ? cycles * 1000 / hz : 0);
 }
 
 bool fail(Guest& g, const char* why) {
@@ -280,6 +351,7 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
   g.tpm_crb = vc.tpm_interface == core::ConfigTpmInterface::Crb;
   if (g.tpm && !(g.tpm_crb ? attach_crb(g) : attach_tis(g))) return fail(g, "its TPM window could not be registered");
   if (!finish_aps(g)) return fail(g, "out of memory for its vCPUs' VMX structures");
+  measure_launch_of(g);  // before its ACPI tables, which advertise the log
   if (!create_platform(g)) return fail(g, "its virtual platform could not be built");
   for (unsigned i = 1; i < g.vcpu_count; ++i) {
     Guest& a = guest_table()[g.vcpu_slot[i]];
@@ -314,7 +386,17 @@ bool reload_guest(Guest& g) {
   g.stop_reason[0] = 0;
   g.line_len = 0;
   reset_tpm(g);  // a restarted guest finds its TPM as after a platform reset
-  return load_image(g);
+  if (!load_image(g)) return false;
+  measure_launch_of(g);  // measured again, as firmware does at every boot
+  return true;
+}
+
+bool launch_measurements(const Guest& g, measure::EventSink& sink, measure::Banks& banks) {
+  lib::LockGuard lock(g_measure_lock);
+  static measure::LaunchInputs in;  // the shell's, apart from measure_launch_of's
+  if (!g.tpm_log_bytes || !launch_inputs(g, in)) return false;
+  banks = g_banks[g.id];
+  return measure::launch_events(in, banks, sink);
 }
 
 void create_guests(const boot::BootInfo& bi) {

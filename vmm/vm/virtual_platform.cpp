@@ -295,6 +295,8 @@ bool write_acpi_tables(Guest& g) {
   acpi::GuestPlatform gp;
   gp.vcpus = g.vcpu_count;
   gp.tpm = !g.tpm ? acpi::TpmInterface::None : g.tpm_crb ? acpi::TpmInterface::Crb : acpi::TpmInterface::Tis;
+  gp.tpm_log_gpa = g.tpm_log_bytes ? g.tpm_log_gpa : 0;  // its measured launch's log (guest_create.cpp)
+  gp.tpm_log_bytes = g.tpm_log_bytes;
   if (!ram_contains(g, acpi::kDefaultTablesGpa, acpi::kTablesMaxBytes)) return false;
   auto* buf = mem::phys_to_virt<uint8_t>(ram_host(g, acpi::kDefaultTablesGpa));
   acpi::TableLayout layout;

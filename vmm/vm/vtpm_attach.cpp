@@ -120,6 +120,8 @@ const char* vtpm_engine_status(const Guest& g) {
   return buf[g.id];
 }
 
+vtpm::TpmBackend* vtpm_engine(Guest& g) { return g.tpm && g_vtpms[g.id].running() ? &g_vtpms[g.id] : nullptr; }
+
 void reset_tpm(Guest& g) {
   if (!g.tpm) return;
   if (g.tpm_crb) reinterpret_cast<CrbRegion*>(g_devices[g.id].crb)->crb.reset();

@@ -9,6 +9,7 @@
 #pragma once
 #include "boot/bootinfo.hpp"
 #include "vtpm/common/mmio.hpp"
+#include "vtpm/common/tpm_backend.hpp"
 
 namespace mamori::vm {
 struct Guest;
@@ -18,6 +19,9 @@ void set_vtpm_files(const boot::BootInfo& bi);
 // A platform reset of the guest's TPM (guest restart): the register model
 // back to its reset state and _TPM_Init to the engine.
 void reset_tpm(Guest& g);
+// The guest's running vTPM engine, for the VMM's own commands before the
+// guest runs (its measured launch); null when it has none.
+vtpm::TpmBackend* vtpm_engine(Guest& g);
 // The engine of a guest's TPM, if one runs (for `vm info`).
 const char* vtpm_engine_status(const Guest& g);
 inline constexpr unsigned long long kTpmWindowGpa = 0xFED40000ull;

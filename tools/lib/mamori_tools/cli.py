@@ -86,6 +86,20 @@ def parser():
     p = sub.add_parser("bench", help="run the benchmarks (docs/benchmarks.md), Markdown on stdout")
     p.add_argument("--cpu-model", default="corei7_skylake_x", metavar="M", help="Bochs CPU model")
 
+    p = sub.add_parser("expected-pcrs",
+                       help="the PCR values and event log a guest's measured launch gives, from the boot "
+                            "volume's files alone (docs/measured-launch.md)")
+    p.add_argument("config", metavar="CONFIG", help="the mamori.cfg of the boot volume")
+    p.add_argument("--vm", required=True, metavar="NAME", help="the guest ([vm NAME] section)")
+    p.add_argument("--dir", metavar="DIR",
+                   help="the boot volume's \\mamori\\ folder (default: the files `tools/mamori image` "
+                        "would put there, then CONFIG's folder)")
+    p.add_argument("--file", action="append", default=[], metavar="NAME=PATH",
+                   help="the file NAME of the boot volume is PATH (repeatable)")
+    p.add_argument("--banks", default="sha1,sha256,sha384,sha512", metavar="LIST",
+                   help="the guest TPM's allocated PCR banks, in its order (default: libtpms's, all four)")
+    p.add_argument("--log", metavar="OUT", help="also write the event log the guest must show to OUT")
+
     p = sub.add_parser("demo", help="setup + build + image + run: the one-command demo")
     add_run_options(p)
     return ap
@@ -190,6 +204,33 @@ def cmd_bench(a):
     return bench.run(a)
 
 
+def expected_pcrs_command(config, vm, files, directory=None, banks=None, log=None):
+    """The mamori-expected-pcrs command line (tools/measure) for a guest
+    of `config`, `files` = {name on the boot volume: host path}."""
+    tool = paths.build_file("tools", "measure", "mamori-expected-pcrs")
+    if not os.path.exists(tool):
+        raise prereq.Missing("%s is not built: run `tools/mamori build`" % tool)
+    cmd = [tool, "--config", config, "--vm", vm, "--dir", directory or os.path.dirname(os.path.abspath(config))]
+    for name, path in sorted(files.items()):
+        cmd += ["--file", "%s=%s" % (name, path)]
+    if banks:
+        cmd += ["--banks", banks]
+    if log:
+        cmd += ["--log", log]
+    return cmd
+
+
+def cmd_expected_pcrs(a):
+    files = {} if a.dir else image.default_files()
+    for f in a.file:
+        name, eq, path = f.partition("=")
+        if not eq or not name:
+            print("mamori expected-pcrs: --file wants NAME=PATH, not %r" % f, file=sys.stderr)
+            return 2
+        files[name] = path
+    return subprocess.run(expected_pcrs_command(a.config, a.vm, files, a.dir, a.banks, a.log)).returncode
+
+
 def cmd_demo(a):
     setup.ensure()
     build.build_main()  # all: the Linux guest's kernel and initramfs too (target linux_guest)
@@ -204,6 +245,7 @@ COMMANDS = {
     "test": cmd_test,
     "bench": cmd_bench,
     "demo": cmd_demo,
+    "expected-pcrs": cmd_expected_pcrs,
 }
 
 
