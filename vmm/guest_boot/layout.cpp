@@ -14,7 +14,8 @@ const char* describe(PlanError e) {
     case PlanError::TooManyModules: return "more than 16 modules";
     case PlanError::ModuleCmdlinesTooLong: return "module command lines longer than 64 KiB together";
     case PlanError::KernelOutsideRam:
-      return "the kernel (with the memory it decompresses into) does not fit in guest RAM between 1 MiB and 3 GiB";
+      return "the kernel (with the memory it decompresses into) does not fit in guest RAM between 1 MiB and 3 GiB, "
+             "nor below 640 KiB clear of the boot information (0x0-0xFFFF, the command lines from 0x10000 and 0x20000)";
     case PlanError::NoRoomForModule: return "no room in guest RAM for an initrd/module below the address it must end at";
   }
   return "unknown plan error";
@@ -64,6 +65,22 @@ bool place_top_down(uint64_t lo, uint64_t hi, uint64_t size, const Span* avoid, 
   return false;
 }
 
+// A kernel linked below 1 MiB (Multiboot kernels may be: Multiboot 0.6.96
+// §3.1.3 lets the header name any load address) goes there as it asks,
+// inside conventional memory and clear of every low boot structure this
+// plan uses: page 0 (real-mode IVT), the GDT, boot information and tables
+// up to 0x10000, the module command lines actually written and the kernel
+// command line at 0x20000.
+bool low_kernel_fits(uint64_t base, uint64_t span, uint64_t module_cmdlines_end, uint64_t cmdline_len) {
+  if (base >= kLowRamEnd || span > kLowRamEnd - base) return false;
+  const Span used[] = {{0, kModuleCmdlineGpa},
+                       {kModuleCmdlineGpa, module_cmdlines_end - kModuleCmdlineGpa},
+                       {kCmdlineGpa, cmdline_len + 1}};
+  for (const Span& u : used)
+    if (u.size && overlaps(base, span ? span : 1, u.base, u.size)) return false;
+  return true;
+}
+
 void add(Plan& p, uint64_t base, uint64_t size, RangeType t) {
   if (size == 0 || p.map_count == kMaxRanges) return;
   p.map[p.map_count++] = Range{base, size, t};
@@ -84,10 +101,6 @@ PlanError plan(const PlanRequest& r, Plan& out) {
   if (r.cmdline_len > cl_max) return PlanError::CmdlineTooLong;
   out.cmdline_gpa = kCmdlineGpa;
 
-  // The kernel's span: above the low boot area and the BIOS hole, inside RAM below the MMIO hole.
-  if (r.kernel_base < kHighRamStart || r.kernel_span > out.low_ram || r.kernel_base > out.low_ram - r.kernel_span)
-    return PlanError::KernelOutsideRam;
-
   if (r.module_count > kMaxModules) return PlanError::TooManyModules;
   out.module_count = r.module_count;
   uint64_t cl_at = kModuleCmdlineGpa;
@@ -99,6 +112,14 @@ PlanError plan(const PlanRequest& r, Plan& out) {
     out.module_cmdline_gpa[i] = cl_at;
     cl_at += n + 1;
   }
+
+  // The kernel's span: above the low boot area and the BIOS hole, inside
+  // RAM below the MMIO hole; or wholly in conventional memory beside the
+  // boot structures (low_kernel_fits).
+  const bool high_ok = r.kernel_base >= kHighRamStart && r.kernel_span <= out.low_ram &&
+                       r.kernel_base <= out.low_ram - r.kernel_span;
+  if (!high_ok && !low_kernel_fits(r.kernel_base, r.kernel_span, cl_at, r.cmdline_len))
+    return PlanError::KernelOutsideRam;
 
   Span avoid[kMaxModules + 1];
   size_t n_avoid = 0;

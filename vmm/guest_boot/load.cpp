@@ -108,7 +108,9 @@ BootResult load_boot_image(const BootRequest& in, GuestRamWriter& ram) {
     case ImageKind::Multiboot1Elf64: {
       core::ElfPolicy policy;
       policy.entry_space = core::ElfEntrySpace::Physical;  // paging is off at entry
-      policy.min_paddr = kHighRamStart;
+      // A Multiboot kernel may be linked below 1 MiB: plan() decides
+      // whether it fits there (layout.cpp low_kernel_fits).
+      policy.min_paddr = pvh ? kHighRamStart : 0;
       policy.max_paddr = low;
       policy.max_total_memsz = low;
       core::ElfError e = core::elf64_validate(data, size, policy, img);
@@ -121,7 +123,7 @@ BootResult load_boot_image(const BootRequest& in, GuestRamWriter& ram) {
       break;
     }
     case ImageKind::Multiboot1Elf32: {
-      Elf32Error e = elf32_validate(data, size, kHighRamStart, low, img);
+      Elf32Error e = elf32_validate(data, size, 0, low, img);  // below 1 MiB: as for ELF64 above
       if (e != Elf32Error::None) return fail(r, LoadError::BadImage, "an ELF32 kernel mamori cannot load", describe(e));
       entry = static_cast<uint32_t>(img.entry);
       break;

@@ -100,15 +100,15 @@ struct PvhElf {
 };
 
 // An ELF32 i386 executable with a Multiboot1 header (flags: page-align
-// modules, memory info) at the start of its text, linked at 1 MiB.
-inline std::vector<uint8_t> multiboot_elf32(uint32_t entry = 0x100010, uint16_t machine = 3) {
+// modules, memory info) at the start of its text, linked at `base` (1 MiB).
+inline std::vector<uint8_t> multiboot_elf32(uint32_t entry = 0x100010, uint16_t machine = 3, uint32_t base = 0x100000) {
   std::vector<uint8_t> b(0x2000, 0);
   b[0] = 0x7f; b[1] = 'E'; b[2] = 'L'; b[3] = 'F'; b[4] = 1; b[5] = 1; b[6] = 1;
   put_le(b, 16, 2, 2); put_le(b, 18, machine, 2); put_le(b, 20, 1, 4);
   put_le(b, 24, entry, 4); put_le(b, 28, 52, 4); put_le(b, 40, 52, 2); put_le(b, 42, 32, 2); put_le(b, 44, 2, 2);
-  // text: file 0x1000, paddr 0x100000, 0x800 bytes, R+X; data: 0x1800 -> 0x101000, bss to 0x3000.
-  const uint32_t ph[2][8] = {{1, 0x1000, 0x100000, 0x100000, 0x800, 0x800, 5, 0x1000},
-                             {1, 0x1800, 0x101000, 0x101000, 0x800, 0x3000, 6, 0x1000}};
+  // text: file 0x1000, paddr base, 0x800 bytes, R+X; data: 0x1800 -> base + 0x1000, bss to 0x3000.
+  const uint32_t ph[2][8] = {{1, 0x1000, base, base, 0x800, 0x800, 5, 0x1000},
+                             {1, 0x1800, base + 0x1000, base + 0x1000, 0x800, 0x3000, 6, 0x1000}};
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 8; ++j) put_le(b, 52 + 32 * i + 4 * j, ph[i][j], 4);
   put_le(b, 0x1000, 0x1BADB002, 4);

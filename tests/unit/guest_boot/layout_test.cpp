@@ -102,6 +102,44 @@ TEST_CASE("several modules do not overlap each other, the kernel or the boot are
   CHECK(p.module_cmdline_gpa[2] == p.module_cmdline_gpa[1] + 11);
 }
 
+TEST_CASE("a kernel below 1 MiB loads where it asks, clear of the boot structures") {
+  Plan p;
+  PlanRequest r = linux_like(64ull << 20);
+  r.cmdline_len = 100;  // the command line takes [0x20000, 0x20065)
+  r.modules[0].cmdline_len = 10;
+  r.module_count = 1;
+  r.kernel_base = 0x30000;
+  r.kernel_span = 0x40000;  // to 0x70000: free conventional memory
+  REQUIRE(plan(r, p) == PlanError::None);
+  CHECK(p.module_gpa[0] >= kHighRamStart);  // modules still go above 1 MiB
+  r.kernel_base = 0x20000 + 100 + 1;  // right after the command line's NUL
+  r.kernel_span = 0x1000;
+  CHECK(plan(r, p) == PlanError::None);
+  r.kernel_base = 0x20000 + 100;  // on its NUL
+  CHECK(plan(r, p) == PlanError::KernelOutsideRam);
+  r.kernel_base = 0x10000 + 11;  // right after the module's command line
+  r.kernel_span = 0x20000 - r.kernel_base;
+  CHECK(plan(r, p) == PlanError::None);
+  r.kernel_base = 0x10000 + 10;  // on the module command line's NUL
+  CHECK(plan(r, p) == PlanError::KernelOutsideRam);
+  for (uint64_t at : {uint64_t{0}, uint64_t{0x500}, uint64_t{0x7000}, uint64_t{0x8000}, uint64_t{0xF000}}) {
+    r.kernel_base = at;
+    r.kernel_span = 0x100;
+    CHECK(plan(r, p) == PlanError::KernelOutsideRam);  // page 0, GDT, boot information, tables
+  }
+  r.kernel_base = 0x90000;
+  r.kernel_span = kLowRamEnd - 0x90000;  // up to the EBDA: fits
+  CHECK(plan(r, p) == PlanError::None);
+  r.kernel_span += 1;                   // into it
+  CHECK(plan(r, p) == PlanError::KernelOutsideRam);
+  r.kernel_base = 0x90000;
+  r.kernel_span = 0x80000;  // across the BIOS hole to above 1 MiB
+  CHECK(plan(r, p) == PlanError::KernelOutsideRam);
+  r.kernel_base = kLowRamEnd - 0x10;
+  r.kernel_span = UINT64_MAX;  // no wrap
+  CHECK(plan(r, p) == PlanError::KernelOutsideRam);
+}
+
 TEST_CASE("a kernel that hides the whole window gets no module room; other limits") {
   Plan p;
   PlanRequest r = linux_like(128ull << 20);

@@ -230,6 +230,23 @@ TEST_CASE("Multiboot ELF32 and a.out-kludge kernels load") {
   CHECK(res.kernel_span == 0x3000);
 }
 
+TEST_CASE("a Multiboot kernel linked below 1 MiB loads there; on the boot information it is refused") {
+  const auto k = mamori::test::multiboot_elf32(0x40010, 3, 0x40000);
+  Ram ram(16ull << 20);
+  BootResult res = load_boot_image(request(k, 16ull << 20), ram);
+  INFO(describe(res.error) << " " << (res.detail ? res.detail : ""));
+  REQUIRE(res.error == LoadError::None);
+  CHECK(res.entry.eip == 0x40010);
+  CHECK(std::memcmp(ram.at(0x40000), k.data() + 0x1000, 0x800) == 0);
+  CHECK(std::memcmp(ram.at(0x41000), k.data() + 0x1800, 0x800) == 0);
+  CHECK(ram.str(rd32(ram.at(kBootInfoGpa) + 16)) == "vm1");  // its boot information is intact
+  const auto on_info = mamori::test::multiboot_elf32(0x7010, 3, 0x7000);
+  Ram ram2(16ull << 20);
+  res = load_boot_image(request(on_info, 16ull << 20), ram2);
+  CHECK(res.error == LoadError::NoPlace);
+  CHECK(std::string(res.detail) == describe(PlanError::KernelOutsideRam));
+}
+
 TEST_CASE("refusals: not a kernel, too many modules, RAM the writer refuses") {
   Ram ram(16ull << 20);
   const std::vector<uint8_t> gz = {0x1f, 0x8b, 8, 0, 0, 0};
