@@ -20,7 +20,7 @@ OPTIONS = {
     "image": ["-o", "--output", "--no-build", "--depfile"],
     "run": ["--qemu", "--kvm", "--crb", "--cpus", "--cpu-model", "--timeout", "--image", "--linux", "--dry-run"],
     "test": ["--fast", "-R", "-E", "-L", "-LE", "-j", "--allow-skip", "--no-setup", "--no-build", "--no-fuzz"],
-    "bench": ["--cpu-model"],
+    "bench": ["--cpu-model", "--linux"],
     "demo": ["--qemu", "--kvm", "--crb", "--cpus", "--cpu-model", "--timeout", "--linux"],
 }
 

@@ -6,7 +6,7 @@ import re
 import subprocess
 import tempfile
 
-from . import emu, image, paths
+from . import emu, image, paths, prereq
 
 STAGE = re.compile(rb"\[\s*(\d+)\] cpu0 INFO  stage: ([a-z]+)")
 ENTRY = re.compile(rb"stage: entry at tsc (\d+) \(loader left the firmware at tsc (\d+)\)")
@@ -104,6 +104,9 @@ def host_bench(name, cmd):
 
 def run(args):
     model = args.cpu_model
+    if getattr(args, "linux", False):
+        linux_run(model)
+        return 0
     rows, mem, img_line = boot_bench(model)
     print("## Boot (Bochs %s, 2 CPUs, ips 10M)\n" % model)
     print("| stage | emulated instructions (BSP) |\n|---|---:|")
@@ -130,3 +133,185 @@ def run(args):
     host_bench("TPM register accesses per command", [paths.build_file("tests", "unit", "common", "bench_tpm_device")])
     print("\nThe vTPM engine and migration benchmarks need release builds: see docs/benchmarks.md.")
     return 0
+
+
+# --- The Linux guest (issue 14, docs/benchmarks.md "Linux guest") -------------
+
+# The Linux test guest of tests/linux (its init's `mamori.test=bench` mode).
+# Bochs's Skylake CPUID 0x15/0x16 claim 3.5 GHz while its TSC ticks at ips
+# (HARNESS.md): Linux without mamori needs tsc_early_khz = ips / 1000 to
+# keep time; under mamori the VMM's CPUID states the rate and it needs none.
+LINUX_CMDLINE = "console=ttyS0 panic=-1 mitigations=off cryptomgr.notests=1 mamori.test=bench"
+LINUX_FILES = ("vmlinuz", "initramfs.cpio.gz")
+LINUX_GUESTS = (("linux-tis", "tis", 1), ("linux-crb", "crb", 2))  # name, TPM interface, CPU
+# Linux's own clock (printk time: sched_clock, from the TSC, which in Bochs
+# advances with emulated instructions whether the guest or the VMM runs).
+RUN_INIT = re.compile(rb"\[\s*(\d+\.\d+)\] Run /init as init process")
+READY = re.compile(rb"mamori-bench: ready uptime (\d+\.\d+)")
+LOOP = re.compile(rb"mamori-bench: getrandom (\d+) of (\d+) from (\d+\.\d+) to (\d+\.\d+)")
+INFO_RAN = re.compile(rb"ran \d+ slices, (\d+) ms in the guest, (\d+) exits")
+INFO_REASON = re.compile(rb"^    (\S[^\n]*?)\s+(\d+)\r?$", re.M)
+INFO_ENGINE = re.compile(rb"vtpm-service in the service partition, (\d+) commands")
+INFO_MMIO = re.compile(rb"mmio (.+?) \[0x[0-9a-f]+, 0x[0-9a-f]+\): (\d+) accesses")
+
+
+def guest_lines(log, name):
+    """The lines guest `name` printed, without the VMM's "[name] " prefix."""
+    prefix = b"[" + name.encode() + b"] "
+    return b"\n".join(l[len(prefix):] for l in log.splitlines() if l.startswith(prefix))
+
+
+def parse_linux_boot(text):
+    """Seconds of Linux's clock at "Run /init as init process"."""
+    m = RUN_INIT.search(text)
+    if not m:
+        raise BenchError("no 'Run /init as init process' line (printk time) in the guest's log")
+    return float(m.group(1))
+
+
+def parse_vm_info(text):
+    """{'ms': guest ms, 'exits': total, 'reasons': {name: n}, 'mmio': {region:
+    accesses}, 'commands': TPM commands its engine answered} from the output
+    of `vm info NAME`."""
+    ran = INFO_RAN.search(text)
+    if not ran:
+        raise BenchError("no 'ran N slices, N ms in the guest, N exits' line in the vm info output")
+    reasons = {k.decode().strip(): int(v) for k, v in INFO_REASON.findall(text)}
+    mmio = {k.decode(): int(v) for k, v in INFO_MMIO.findall(text)}
+    eng = INFO_ENGINE.search(text)
+    return {"ms": int(ran.group(1)), "exits": int(ran.group(2)), "reasons": reasons, "mmio": mmio,
+            "commands": int(eng.group(1)) if eng else 0}
+
+
+def parse_loop(text):
+    """(commands that succeeded, commands run, seconds of guest uptime)."""
+    m = LOOP.search(text)
+    if not m:
+        raise BenchError("no 'mamori-bench: getrandom N of N from T to T' line from the guest")
+    return int(m.group(1)), int(m.group(2)), float(m.group(4)) - float(m.group(3))
+
+
+def diff_info(a, b):
+    keys = set(a["reasons"]) | set(b["reasons"])
+    return {"exits": b["exits"] - a["exits"], "commands": b["commands"] - a["commands"],
+            "reasons": {k: b["reasons"].get(k, 0) - a["reasons"].get(k, 0) for k in keys},
+            "mmio": {k: b["mmio"].get(k, 0) - a["mmio"].get(k, 0) for k in b["mmio"]}}
+
+
+def linux_inputs():
+    d = os.environ.get("MAMORI_LINUX_GUEST") or paths.build_file("tests", "linux")
+    files = {n: os.path.join(d, n) for n in LINUX_FILES}
+    for p in files.values():
+        if not os.path.exists(p):
+            raise BenchError("%s missing: build target linux_guest (tests/linux/build_guest.py)" % p)
+    return files
+
+
+def grub_efi(tmp, cmdline):
+    """A standalone GRUB EFI application that boots /mamori/vmlinuz with
+    the initramfs and `cmdline` from the volume it finds them on."""
+    prereq.program("grub-mkstandalone")
+    cfg = os.path.join(tmp, "grub.cfg")
+    with open(cfg, "w") as f:
+        f.write("set timeout=0\nsearch --no-floppy --file --set=root /mamori/vmlinuz\n"
+                "linux /mamori/vmlinuz %s\ninitrd /mamori/initramfs.cpio.gz\nboot\n" % cmdline)
+    out = os.path.join(tmp, "grubx64.efi")
+    subprocess.run(["grub-mkstandalone", "-O", "x86_64-efi", "-o", out,
+                    "--modules=part_gpt fat search linux normal", "boot/grub/grub.cfg=" + cfg],
+                   check=True, capture_output=True)
+    return out
+
+
+def linux_baseline(model, ips):
+    """Seconds of Linux's clock to init, the kernel booted by GRUB in Bochs
+    (one CPU, no mamori)."""
+    files = linux_inputs()
+    with tempfile.TemporaryDirectory() as tmp:
+        efi = grub_efi(tmp, "%s tsc_early_khz=%d" % (LINUX_CMDLINE, ips // 1000))
+        img = image.write_image(os.path.join(tmp, "baseline.img"), efi=efi, files=files)
+        with emu.Bochs(img, cpus=1, model=model, megs=512, ips=ips, timeout=1500) as e:
+            e.expect(r"mamori-bench: ready", 1400)
+            return parse_linux_boot(bytes(e.serial.buf))
+
+
+def shell_output(e, command, timeout=120):
+    """What the VMM's shell printed for `command` (up to its next prompt)."""
+    start = len(e.serial.buf)
+    e.send(command + "\r")
+    e.expect(r"mamori> ", timeout)
+    return bytes(e.serial.buf[start:])
+
+
+def linux_mamori(model, ips):
+    """Each guest alone on its CPU (Bochs: 3 CPUs, the VMM's shell on
+    cpu0): {name: {boot, info_ready, loop, info_loop}}."""
+    files = dict(image.default_files(), **linux_inputs())
+    cfg_text = "console = com1\nlog = info\nvtpm_env = OPENSSL_ia32cap=~0x0:~0x80100\n"
+    for name, tpm, cpu in LINUX_GUESTS:
+        cfg_text += ("\n[vm %s]\nmemory = 256M\ncpus = %d\nkernel = vmlinuz\ninitrd = initramfs.cpio.gz\n"
+                     "cmdline = %s\ntpm = %s\n" % (name, cpu, LINUX_CMDLINE, tpm))
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = os.path.join(tmp, "mamori.cfg")
+        with open(cfg, "w") as f:
+            f.write(cfg_text)
+        files["mamori.cfg"] = cfg
+        img = image.write_image(os.path.join(tmp, "linux.img"), files=files)
+        with emu.Bochs(img, cpus=3, model=model, megs=1024, ips=ips, timeout=3000) as e:
+            e.expect(r"mamori> ", 1500)
+            for name, _, _ in LINUX_GUESTS:
+                e.serial.pos = 0
+                e.expect(r"\[%s\] mamori-bench: ready" % name, 1500)
+            for name, _, _ in LINUX_GUESTS:
+                r = out[name] = {}
+                r["boot"] = parse_linux_boot(guest_lines(bytes(e.serial.buf), name))
+                r["info_ready"] = parse_vm_info(shell_output(e, "vm info %s" % name))
+                start = len(e.serial.buf)
+                e.send("vm console %s\r" % name)
+                e.expect(r"attached to %s's console" % name, 60)
+                e.send("\r")
+                e.expect(r"mamori-bench: getrandom", 1200)
+                e.send("\x1d")
+                e.expect(r"\[detached from %s\]" % name, 60)
+                e.expect(r"mamori> ", 60)
+                r["loop"] = parse_loop(bytes(e.serial.buf[start:]))
+                r["info_loop"] = parse_vm_info(shell_output(e, "vm info %s" % name))
+    return out
+
+
+def linux_report(model, ips, base, guests):
+    print("\n## Linux guest (Bochs %s, ips %d; Debian cloud kernel + tests/linux initramfs)\n" % (model, ips))
+    print("Linux's clock at `Run /init as init process` (printk time, seconds of emulated time):\n")
+    print("| boot | seconds | ratio to Bochs without mamori |\n|---|---:|---:|")
+    print("| Bochs, GRUB, no mamori (1 CPU) | %.2f | 1.00 |" % base)
+    for name, tpm, _ in LINUX_GUESTS:
+        b = guests[name]["boot"]
+        print("| mamori guest %s (1 vCPU, alone on its CPU) | %.2f | %.2f |" % (name, b, b / base))
+    for name, tpm, _ in LINUX_GUESTS:
+        i = guests[name]["info_ready"]
+        secs = max(i["ms"], 1) / 1000.0
+        print("\nVM exits of %s from creation to init's ready line: %d in %d ms in the guest (%.0f/s)\n" %
+              (name, i["exits"], i["ms"], i["exits"] / secs))
+        print("| reason | exits | per second of guest time |\n|---|---:|---:|")
+        for k, v in sorted(i["reasons"].items(), key=lambda kv: -kv[1]):
+            print("| %s | %d | %.0f |" % (k, v, v / secs))
+    print("\nTPM commands inside the guest: a loop of `tpm2_getrandom 16` processes through /dev/tpmrm0 "
+          "(Linux's clock, /proc/uptime), and the VMM's counters over the loop:\n")
+    print("| guest | driver | processes ok | seconds | processes/s | TPM commands (engine) | VM exits per TPM "
+          "command | TPM-window accesses per TPM command |\n|---|---|---:|---:|---:|---:|---:|---:|")
+    for name, tpm, _ in LINUX_GUESTS:
+        g = guests[name]
+        good, n, secs = g["loop"]
+        d = diff_info(g["info_ready"], g["info_loop"])
+        window = sum(v for k, v in d["mmio"].items() if k.startswith("TPM"))
+        cmds = max(d["commands"], 1)
+        print("| %s | tpm_%s | %d of %d | %.2f | %.1f | %d | %.1f | %.1f |" %
+              (name, tpm, good, n, secs, good / secs if secs else 0, d["commands"], d["exits"] / cmds, window / cmds))
+    print("\nVM exits per TPM command count every exit of the guest during the loop (timer, process creation), "
+          "not only its TPM window's.")
+
+
+def linux_run(model, ips=10000000):
+    base = linux_baseline(model, ips)
+    guests = linux_mamori(model, ips)
+    linux_report(model, ips, base, guests)

@@ -50,6 +50,8 @@ PACKAGE = {
     "openssl": "openssl",
     "xxd": "xxd",
     "timeout": "coreutils",
+    "grub-mkstandalone": "grub-efi-amd64-bin",  # through its dependency grub-common
+    "/usr/lib/grub/x86_64-efi/linux.mod": "grub-efi-amd64-bin",
     "libseccomp": "libseccomp-dev",
     "libtpms": "libtpms-dev",
 }
