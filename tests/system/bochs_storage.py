@@ -45,7 +45,7 @@ def power_off(e, img):
     shutil.copyfile(e.disk, img)
     # What this boot found and did, for the ctest log.
     for line in e.log().splitlines():
-        if "storage:" in line or "commit-test:" in line:
+        if "storage" in line or "commit-test:" in line or "stage: tpm" in line:
             print(line.strip())
 
 
