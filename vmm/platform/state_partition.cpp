@@ -78,8 +78,11 @@ void state_partition_init() {
   lib::LockGuard g(g_lock);
   g_ata_error = g_ata.probe();
   if (g_ata_error != AtaError::None) {
-    LOG_WARN("storage: no state partition: ata0 (IDE primary master): %s (status 0x%02x)",
-             drivers::storage::ata_error_name(g_ata_error), g_ata.last_status());
+    if (g_ata_error == AtaError::NoController)
+      LOG_WARN("storage: no state partition: ata0 (IDE primary master): %s", drivers::storage::ata_error_name(g_ata_error));
+    else
+      LOG_WARN("storage: no state partition: ata0 (IDE primary master): %s (status 0x%02x, error 0x%02x)",
+               drivers::storage::ata_error_name(g_ata_error), g_ata.last_status(), g_ata.last_error_register());
     return;
   }
   const auto& id = g_ata.identity();
