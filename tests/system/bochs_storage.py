@@ -2,12 +2,14 @@
 boot 1 finds the IDE disk, its GPT and the empty state partition, and
 `tpm state commit-test` commits generation 1 and then 2 (slots A, B);
 Bochs is powered off and boot 2 on the same disk finds generation 2 and
-commits 3 (slot A, counter 3). The host then flips a byte in slot A's
+commits 3 (slot A, counter 3), and Bochs is killed right after (a power
+cut once the commit has returned). The host then flips a byte in slot A's
 payload: boot 3 reports slot A invalid and falls back to generation 2 in
 slot B, and its next commit (generation 3 again) goes over the broken slot. One CPU, no
 guests: the VMM's own boot only, to keep the three boots short."""
 import os
 import shutil
+import signal
 import struct
 
 from systest import build_dir, check, emu, mark, run, seen, shell, text_since
@@ -34,13 +36,18 @@ def state_first_lba(img):
     return first
 
 
-def power_off(e, img):
-    """`poweroff`, then the disk Bochs wrote becomes the next boot's."""
+def power_off(e, img, cut=False):
+    """`poweroff` (cut: SIGKILL to Bochs, a power cut right after the
+    commit returned), then the disk Bochs wrote becomes the next boot's."""
     pos = mark(e)
-    e.send("poweroff\r")
-    e.expect(r"asking the firmware to power off", 30)
-    why = e.powered_off(60)
-    check(why is None, why)
+    if cut:
+        os.killpg(e.proc.pid, signal.SIGKILL)
+        e.proc.wait(30)
+    else:
+        e.send("poweroff\r")
+        e.expect(r"asking the firmware to power off", 30)
+        why = e.powered_off(60)
+        check(why is None, why)
     check("PANIC" not in text_since(e, pos), "panic before power-off")
     shutil.copyfile(e.disk, img)
     # What this boot found and did, for the ctest log.
@@ -49,13 +56,13 @@ def power_off(e, img):
             print(line.strip())
 
 
-def boot(img, steps):
+def boot(img, steps, cut=False):
     e = emu.Bochs(img, cpus=1, model="corei7_skylake_x", timeout=300)
     try:
         with e:
             e.expect(r"mamori> ", 240)
             steps(e)
-            power_off(e, img)
+            power_off(e, img, cut)
     except Exception:
         print("----- serial log of this boot -----")
         print(e.log())
@@ -77,7 +84,7 @@ def body(e):
     def boot2(b):
         seen(b, r"state partition 2 found \(LBA \d+-\d+\), generation 2 in slot B")
         shell(b, "tpm state commit-test", r"committed generation 3 \(slot A\), counter 3")
-    boot(img, boot2)
+    boot(img, boot2, cut=True)
 
     # Flip one byte of slot A's payload (generation 3, the newest).
     first = state_first_lba(img)
