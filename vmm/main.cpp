@@ -17,6 +17,7 @@
 #include "vmm/platform/acpi.hpp"
 #include "vmm/platform/config.hpp"
 #include "vmm/platform/power.hpp"
+#include "vmm/platform/state_partition.hpp"
 #include "vmm/shell/commands.hpp"
 #include "vmm/shell/shell.hpp"
 #include "vmm/smp/smp.hpp"
@@ -144,6 +145,9 @@ extern "C" [[noreturn]] __attribute__((optimize("no-stack-protector"))) void vmm
              tpm.revision, tpm.interface_id);
   drivers::tpm::platform_tpm_init(acpi.tpm2_present, acpi.tpm2_start_method, acpi.tpm2_control_area);
   stage("tpm");
+
+  platform::state_partition_init();
+  stage("storage");
 
   drivers::lapic::init();
   bsp.apic_id = drivers::lapic::id();

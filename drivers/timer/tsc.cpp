@@ -42,4 +42,9 @@ void delay_us(uint64_t us) {
   while (cpu::rdtsc() < end) cpu::pause();
 }
 
+uint64_t now_us() {
+  const uint64_t f = g_hz >= 1000000 ? g_hz : 1000000000ull;
+  return cpu::rdtsc() / (f / 1000000);
+}
+
 }  // namespace mamori::drivers::tsc

@@ -1,6 +1,7 @@
 #include "commands.hpp"
 #include "drivers/timer/tsc.hpp"
 #include "drivers/tpm/platform_tpm.hpp"
+#include "vmm/platform/state_partition.hpp"
 #include "vmm/console.hpp"
 #include "vmm/log.hpp"
 #include "vmm/mem/frames.hpp"
@@ -103,9 +104,20 @@ bool cmd_vmx(int argc, const char** argv) {
 }
 
 bool cmd_tpm(int argc, const char** argv) {
-  if (argc != 2 || !lib::str_eq(argv[1], "info")) return false;
-  drivers::tpm::platform_tpm_print();
-  return true;
+  if (argc == 2 && lib::str_eq(argv[1], "info")) {
+    drivers::tpm::platform_tpm_print();
+    return true;
+  }
+  if (argc == 2 && lib::str_eq(argv[1], "state")) {
+    platform::state_partition_print();
+    return true;
+  }
+  // A test aid until vTPM state is stored (docs/storage.md): commits a boot counter record.
+  if (argc == 3 && lib::str_eq(argv[1], "state") && lib::str_eq(argv[2], "commit-test")) {
+    platform::state_partition_commit_test();
+    return true;
+  }
+  return false;
 }
 
 bool cmd_reboot(int argc, const char**) {
@@ -128,7 +140,7 @@ const Command kCommands[] = {
     {"cpus", "", "CPUs, their state and VMX readiness", cmd_cpus},
     {"mem", "", "physical frames free/used, VMM footprint", cmd_mem},
     {"acpi", "", "ACPI tables, CPUs and the TPM2 table", cmd_acpi},
-    {"tpm", "info", "the platform TPM: interface, vendor, firmware, PCR banks", cmd_tpm},
+    {"tpm", "info | state [commit-test]", "platform TPM; state partition, slots (commit-test: test record)", cmd_tpm},
     {"log", "[debug|info|warn|error]", "show or set the log level", cmd_log},
     {"vmx", "caps", "print this CPU's VMX capability capture (docs/vmx.md)", cmd_vmx},
     {"vm", "list | info|regs|start|stop|console NAME", "guests: list, details, registers, control, attach", cmd_vm},

@@ -1,6 +1,8 @@
 """The bootable USB image: GPT, one EFI System Partition (FAT32) holding
 \\EFI\\BOOT\\BOOTX64.EFI and \\mamori\\ (vmm.elf, mamori.cfg, and whatever
-else the config needs). Exactly what a user dd's to a stick."""
+else the config needs), and after it mamori's state partition (4 MiB,
+type STATE_TYPE_GUID, all zeros: never written; docs/storage.md).
+Exactly what a user dd's to a stick."""
 import os
 import shutil
 import subprocess
@@ -14,6 +16,10 @@ CYLINDER = 16 * 63 * SECTOR
 CYLINDERS = 160  # 80 MiB: the test guests; more when the files need it (cylinders_for)
 FIRST_LBA = 2048
 GPT_BACKUP_SECTORS = 34
+# mamori's state partition (vmm/storage/gpt.hpp kStatePartitionType, docs/storage.md).
+STATE_TYPE_GUID = "D4CA0AA0-9AB0-45D6-BE11-8DCF59C3D4B7"
+STATE_SECTORS = 8192  # 4 MiB: two record slots of 2 MiB
+ALIGN = 2048  # 1 MiB partition alignment, as sgdisk's default
 
 
 def _run(cmd):
@@ -92,7 +98,10 @@ def write_image(out, efi=None, files=None, omit=(), raw_files=None, depfile=None
         prereq.program(tool)
     raw_bytes = sum(len(d) for d in (raw_files or {}).values())
     total = cylinders_for([efi] + list(files.values()), raw_bytes) * CYLINDER
-    part_sectors = total // SECTOR - GPT_BACKUP_SECTORS - FIRST_LBA
+    # The state partition sits last, 1 MiB-aligned, before the backup GPT;
+    # the ESP takes everything from FIRST_LBA up to it.
+    state_first = (total // SECTOR - GPT_BACKUP_SECTORS - STATE_SECTORS) // ALIGN * ALIGN
+    part_sectors = state_first - FIRST_LBA
     with tempfile.TemporaryDirectory() as tmp:
         fat = os.path.join(tmp, "esp.fat")
         _run(["mkfs.fat", "-F", "32", "-s", "1", "-n", "MAMORI", "-C", fat, str(part_sectors * SECTOR // 1024)])
@@ -109,8 +118,10 @@ def write_image(out, efi=None, files=None, omit=(), raw_files=None, depfile=None
         with open(tmp_img, "wb") as f:
             f.truncate(total)
         # sgdisk without -q: HARNESS.md saw -q write no partition once.
-        _run(["sgdisk", "-o", "-n", "1:%d:+%d" % (FIRST_LBA, part_sectors - 1), "-t", "1:EF00",
-              "-c", "1:mamori ESP", tmp_img])
+        _run(["sgdisk", "-o", "-n", "1:%d:%d" % (FIRST_LBA, state_first - 1), "-t", "1:EF00",
+              "-c", "1:mamori ESP",
+              "-n", "2:%d:%d" % (state_first, state_first + STATE_SECTORS - 1), "-t", "2:" + STATE_TYPE_GUID,
+              "-c", "2:mamori state", tmp_img])
         with open(tmp_img, "r+b") as img, open(fat, "rb") as src:
             img.seek(FIRST_LBA * SECTOR)
             shutil.copyfileobj(src, img, 1 << 20)
