@@ -21,9 +21,6 @@ ControlRequest mamori_control_request() {
       .prefer(ProcCtl::mwait_exiting)
       .prefer(ProcCtl::monitor_exiting)
       .prefer(ProcCtl::rdpmc_exiting)
-      // The guest's TSC counts from its creation (vm/guest.hpp tsc_offset):
-      // RDTSC, RDTSCP and IA32_TSC add the offset without an exit.
-      .prefer(ProcCtl::tsc_offsetting)
       // With EPT the guest owns CR3: no exits for MOV to/from CR3 (default1).
       .avoid_bit(ProcCtl::cr3_load_exiting)
       .avoid_bit(ProcCtl::cr3_store_exiting);

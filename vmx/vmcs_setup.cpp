@@ -24,7 +24,7 @@ void setup_controls(VmcsImage& v, const VmxCapabilities& caps, const ComputedCon
   v.set(F::msr_bitmap, s.msr_bitmap);
   v.set(F::ept_pointer, s.eptp);
   v.set(F::vpid, (c.proc2() & bit_of(Proc2Ctl::enable_vpid)) ? s.vpid : 0);
-  v.set(F::tsc_offset, (c.proc() & bit_of(ProcCtl::tsc_offsetting)) ? static_cast<uint64_t>(s.tsc_offset) : 0);
+  v.set(F::tsc_offset, 0);
   v.set(F::exit_msr_store_count, 0);
   v.set(F::exit_msr_load_count, 0);
   v.set(F::entry_msr_load_count, 0);

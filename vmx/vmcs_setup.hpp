@@ -30,7 +30,6 @@ struct ControlSetup {
   uint64_t msr_bitmap = 0;
   uint64_t eptp = 0;          // make_eptp(...)
   uint16_t vpid = 0;          // used if VPID is enabled; must be non-zero
-  int64_t tsc_offset = 0;     // used if TSC offsetting is enabled (guest TSC = host TSC + this)
   uint32_t exception_bitmap = 0;
   bool ia32e_mode_guest = false;  // ORed into the entry controls
 };

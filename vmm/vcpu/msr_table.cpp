@@ -130,14 +130,14 @@ const MsrEntry* find_msr(const MsrFeatures& f, uint32_t msr) {
   return nullptr;
 }
 
-MsrResult msr_read(const MsrFeatures& f, const MsrState& s, uint32_t msr, uint64_t guest_tsc) {
+MsrResult msr_read(const MsrFeatures& f, const MsrState& s, uint32_t msr, uint64_t host_tsc) {
   MsrResult r;
   const MsrEntry* e = find_msr(f, msr);
   if (!e) return r;
   switch (e->read) {
     case R::Gp: return r;
     case R::Constant: r.value = e->value; break;
-    case R::Tsc: r.value = guest_tsc; break;
+    case R::Tsc: r.value = host_tsc + static_cast<uint64_t>(s.tsc_offset); break;
     case R::Field: r.value = s.*(e->field); break;
     case R::PlatformInfo: r.value = ((f.tsc_hz / 100000000) & 0xFF) << 8; break;
     case R::ArchCap: r.value = f.host_arch_capabilities & kArchCapKeep; break;

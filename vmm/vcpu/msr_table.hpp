@@ -57,6 +57,7 @@ struct MsrFeatures {
 
 // A guest's MSR values (its reset state as initialised).
 struct MsrState {
+  int64_t tsc_offset = 0;          // guest TSC - host TSC (the VMCS has no TSC offsetting yet: 0)
   uint64_t mtrr_def_type = kMtrrDefTypeInit;
   uint64_t mtrr_fixed[kMtrrFixed] = {kMtrrFixedWb, kMtrrFixedWb, kMtrrFixedWb, kMtrrFixedWb,
                                      kMtrrFixedWb, kMtrrFixedWb, kMtrrFixedWb, kMtrrFixedWb,
@@ -72,7 +73,7 @@ struct MsrState {
 enum class ReadRule : uint8_t {
   Gp,            // #GP(0): write-only or hidden
   Constant,      // entry.value
-  Tsc,           // the guest's TSC (the caller's: host TSC + the VMCS TSC offset)
+  Tsc,           // host TSC + tsc_offset
   Field,         // the MsrState field
   PlatformInfo,  // maximum non-turbo ratio (bits 15:8) from the guest's TSC rate
   ArchCap,       // the host's value, limited to the bits that hold for the guest
@@ -119,7 +120,7 @@ struct MsrResult {
   bool switched = false;  // a write changed a value the VMM keeps in the physical MSR
 };
 
-MsrResult msr_read(const MsrFeatures& f, const MsrState& s, uint32_t msr, uint64_t guest_tsc);
+MsrResult msr_read(const MsrFeatures& f, const MsrState& s, uint32_t msr, uint64_t host_tsc);
 MsrResult msr_write(const MsrFeatures& f, MsrState& s, uint32_t msr, uint64_t value);
 
 // SDM Vol. 3A §11.11.1: UC 0, WC 1, WT 4, WP 5, WB 6 (2, 3 and 7+ reserved).

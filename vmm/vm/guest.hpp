@@ -99,12 +99,7 @@ struct Guest {
   // controllers, timers, UART, PM block; null only before creation.
   void* platform = nullptr;
   bool irq_waiting = false;      // its platform has an interrupt for it (kept current by the platform)
-  uint64_t device_deadline = 0;  // host TSC of its devices' next deadline (kept current by the platform)
-  // Its TSC is the host's plus this (the VMCS TSC offset, SDM 3C §26.6.5,
-  // when the CPU offers TSC offsetting; else 0): the guest's TSC counts
-  // from about 0 at its creation, as a machine's does from power-on, the
-  // same for all its vCPUs (vCPU 0's; an AP takes it at its start).
-  int64_t tsc_offset = 0;
+  uint64_t device_deadline = 0;  // guest TSC of its devices' next deadline (kept current by the platform)
   bool halted = false;           // in HLT with interrupts enabled: sleeps until an interrupt is waiting
   uint32_t proc_controls = 0;    // primary processor-based controls as in its VMCS (window exiting toggles)
   bool virtual_nmis = false;     // pin-based "virtual NMIs" is set (NMI blocking is tracked, SDM 3C §25.3)

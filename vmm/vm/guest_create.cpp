@@ -352,10 +352,6 @@ bool create(const core::VmConfig& vc, unsigned id, const boot::BootInfo& bi, con
   if (g.tpm && !(g.tpm_crb ? attach_crb(g) : attach_tis(g))) return fail(g, "its TPM window could not be registered");
   if (!finish_aps(g)) return fail(g, "out of memory for its vCPUs' VMX structures");
   measure_launch_of(g);  // before its ACPI tables, which advertise the log
-  // Its TSC starts at 0 now (after the measurement, which takes a while in
-  // an emulator), before its platform's timers start. vmx/control_compute
-  // prefers TSC offsetting, so the control is set exactly when it can be.
-  g.tsc_offset = caps.can(vmx::ProcCtl::tsc_offsetting) ? -static_cast<int64_t>(cpu::rdtsc()) : 0;
   if (!create_platform(g)) return fail(g, "its virtual platform could not be built");
   for (unsigned i = 1; i < g.vcpu_count; ++i) {
     Guest& a = guest_table()[g.vcpu_slot[i]];

@@ -63,7 +63,7 @@ void release_guest_msrs() {
   uint32_t msr = lo32(g.regs.rcx);
   ThisCpu c;
   this_cpu_switch().before_read(c, g.msrs, msr);
-  const vcpu::MsrResult r = vcpu::msr_read(features(), g.msrs.state, msr, cpu::rdtsc() + static_cast<uint64_t>(g.tsc_offset));
+  const vcpu::MsrResult r = vcpu::msr_read(features(), g.msrs.state, msr, cpu::rdtsc());
   if (!r.ok) {
     GUEST_LOG(g, "vm %s: RDMSR 0x%x is not on the allowlist: #GP injected", g.name, msr);
     inject_hw_exception(kVectorGp, true);

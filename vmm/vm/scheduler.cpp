@@ -94,9 +94,6 @@ bool init_vmcs(Guest& g, unsigned cpu) {
   cs.msr_bitmap = g.msr_bitmap;
   cs.eptp = g.eptp;
   cs.vpid = static_cast<uint16_t>(g.id + 1);
-  // All its vCPUs count the same TSC (vm/guest.hpp; 0 without the control).
-  g.tsc_offset = vm_of(g).tsc_offset;
-  cs.tsc_offset = g.tsc_offset;
   vmx::setup_controls(img, caps, ctl, cs);
   vmx::HostState h;
   h.cr0 = cpu::read_cr0();

@@ -43,24 +43,13 @@ constexpr uint16_t kKbcData = 0x60, kKbcStatus = 0x64;
 constexpr uint8_t kKbcPulseReset = 0xFE;  // "pulse output line 0" (CPU reset), as Linux's reboot=k writes
 constexpr uint16_t kPostPort = 0x80, kDelayPort = 0xED;
 
-// The guest's TSC (the host's plus its offset, vm/guest.hpp) as its device
-// models' clock: a TSC-deadline the guest writes and the PM timer it reads
-// are in its own TSC. The scheduler keeps host time: device_deadline is
-// converted back (to_host).
+// The guest's TSC (no offset yet: the host's) as the device models' clock.
 class GuestTsc final : public devices::Clock, public lapic::Clock {
  public:
-  explicit GuestTsc(const Guest& vm) : vm_(vm) {}
-  uint64_t now() const override { return cpu::rdtsc() + offset(); }
+  uint64_t now() const override { return cpu::rdtsc(); }
   uint64_t hz() const override { return drivers::tsc::hz(); }
-  uint64_t from_host(uint64_t host_tsc) const { return host_tsc + offset(); }
-  uint64_t to_host(uint64_t guest_tsc) const {
-    return guest_tsc == devices::kNever ? devices::kNever : guest_tsc - offset();
-  }
-
- private:
-  uint64_t offset() const { return static_cast<uint64_t>(vm_.tsc_offset); }
-  const Guest& vm_;
 };
+GuestTsc g_clock;
 
 struct VirtualPlatform;
 
@@ -132,16 +121,15 @@ constexpr uint32_t gsi_of_isa_irq(unsigned irq) { return irq == 0 ? 2 : irq; }
 struct VirtualPlatform {
   explicit VirtualPlatform(Guest& g, uint64_t epoch)
       : guest(g),
-        clock(g),
         ioapic(router),
         pic(&lint0),
-        pit(clock, &isa[0]),
-        rtc(clock, &isa[devices::rtc::kIrq], epoch),
-        uart(clock, &isa[devices::uart16550::kCom1Irq], &sink) {
+        pit(g_clock, &isa[0]),
+        rtc(g_clock, &isa[devices::rtc::kIrq], epoch),
+        uart(g_clock, &isa[devices::uart16550::kCom1Irq], &sink) {
     vcpus = g.vcpu_count;
     for (unsigned i = 0; i < vcpus; ++i) {
       cpu_guest[i] = &guest_table()[g.vcpu_slot[i]];
-      auto* a = new (apic_storage[i]) lapic::Lapic(lapic_config(i), clock, bus, &bus);
+      auto* a = new (apic_storage[i]) lapic::Lapic(lapic_config(i), g_clock, bus, &bus);
       bus.attach(*a);
       apic_mmio[i].p = this;
       apic_mmio[i].vcpu = i;
@@ -189,8 +177,8 @@ struct VirtualPlatform {
     next = apic_deadline[0];
     for (unsigned i = kPitTimer; i < kTimedDevices; ++i)
       if (deadline[i] < next) next = deadline[i];
-    guest.device_deadline = clock.to_host(next);
-    if (vcpu != 0) cpu_guest[vcpu]->device_deadline = clock.to_host(apic_deadline[vcpu]);
+    guest.device_deadline = next;
+    if (vcpu != 0) cpu_guest[vcpu]->device_deadline = apic_deadline[vcpu];
   }
   void refresh_all() {
     for (unsigned i = 1; i < vcpus; ++i) refresh(kApicTimer, i);
@@ -204,7 +192,6 @@ struct VirtualPlatform {
   // vCPU waiting for its LAPIC never waits for a TPM command.
   lib::Spinlock lock;
   Guest& guest;  // vCPU 0
-  GuestTsc clock;  // before the devices that keep a reference to it
   unsigned vcpus = 1;
   Guest* cpu_guest[kMaxVcpus] = {};
   // The LAPICs first after the header: their register pages are page-aligned.
@@ -227,7 +214,7 @@ struct VirtualPlatform {
   uint8_t reset_control = 0;
   uint64_t deadline[kTimedDevices] = {};      // the shared devices' (kApicTimer unused: apic_deadline)
   uint64_t apic_deadline[kMaxVcpus] = {};
-  uint64_t next = 0;   // vCPU 0's earliest deadline (guest TSC; guest.device_deadline is it in host TSC)
+  uint64_t next = 0;   // vCPU 0's earliest deadline (guest TSC)
 };
 
 void KickRemote::kick(uint32_t cpu_index) {
@@ -295,7 +282,7 @@ void firmware_init(VirtualPlatform& p) {
   p.uart.write(kCom1 + reg::kRbrThr, 1, kBaudClock / 115200);  // divisor 1
   p.uart.write(kCom1 + reg::kIer, 1, 0);
   p.uart.write(kCom1 + reg::kLcr, 1, 0x03);
-  p.pm.reset(guest_tsc_hz(), p.clock.now());
+  p.pm.reset(guest_tsc_hz(), g_clock.now());
 }
 
 // The guest's ACPI tables (devices/acpi/guest_tables.hpp: RSDP, XSDT,
@@ -389,7 +376,7 @@ PortResult platform_io(Guest& g, uint16_t port, unsigned size, bool in, uint32_t
     p.refresh(kRtcTimer);
   } else if (devices::acpi::PmDevice::claims(port)) {
     if (in) {
-      value = p.pm.read(port, size, p.clock.now());
+      value = p.pm.read(port, size, g_clock.now());
     } else {
       devices::acpi::PmAction a = p.pm.write(port, size, value);
       if (a == devices::acpi::PmAction::PowerOff) {
@@ -455,10 +442,9 @@ uint8_t platform_read_cr8(Guest& g) {
   return static_cast<uint8_t>(p.apic(g.vcpu).tpr() >> 4);
 }
 
-void platform_update(Guest& g, uint64_t host_now) {
+void platform_update(Guest& g, uint64_t now) {
   VirtualPlatform& p = P(g);
   lib::LockGuard l(p.lock);
-  const uint64_t now = p.clock.from_host(host_now);
   if (is_ap(g)) {  // an AP serves its own LAPIC timer only
     p.apic(g.vcpu).tick(now);
     p.refresh(kApicTimer, g.vcpu);

@@ -53,14 +53,13 @@ devices::lapic::MsrStatus platform_write_msr(Guest& g, uint32_t msr, uint64_t va
 void platform_write_cr8(Guest& g, uint8_t value);
 uint8_t platform_read_cr8(Guest& g);
 
-// Time: brings every device up to `host_now` (host TSC: the devices count
-// the guest's, Guest::tsc_offset added) when a deadline has passed and
-// feeds console input to the UART; the next deadline is then in
-// Guest::device_deadline (host TSC, devices::kNever if none).
-void platform_update(Guest& g, uint64_t host_now);
+// Time: brings every device up to `now` (guest TSC) when a deadline has
+// passed and feeds console input to the UART; the next deadline is then in
+// Guest::device_deadline (devices::kNever if none).
+void platform_update(Guest& g, uint64_t now);
 // Whether platform_update() has anything to do (inline: asked on every entry).
-inline bool platform_update_due(const Guest& g, uint64_t host_now) {
-  return host_now >= g.device_deadline || g.input_head != g.input_tail;
+inline bool platform_update_due(const Guest& g, uint64_t now) {
+  return now >= g.device_deadline || g.input_head != g.input_tail;
 }
 
 // An AP's start (INIT-SIPI-SIPI through its LAPIC's ICR, SDM 3A §9.4.4):
