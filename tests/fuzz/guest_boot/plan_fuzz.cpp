@@ -39,7 +39,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Plan p;
   if (plan(r, p) != PlanError::None) return 0;
   require(p.low_ram + p.high_ram == r.ram_bytes);
-  require(r.kernel_base >= kHighRamStart && r.kernel_base + r.kernel_span <= p.low_ram);
+  // Above 1 MiB in RAM, or (a Multiboot kernel linked low) in conventional
+  // memory clear of the command line and the boot structures below 0x10000.
+  const bool high = r.kernel_base >= kHighRamStart && r.kernel_base + r.kernel_span <= p.low_ram;
+  const bool low = r.kernel_base >= kModuleCmdlineGpa && r.kernel_base + r.kernel_span <= kLowRamEnd &&
+                   (r.kernel_base + r.kernel_span <= kCmdlineGpa || r.kernel_base > kCmdlineGpa + r.cmdline_len);
+  require(high || low);
   for (size_t i = 0; i < r.module_count; ++i) {
     uint64_t a = p.module_gpa[i], n = r.modules[i].size ? r.modules[i].size : 1;
     require(a % kPageSize == 0);
