@@ -6,6 +6,7 @@
 #include "drivers/timer/tsc.hpp"
 #include "vmm/arch/cpu.hpp"
 #include "vmm/console.hpp"
+#include "vmm/lib/format.hpp"
 #include "vmm/lib/spinlock.hpp"
 #include "vmm/log.hpp"
 #include "vmm/storage/gpt.hpp"
@@ -19,11 +20,7 @@ using storage::GptError;
 
 struct PortIo final : drivers::storage::AtaPorts {
   uint8_t in8(uint16_t port) override { return cpu::inb(port); }
-  uint16_t in16(uint16_t port) override {
-    uint16_t v;
-    asm volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-    return v;
-  }
+  uint16_t in16(uint16_t port) override { return cpu::inw(port); }
   void out8(uint16_t port, uint8_t v) override { cpu::outb(port, v); }
   void out16(uint16_t port, uint16_t v) override { cpu::outw(port, v); }
 };
@@ -168,13 +165,8 @@ void state_partition_commit_test() {
     return;
   }
   const uint64_t counter = (le == storage::StoreError::None ? parse_counter(g_record, len) : 0) + 1;
-  // The record: the magic text and the counter in decimal.
-  memcpy(g_record, kTestMagic, kTestMagicLen);
-  char digits[21];
-  size_t nd = 0;
-  for (uint64_t v = counter; v; v /= 10) digits[nd++] = static_cast<char>('0' + v % 10);
-  size_t n = kTestMagicLen;
-  while (nd) g_record[n++] = static_cast<uint8_t>(digits[--nd]);
+  // The record: the magic text and the counter in decimal (no NUL).
+  const size_t n = lib::snformat(reinterpret_cast<char*>(g_record), sizeof g_record, "%s%lu", kTestMagic, counter);
   uint64_t committed = 0;
   const storage::StoreError ce = store.commit(g_record, n, committed);
   if (ce != storage::StoreError::None) {
