@@ -91,6 +91,21 @@ void pci_config() {
   if (v == 0xFFFFFFFF) print("hostile: survived PCI config read: all ones (port policy)\n");
   else not_contained("PCI config read of 00:00.0 returned data", v);
 }
+// The primary IDE channel is the VMM's own (its state partition, docs/
+// storage.md): a guest that selects the master drive and sends IDENTIFY
+// DEVICE (ATA8-ACS 7.16) must see no device, and the VMM's channel must
+// not be left busy (bochs_guests.py runs `tpm state` afterwards).
+constexpr uint16_t kAtaData = 0x1F0, kAtaDrive = 0x1F6, kAtaCommand = 0x1F7;
+constexpr uint8_t kAtaSelectMaster = 0xA0, kAtaIdentify = 0xEC;
+void ide_identify() {
+  outb(kAtaDrive, kAtaSelectMaster);
+  outb(kAtaCommand, kAtaIdentify);
+  const uint8_t status = inb(kAtaCommand);
+  const uint16_t data = inw(kAtaData);
+  if (status == 0xFF && data == 0xFFFF)
+    print("hostile: survived IDE IDENTIFY on the VMM's channel: status 0x%x, data 0x%x (no device)\n", status, data);
+  else not_contained("IDE IDENTIFY reached the drive: status", status);
+}
 // A reset restarts the guest from its image (docs/guest-abi.md "Reset and
 // power-off"): RAM is reloaded, so the attempt leaves a note in CMOS NVRAM
 // (byte 0x40, unused by any PC firmware convention mamori follows), which
@@ -458,6 +473,7 @@ const Attempt kAttempts[] = {
     {"MOV CR8 = 15 in 64-bit mode (must not reach the physical TPR)", Outcome::Continues, cr8_write},
     {"REP MOVSD from the TPM window into a read-only page (paging on)", Outcome::Continues, mmio_movs_readonly_page},
     {"RDMSR storm (option storm=TICKS)", Outcome::Continues, rdmsr_storm},
+    {"IDE IDENTIFY on the primary channel (the VMM's state disk)", Outcome::Continues, ide_identify},
     {"triple fault (empty IDT, INT3)", Outcome::Stops, triple_fault, Bare::Safe},
 };
 constexpr uint32_t kAttemptCount = sizeof kAttempts / sizeof kAttempts[0];

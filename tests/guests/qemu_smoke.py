@@ -96,13 +96,13 @@ def main():
     expect("hostile: survives the harmless attempts",
            all(s in out for s in ["survived read of guest-physical 0x1000", "survived VMXON: #UD",
                                   "survived VMREAD: #UD"]), out)
-    expect("hostile: announces the triple fault", "hostile: attempting 21 triple fault" in out, out)
+    expect("hostile: announces the triple fault", "hostile: attempting 22 triple fault" in out, out)
     # -no-reboot: a triple fault (shutdown) ends QEMU with status 0, and the
     # guest never reaches its "DONE" line.
     expect("hostile: triple fault ends the machine", rc == 0 and "hostile: DONE" not in out, out)
-    rc, out = qemu(args, elf("hostile"), "vm-hostile step=21 bare=1")
-    expect("hostile: step=21 starts at the triple fault",
-           "attempting 1 " not in out and "attempting 21 " in out and rc == 0, out)
+    rc, out = qemu(args, elf("hostile"), "vm-hostile step=22 bare=1")
+    expect("hostile: step=22 starts at the triple fault",
+           "attempting 1 " not in out and "attempting 22 " in out and rc == 0, out)
 
     rc, out = qemu(args, elf("bench"), "vm-bench bare=1")
     expect("bench: nothing to measure without a VMM, exits 0",

@@ -24,7 +24,7 @@ GUESTS = [  # (VM name, image, CPU)
     ("hostile-step4", "hostile", 0),
     ("hostile-step5", "hostile", 0),
     ("hostile-step6", "hostile", 1),
-    ("hostile-step7", "hostile", 1),     # 7..21: ports, resets, MSRs, VMX, XSETBV, PAT, CR8, (MMIO and storm skipped), triple fault
+    ("hostile-step7", "hostile", 1),     # 7..22: ports, resets, MSRs, VMX, XSETBV, PAT, CR8, (MMIO and storm skipped), IDE, triple fault
     # Issue 9: SIMD state between guests on one CPU (writer first: its slice
     # comes before the reader's first), and across a vTPM engine's run.
     ("simd-write", "simd", 0),
@@ -34,7 +34,7 @@ GUESTS = [  # (VM name, image, CPU)
     ("spin0", "spin", 0),
     ("hostile-flood", "hostile", 0),
     # 14 bad hypercalls, 15 VMREAD (#UD), 16-18 XSETBV/PAT/CR8, 19 with its vTPM: REP MOVS from the
-    # TPM window into a read-only page, (20 storm skipped), 21 triple fault
+    # TPM window into a read-only page, (20 storm skipped), 21 IDE, 22 triple fault
     ("hostile-step14", "hostile", 0),
 ]
 CMDLINE = {
@@ -171,6 +171,7 @@ def body(e):
         r"\[hostile-step7\] hostile: survived IA32_PAT write: its own PAT reads 0x607040600070406",
         # Finding 11: CR8 is the guest's own (emulated), not the physical TPR.
         r"\[hostile-step7\] hostile: survived MOV CR8 = 15 in 64-bit mode: reads back 15",
+        r"\[hostile-step7\] hostile: survived IDE IDENTIFY on the VMM's channel: status 0xff, data 0xffff \(no device\)",
         # Finding 3: SIMD state.
         r"\[simd-read\] simd: PASS fresh-registers-zero",
         r"\[simd-write\] simd: PASS writer-registers-kept",
@@ -233,6 +234,8 @@ def body(e):
     # PCR_Extends: docs/measured-launch.md), then the guest's Startup and GetRandom.
     shell(e, "vm info exits-tpm1", r"engine vtpm-service in the service partition, 16 commands")
     shell(e, "vm info hostile-step7", r"stopped: triple fault")
+    # Its IDE IDENTIFY (attempt 21) never reached the VMM's disk: the VMM still reads its GPT there.
+    shell(e, "tpm state", r"state partition: \d+, PARTUUID [0-9a-f-]{36}, LBA \d+-\d+")
     shell(e, "vm stop spin", r"spin: stopping")
     seen(e, r"vm spin: stopped: stopped from the shell", 30)
     # `vm start` must run the guest again: only what the log says after
