@@ -131,10 +131,11 @@ bool Lapic::take_init() {
   if (!init_pending_) return false;
   init_pending_ = false;
   reset_registers();
-  nmi_pending_ = extint_latched_ = sipi_pending_ = false;
-  // Vol. 3A §9.1 Table 9-1 / §11.4.7.3: after INIT an AP waits for a SIPI;
-  // the BSP restarts at the reset vector (the VMM's business).
-  wait_for_sipi_ = (apic_base_ & base::kBsp) == 0;
+  // A SIPI latched since the INIT arrived (accept) is kept: it is what
+  // starts the AP. Vol. 3A §9.1 Table 9-1 / §11.4.7.3: after INIT an AP
+  // waits for a SIPI; the BSP restarts at the reset vector (the VMM's business).
+  nmi_pending_ = extint_latched_ = false;
+  wait_for_sipi_ = (apic_base_ & base::kBsp) == 0 && !sipi_pending_;
   return true;
 }
 
@@ -301,6 +302,13 @@ bool Lapic::accept(const InterruptMessage& msg) {
       // arbitration IDs and is not supported since the Pentium 4 (§11.6.1).
       if (msg.trigger == TriggerMode::Level && !msg.assert_level) return false;
       init_pending_ = true;
+      // The INIT puts an AP in wait-for-SIPI when it arrives (Vol. 3A
+      // §9.4.2), not when its vCPU's CPU gets round to take_init(): the
+      // STARTUPs that follow it (Linux sends INIT, 10 ms, SIPI, 200 us,
+      // SIPI, while that CPU may be running another guest's 10 ms slice)
+      // are latched, and a SIPI from before this INIT is void.
+      sipi_pending_ = false;
+      wait_for_sipi_ = (apic_base_ & base::kBsp) == 0;
       return true;
     case DeliveryMode::Startup:
       // A SIPI outside the wait-for-SIPI state is ignored (Vol. 3A §9.4.4).
